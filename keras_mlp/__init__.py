@@ -1,0 +1,28 @@
+"""keras_mlp: all-MLP vision models for Keras 3.
+
+MLP-Mixer, the feed-forward-only ViT and RepMLP as Keras layers and
+`keras.applications`-style constructors, with pretrained-checkpoint loading.
+"""
+
+from keras_mlp import layers
+from keras_mlp.models import (
+    MixerB16,
+    MixerB32,
+    MixerH14,
+    MixerL16,
+    MixerL32,
+    MixerS16,
+    MixerS32,
+    MLPMixer,
+    create_model,
+    list_models,
+)
+from keras_mlp.version import __version__
+from keras_mlp.weights import (
+    CheckpointError,
+    PretrainedWeights,
+    decode_predictions,
+    get_pretrained,
+    list_pretrained,
+    preprocess_input,
+)

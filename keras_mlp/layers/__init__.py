@@ -1,0 +1,5 @@
+"""Building blocks of keras_mlp models, usable on their own."""
+
+from keras_mlp.layers.mixer_block import MLPMixerBlock
+from keras_mlp.layers.mlp import MLP
+from keras_mlp.layers.stochastic_depth import StochasticDepth

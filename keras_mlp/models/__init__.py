@@ -1,0 +1,13 @@
+"""Application families; importing this registers every model."""
+
+from keras_mlp.models.mlp_mixer import (
+    MixerB16,
+    MixerB32,
+    MixerH14,
+    MixerL16,
+    MixerL32,
+    MixerS16,
+    MixerS32,
+    MLPMixer,
+)
+from keras_mlp.models.registry import create_model, list_models

@@ -1,0 +1,44 @@
+"""Model registry: build any keras_mlp model from its name."""
+
+import fnmatch
+
+_MODELS = {}
+
+
+def register_model(name):
+    """Decorator registering a public constructor under `name`."""
+
+    def decorator(constructor):
+        if name in _MODELS:
+            raise ValueError(f"Model {name!r} registered twice.")
+        _MODELS[name] = constructor
+        return constructor
+
+    return decorator
+
+
+def list_models(pattern="*"):
+    """Registered model names matching a shell-style `pattern`.
+
+    Example:
+
+    >>> list_models("mixer_b*")
+    ['mixer_b16', 'mixer_b32']
+    """
+    return sorted(fnmatch.filter(_MODELS, pattern))
+
+
+def create_model(name, **kwargs):
+    """Builds the model registered as `name`; `kwargs` go to its constructor.
+
+    Example:
+
+    >>> model = create_model("mixer_s32", input_shape=(64, 64, 3), classes=10)
+    >>> model.output_shape
+    (None, 10)
+    """
+    if name not in _MODELS:
+        raise ValueError(
+            f"Unknown model {name!r}. Available models: {list_models()}"
+        )
+    return _MODELS[name](**kwargs)

@@ -1,0 +1,5 @@
+"""Pretrained weights: registry, checkpoint readers and converters."""
+
+from keras_mlp.weights.checkpoint_io import CheckpointError
+from keras_mlp.weights.preprocessing import decode_predictions, preprocess_input
+from keras_mlp.weights.registry import PretrainedWeights, get_pretrained, list_pretrained

@@ -1,0 +1,89 @@
+"""Reads checkpoint files into flat `{key: numpy array}` dicts.
+
+Formats: NumPy `.npz` (official JAX/Flax releases), PyTorch `.pth/.pt/.bin`
+(read with `torch.load(weights_only=True)`, never plain pickle) and
+`.safetensors` (no torch needed).
+"""
+
+import os
+
+import numpy as np
+
+TORCH_SUFFIXES = (".pth", ".pt", ".bin", ".tar", ".ckpt")
+# Training scripts (DeiT, RepMLP, timm's train.py) wrap the weights.
+_WRAPPER_KEYS = ("model", "state_dict", "model_state_dict", "module")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file cannot be read or does not fit the model."""
+
+
+def read_state_dict(path):
+    """Returns `{key: np.ndarray}` from a `.npz`, PyTorch or `.safetensors` file."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"Checkpoint not found: {path!r}. Pass an existing file, a "
+            "pretrained tag (see keras_mlp.list_pretrained()) or None."
+        )
+    lower = path.lower()
+    if lower.endswith(".npz"):
+        reader, kind = _read_npz, "NumPy .npz"
+    elif lower.endswith(".safetensors"):
+        reader, kind = _read_safetensors, "safetensors"
+    elif lower.endswith(TORCH_SUFFIXES):
+        reader, kind = _read_torch, "PyTorch"
+    else:
+        raise CheckpointError(
+            f"Unknown checkpoint format for {path!r}. Supported: .npz (official "
+            "JAX/Flax), .pth/.pt/.bin (PyTorch), .safetensors, .weights.h5 "
+            "(Keras)."
+        )
+    try:
+        state = reader(path)
+    except ImportError:
+        raise
+    except Exception as e:
+        raise CheckpointError(
+            f"Could not read {path!r} as a {kind} checkpoint "
+            f"({type(e).__name__}: {e}). The file is probably truncated or "
+            "corrupt: delete it and download it again."
+        ) from e
+    if not state:
+        raise CheckpointError(f"Checkpoint {path!r} holds no arrays.")
+    return state
+
+
+def _read_npz(path):
+    with np.load(path, allow_pickle=False) as data:
+        return {key: np.asarray(data[key]) for key in data.files}
+
+
+def _read_safetensors(path):
+    from safetensors.numpy import load_file
+
+    return load_file(path)
+
+
+def _read_torch(path):
+    try:
+        import torch
+    except ImportError as e:
+        raise ImportError(
+            f"Reading the PyTorch checkpoint {path!r} needs torch: "
+            "`pip install keras-mlp[torch]`, or convert it to .safetensors."
+        ) from e
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    for key in _WRAPPER_KEYS:
+        if isinstance(state, dict) and isinstance(state.get(key), dict):
+            state = state[key]
+            break
+    if not isinstance(state, dict):
+        raise ValueError(f"expected a dict of tensors, found {type(state).__name__}")
+    arrays = {}
+    for key, value in state.items():
+        if isinstance(value, torch.Tensor):
+            if value.dtype == torch.bfloat16:
+                value = value.float()
+            arrays[key.removeprefix("module.")] = value.numpy()
+    return arrays

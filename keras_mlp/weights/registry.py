@@ -1,0 +1,116 @@
+"""Pretrained weights: one record per `model.tag`, with its preprocessing.
+
+Families register their records from their own `*_pretrained.py` module;
+this module only knows how to look them up and fetch them.
+"""
+
+import dataclasses
+import hashlib
+import os
+import urllib.parse
+
+import keras
+
+_REGISTRY = {}
+
+
+@dataclasses.dataclass(frozen=True)
+class PretrainedWeights:
+    """Where a checkpoint lives and how its inputs must look.
+
+    Attributes:
+        model: registered model name, e.g. `"mixer_b16"`.
+        tag: weights tag, e.g. `"imagenet1k"`.
+        url: public download address.
+        sha256: expected SHA-256 of the file: the full hex digest, or a
+            prefix of it (timm and torch.hub publish the first 8 hex digits
+            in the file name). `None` where upstream publishes no digest.
+        classes: size of the checkpoint's classification head.
+        labels: name of the label set (see `keras_mlp.weights.labels`).
+        mean, std: per-channel normalisation of images scaled to [0, 1].
+        input_size: side of the square training resolution.
+        crop_pct: center-crop fraction used at evaluation.
+        interpolation: resize method used at evaluation.
+        gelu_approximate: GELU variant the reference implementation runs.
+        description: one line on the provenance of the weights.
+    """
+
+    model: str
+    tag: str
+    url: str
+    sha256: str | None
+    classes: int
+    labels: str
+    mean: tuple
+    std: tuple
+    input_size: int = 224
+    crop_pct: float = 0.875
+    interpolation: str = "bicubic"
+    gelu_approximate: bool = False
+    description: str = ""
+
+    @property
+    def name(self):
+        return f"{self.model}.{self.tag}"
+
+    @property
+    def file_name(self):
+        # Named after the source, never after the user's model name, so two
+        # tags can never collide in the cache.
+        base = os.path.basename(urllib.parse.urlparse(self.url).path)
+        return f"{self.model}.{self.tag}.{base}"
+
+
+def register(*records):
+    for record in records:
+        if record.name in _REGISTRY:
+            raise ValueError(f"Pretrained weights {record.name!r} registered twice.")
+        _REGISTRY[record.name] = record
+
+
+def list_pretrained(model=None):
+    """Names (`"model.tag"`) of the registered pretrained weights."""
+    return sorted(
+        name for name, record in _REGISTRY.items() if model in (None, record.model)
+    )
+
+
+def get_pretrained(model, tag=None):
+    """The `PretrainedWeights` for `("mixer_b16", "imagenet1k")` or `"mixer_b16.imagenet1k"`."""
+    if tag is None:
+        model, _, tag = model.partition(".")
+    record = _REGISTRY.get(f"{model}.{tag}")
+    if record is None:
+        available = [name.partition(".")[2] for name in list_pretrained(model)]
+        raise ValueError(
+            f"No pretrained weights {tag!r} for model {model!r}. "
+            f"Available tags: {available or 'none'}. `weights` may also be a "
+            "local checkpoint path or None."
+        )
+    return record
+
+
+def fetch(record):
+    """Downloads (or finds in the Keras cache) the file of `record`; returns its path."""
+    path = keras.utils.get_file(
+        fname=record.file_name,
+        origin=record.url,
+        cache_subdir=os.path.join("models", "keras_mlp"),
+    )
+    if record.sha256:
+        digest = _sha256(path)
+        if not digest.startswith(record.sha256):
+            raise ValueError(
+                f"The file downloaded for {record.name} at {path} has SHA-256 "
+                f"{digest}, expected {record.sha256}. It is corrupt or was "
+                "replaced upstream: delete it and retry."
+            )
+    return path
+
+
+def _sha256(path):
+    sha = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            sha.update(chunk)
+    return sha.hexdigest()
