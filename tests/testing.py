@@ -1,0 +1,78 @@
+"""Shared test helpers: layer checks and runs on other Keras backends."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class TestCase(tf.test.TestCase):
+    """`tf.test.TestCase` with the checks every keras_mlp layer must pass."""
+
+    def setUp(self):
+        super().setUp()
+        keras.utils.set_random_seed(0)
+
+    def run_layer_test(
+        self,
+        layer_cls,
+        init_kwargs,
+        input_shape,
+        expected_output_shape,
+        expected_num_trainable_weights=None,
+        expected_num_non_trainable_weights=0,
+    ):
+        """Builds, calls, and round-trips a layer through config and `.keras`."""
+        layer = layer_cls(**init_kwargs)
+        x = np.random.RandomState(0).normal(size=input_shape).astype("float32")
+        y = layer(x)
+        self.assertEqual(tuple(y.shape), tuple(expected_output_shape))
+        self.assertEqual(
+            tuple(layer.compute_output_shape(input_shape)), tuple(expected_output_shape)
+        )
+        if expected_num_trainable_weights is not None:
+            self.assertLen(layer.trainable_weights, expected_num_trainable_weights)
+        self.assertLen(layer.non_trainable_weights, expected_num_non_trainable_weights)
+
+        config = layer.get_config()
+        for key, value in init_kwargs.items():
+            self.assertIn(key, config)
+        clone = layer_cls.from_config(json.loads(json.dumps(config)))
+        self.assertEqual(clone.get_config(), config)
+
+        inputs = keras.Input(input_shape[1:], batch_size=input_shape[0])
+        model = keras.Model(inputs, layer_cls(**init_kwargs)(inputs))
+        path = os.path.join(self.get_temp_dir(), "model.keras")
+        model.save(path)
+        restored = keras.saving.load_model(path)
+        self.assertAllClose(model(x), restored(x), atol=1e-6)
+        return layer
+
+
+def run_on_backend(backend, code, timeout=600):
+    """Runs `code` in a fresh interpreter with `KERAS_BACKEND=backend`.
+
+    A backend is chosen once per process, so other backends need their own.
+    Returns the process' stdout; fails with its stderr.
+    """
+    env = dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=REPO_ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        cwd=REPO_ROOT,
+    )
+    if result.returncode != 0:
+        raise AssertionError(
+            f"{backend} backend run failed:\n{result.stdout}\n{result.stderr[-4000:]}"
+        )
+    return result.stdout
