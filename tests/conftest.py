@@ -15,3 +15,9 @@ try:
     import torch  # noqa: F401
 except ImportError:
     pass
+
+
+def pytest_collection_modifyitems(config, items):
+    # tf.test.TestCase inherits a deprecated `test_session` helper that
+    # pytest would collect and report as a skipped test in every class.
+    items[:] = [item for item in items if item.name != "test_session"]

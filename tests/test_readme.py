@@ -1,0 +1,18 @@
+"""README.md's commands are the ones CI runs."""
+
+import os
+import re
+
+from tests.testing import REPO_ROOT, TestCase
+
+
+def read(path):
+    with open(os.path.join(REPO_ROOT, path), encoding="utf-8") as f:
+        return f.read()
+
+
+class ReadmeTest(TestCase):
+    def test_ci_runs_the_readme_test_command(self):
+        match = re.search(r"<!-- test-command -->\n```bash\n(.+)\n```", read("README.md"))
+        self.assertIsNotNone(match, "README.md lost its marked test command")
+        self.assertIn(match.group(1), read(".ci/run").splitlines())

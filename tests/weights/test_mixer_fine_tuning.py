@@ -1,0 +1,66 @@
+"""Loading Mixer checkpoints into other heads and resolutions."""
+
+import os
+
+import jax
+import keras
+import numpy as np
+
+import keras_mlp
+from tests.reference import flax_mixer
+from tests.testing import TestCase
+
+CONFIG = dict(patch_size=16, hidden_dim=32, num_blocks=2, tokens_mlp_dim=16, channels_mlp_dim=64)
+
+
+class MixerFineTuningTest(TestCase):
+    def setUp(self):
+        super().setUp()
+        module = flax_mixer.MlpMixer(
+            patch_size=16, num_classes=5, num_blocks=2, hidden_dim=32,
+            tokens_mlp_dim=16, channels_mlp_dim=64,
+        )
+        params = module.init(jax.random.PRNGKey(0), np.zeros((1, 32, 32, 3), "float32"))
+        rng = np.random.RandomState(0)
+        self.flat = {
+            k: v + rng.normal(0, 0.1, v.shape).astype("float32")
+            for k, v in flax_mixer.flatten(params["params"]).items()
+        }
+        self.path = os.path.join(self.get_temp_dir(), "mixer_2x2.npz")
+        np.savez(self.path, **self.flat)
+
+    def test_new_classes_skip_the_head_with_a_warning(self):
+        with self.assertWarnsRegex(UserWarning, "classifier head was not loaded"):
+            model = keras_mlp.MLPMixer(**CONFIG, weights=self.path, input_shape=(32, 32, 3), classes=3)
+        self.assertAllClose(model.get_layer("stem").kernel, self.flat["stem/kernel"])
+        self.assertEqual(model.output_shape, (None, 3))
+
+    def test_include_top_false_loads_the_backbone(self):
+        model = keras_mlp.MLPMixer(
+            **CONFIG, weights=self.path, input_shape=(32, 32, 3), include_top=False, pooling="avg"
+        )
+        self.assertEqual(model.output_shape, (None, 32))
+        self.assertAllClose(
+            model.get_layer("pre_head_norm").gamma, self.flat["pre_head_layer_norm/scale"]
+        )
+
+    def test_finer_grid_runs_the_pretrained_mlp_on_each_strided_subgrid(self):
+        model = keras_mlp.MLPMixer(**CONFIG, weights=self.path, input_shape=(64, 64, 3), classes=5)
+        block = model.get_layer("block_0")
+        self.assertEqual(block.tokens_mlp_dim, 16 * 4)
+        original = keras_mlp.MLPMixer(**CONFIG, weights=self.path, input_shape=(32, 32, 3), classes=5)
+        old_mlp = original.get_layer("block_0").token_mixing
+        new_mlp = block.token_mixing
+
+        x = np.random.RandomState(1).normal(size=(2, 32, 16)).astype("float32")  # (b, c, 4x4)
+        y = keras.ops.convert_to_numpy(new_mlp(x))
+        grid = np.arange(16).reshape(4, 4)
+        for a in range(2):
+            for b in range(2):
+                tokens = grid[a::2, b::2].reshape(-1)
+                expected = keras.ops.convert_to_numpy(old_mlp(x[..., tokens]))
+                self.assertAllClose(y[..., tokens], expected, atol=1e-5)
+
+    def test_unadaptable_grid_is_refused(self):
+        with self.assertRaisesRegex(ValueError, "adapts only to a square grid K times finer"):
+            keras_mlp.MLPMixer(**CONFIG, weights=self.path, input_shape=(48, 48, 3), classes=5)
