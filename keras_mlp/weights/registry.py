@@ -90,20 +90,32 @@ def get_pretrained(model, tag=None):
     return record
 
 
-def fetch(record):
-    """Downloads (or finds in the Keras cache) the file of `record`; returns its path."""
+def fetch(record, cache_dir=None):
+    """Downloads (or finds in the cache) the file of `record`; returns its path.
+
+    Args:
+        record: a `PretrainedWeights`.
+        cache_dir: cache root; default `~/.keras` (or `$KERAS_HOME`). Files
+            go to `<cache_dir>/models/keras_mlp/`.
+    """
+    if cache_dir is not None:
+        # get_file silently falls back to /tmp for a root it cannot write to.
+        os.makedirs(cache_dir, exist_ok=True)
     path = keras.utils.get_file(
         fname=record.file_name,
         origin=record.url,
+        cache_dir=cache_dir,
         cache_subdir=os.path.join("models", "keras_mlp"),
     )
     if record.sha256:
         digest = _sha256(path)
         if not digest.startswith(record.sha256):
+            # A bad file left in the cache would fail every later run.
+            os.remove(path)
             raise ValueError(
-                f"The file downloaded for {record.name} at {path} has SHA-256 "
-                f"{digest}, expected {record.sha256}. It is corrupt or was "
-                "replaced upstream: delete it and retry."
+                f"The file downloaded for {record.name} from {record.url} has "
+                f"SHA-256 {digest}, expected {record.sha256}: it is corrupt or "
+                "was replaced upstream. It has been deleted; retry the download."
             )
     return path
 
