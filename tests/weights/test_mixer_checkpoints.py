@@ -65,12 +65,12 @@ class TimmParityTest(TestCase, parameterized.TestCase):
         self.assertAllClose(model(images), timm_logits(reference, images), atol=1e-4)
 
 
+TINY = dict(patch_size=16, num_blocks=2, hidden_dim=32, tokens_mlp_dim=16, channels_mlp_dim=64)
+
+
 class FlaxParityTest(TestCase):
-    def write_official_npz(self, size=64, num_classes=5):
-        module = flax_mixer.MlpMixer(
-            patch_size=16, num_classes=num_classes, num_blocks=2,
-            hidden_dim=32, tokens_mlp_dim=16, channels_mlp_dim=64,
-        )
+    def write_official_npz(self, size=64, num_classes=5, config=TINY):
+        module = flax_mixer.MlpMixer(num_classes=num_classes, **config)
         images = random_images(2, size=size)
         params = module.init(jax.random.PRNGKey(0), images)["params"]
         # The official head is zero-initialised; random values make the test bite.
@@ -92,6 +92,14 @@ class FlaxParityTest(TestCase):
         path, images, expected = self.write_official_npz()
         model = self.tiny_mixer(weights=path, input_shape=(64, 64, 3))
         self.assertTrue(model.get_layer("block_0").gelu_approximate)
+        self.assertLessEqual(np.max(np.abs(model.predict(images, verbose=0) - expected)), 1e-4)
+
+    @pytest.mark.slow
+    def test_mixer_b16_logits_match_flax(self):
+        path, images, expected = self.write_official_npz(
+            size=224, num_classes=1000, config=keras_mlp.models.mlp_mixer.MODEL_CONFIGS["mixer_b16"]
+        )
+        model = keras_mlp.MixerB16(weights=path, classifier_activation=None)
         self.assertLessEqual(np.max(np.abs(model.predict(images, verbose=0) - expected)), 1e-4)
 
     def test_official_key_names(self):
