@@ -6,3 +6,4 @@ from keras_mlp.layers.stochastic_depth import StochasticDepth
 from keras_mlp.layers.conv_bn import ConvBN
 from keras_mlp.layers.reparameterizable import Reparameterizable
 from keras_mlp.layers.repmlp_block import RepMLPBlock
+from keras_mlp.layers.repmlp_v1_block import RepMLPV1Block
