@@ -12,6 +12,12 @@ from keras_mlp.models.mlp_mixer import (
 )
 from keras_mlp.models.registry import create_model, list_models
 from keras_mlp.models.reparameterize import reparameterize
+from keras_mlp.models.repmlp_cifar import RepMLPCIFAR
+from keras_mlp.models.repmlp_resnet import (
+    RepMLPRes50Bottleneck224,
+    RepMLPRes50Light224,
+    RepMLPResNet,
+)
 from keras_mlp.models.repmlpnet import (
     RepMLPNet,
     RepMLPNetB224,
