@@ -51,24 +51,13 @@ class RepMLPBlock(Reparameterizable):
         **kwargs,
     ):
         super().__init__(deploy=deploy, **kwargs)
-        for arg, value in (
-            ("h", h),
-            ("w", w),
-            ("num_sharesets", num_sharesets),
-            ("globalperceptron_reduce", globalperceptron_reduce),
-        ):
-            if not isinstance(value, int) or value <= 0:
-                raise ValueError(f"`{arg}` must be a positive int. Received: {arg}={value!r}")
-        reparam_conv_k = tuple(reparam_conv_k or ())
-        if any(not isinstance(k, int) or k <= 0 or k % 2 == 0 for k in reparam_conv_k):
-            raise ValueError(
-                "`reparam_conv_k` must hold positive odd ints (a centred kernel "
-                f"is what pads into the FC). Received: reparam_conv_k={reparam_conv_k}"
-            )
+        check_positive_ints(
+            h=h, w=w, num_sharesets=num_sharesets, globalperceptron_reduce=globalperceptron_reduce
+        )
         self.h = h
         self.w = w
         self.num_sharesets = num_sharesets
-        self.reparam_conv_k = reparam_conv_k
+        self.reparam_conv_k = check_kernels(reparam_conv_k)
         self.globalperceptron_reduce = globalperceptron_reduce
 
     def build(self, input_shape):
@@ -179,6 +168,23 @@ class RepMLPBlock(Reparameterizable):
             }
         )
         return config
+
+
+def check_positive_ints(**values):
+    for arg, value in values.items():
+        if not isinstance(value, int) or value <= 0:
+            raise ValueError(f"`{arg}` must be a positive int. Received: {arg}={value!r}")
+
+
+def check_kernels(reparam_conv_k):
+    """The Local Perceptron kernel sizes as a tuple, or a clear error."""
+    reparam_conv_k = tuple(reparam_conv_k or ())
+    if any(not isinstance(k, int) or k <= 0 or k % 2 == 0 for k in reparam_conv_k):
+        raise ValueError(
+            "`reparam_conv_k` must hold positive odd ints (a centred kernel "
+            f"is what pads into the FC). Received: reparam_conv_k={reparam_conv_k}"
+        )
+    return reparam_conv_k
 
 
 def check_partition(block, height, width, channels):

@@ -4,7 +4,7 @@ from keras import ops
 
 from keras_mlp.layers import locality_injection
 from keras_mlp.layers.conv_bn import batch_norm
-from keras_mlp.layers.repmlp_block import check_partition
+from keras_mlp.layers.repmlp_block import check_kernels, check_partition, check_positive_ints
 from keras_mlp.layers.reparameterizable import Reparameterizable
 
 
@@ -53,23 +53,10 @@ class RepMLPV1Block(Reparameterizable):
         **kwargs,
     ):
         super().__init__(deploy=deploy, **kwargs)
-        for arg, value in (
-            ("h", h),
-            ("w", w),
-            ("fc1_fc2_reduction", fc1_fc2_reduction),
-            ("fc3_groups", fc3_groups),
-        ):
-            if not isinstance(value, int) or value <= 0:
-                raise ValueError(f"`{arg}` must be a positive int. Received: {arg}={value!r}")
-        reparam_conv_k = tuple(reparam_conv_k or ())
-        if any(not isinstance(k, int) or k <= 0 or k % 2 == 0 for k in reparam_conv_k):
-            raise ValueError(
-                "`reparam_conv_k` must hold positive odd ints (a centred kernel "
-                f"is what pads into the FC). Received: reparam_conv_k={reparam_conv_k}"
-            )
+        check_positive_ints(h=h, w=w, fc1_fc2_reduction=fc1_fc2_reduction, fc3_groups=fc3_groups)
         self.h = h
         self.w = w
-        self.reparam_conv_k = reparam_conv_k
+        self.reparam_conv_k = check_kernels(reparam_conv_k)
         self.fc1_fc2_reduction = fc1_fc2_reduction
         self.fc3_groups = fc3_groups
 

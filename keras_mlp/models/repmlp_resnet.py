@@ -86,11 +86,7 @@ def RepMLPResNet(
     if block_type not in BLOCK_TYPES:
         raise ValueError(f"`block_type` must be one of {BLOCK_TYPES}. Received: block_type={block_type!r}")
     common.validate_head_args(include_top, pooling, classes, classifier_activation)
-    if features_only and include_top:
-        raise ValueError(
-            "`features_only=True` returns the stage feature maps and has no "
-            "classifier: pass `include_top=False`."
-        )
+    common.validate_features_only(features_only, include_top)
     img_input, input_shape = common.image_input(input_tensor, input_shape, 224)
     multiple = max(_REPMLP_STRIDES) * partition_size
     if block_type != "base" and (input_shape[0] % multiple or input_shape[1] % multiple):

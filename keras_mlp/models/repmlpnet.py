@@ -99,42 +99,19 @@ def RepMLPNet(
     `h = w` of each stage) have one entry per stage.
     """
     common.validate_head_args(include_top, pooling, classes, classifier_activation)
-    if features_only and include_top:
-        raise ValueError(
-            "`features_only=True` returns the stage feature maps and has no "
-            "classifier: pass `include_top=False`."
-        )
+    common.validate_features_only(features_only, include_top)
     source = WeightsSource(weights, model_name)
-    converted = None
+    converted, fuse_after_loading = None, False
     if source and not source.is_keras:
         converted, form = repmlp_checkpoints.read(source)
-        if form == "train" and deploy:
-            # Load the training form as trained, then fuse it.
-            train_model = RepMLPNet(
-                channels,
-                num_blocks,
-                sharesets_nums,
-                partition_sizes,
-                reparam_conv_k=reparam_conv_k,
-                globalperceptron_reduce=globalperceptron_reduce,
-                ffn_expand=ffn_expand,
-                model_name=model_name,
-                include_top=include_top,
-                weights=weights,
-                input_tensor=input_tensor,
-                input_shape=input_shape,
-                pooling=pooling,
-                classes=classes,
-                classifier_activation=classifier_activation,
-                features_only=features_only,
-                name=name,
-            )
-            return reparameterize(train_model)
         if form == "deploy" and not deploy:
             raise ValueError(
                 f"Weights {source} are a deploy-form checkpoint (fused, without "
                 "Local Perceptron branches): pass `deploy=True`."
             )
+        # A training-form checkpoint is loaded as trained, then fused.
+        fuse_after_loading = form == "train" and deploy
+        deploy = deploy and not fuse_after_loading
     default_size = PATCH_SIZE * partition_sizes[0]
     img_input, input_shape = common.image_input(input_tensor, input_shape, default_size)
     _check_resolution(input_shape, partition_sizes)
@@ -182,7 +159,7 @@ def RepMLPNet(
             head_prefix=repmlp_checkpoints.HEAD_PREFIXES,
             converted=converted,
         )
-    return model
+    return reparameterize(model) if fuse_after_loading else model
 
 
 def _check_resolution(input_shape, partition_sizes):
