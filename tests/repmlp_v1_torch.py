@@ -4,8 +4,6 @@ Written from the original repmlp.py (github.com/DingXiaoH/RepMLP, the
 2021 version) as the reference keras_mlp's `RepMLPV1Block` is checked against.
 """
 
-import torch
-import torch.nn.functional as F
 from torch import nn
 
 
