@@ -161,6 +161,20 @@ class RepMLPNetTest(testing.TestCase, parameterized.TestCase):
         with self.assertRaisesRegex(ValueError, "include_top=False"):
             keras_mlp.RepMLPNet(**TINY, features_only=True)
 
+    def test_reparameterize_nested_backbone(self):
+        """A segmentation-style model around a `features_only` backbone."""
+        backbone = keras_mlp.RepMLPNet(**TINY, include_top=False, features_only=True)
+        inputs = keras.Input((32, 32, 3))
+        outputs = keras.layers.Conv2D(5, 1, name="seg_head")(backbone(inputs)[1])
+        model = keras.Model(inputs, outputs)
+        randomize_batch_norms(model)
+        deploy = keras_mlp.reparameterize(model)
+        self.assertTrue(deploy.layers[1].get_layer("stage0_block0_repmlp").deploy)
+        x = _images(model)
+        expected = keras.ops.convert_to_numpy(model(x, training=False))
+        error = np.max(np.abs(keras.ops.convert_to_numpy(deploy(x)) - expected)) / np.max(np.abs(expected))
+        self.assertLessEqual(error, 1e-5)
+
     def test_other_resolution(self):
         model = keras_mlp.RepMLPNet(**dict(TINY, input_shape=(64, 32, 3)))
         self.assertEqual(model(_images(model)).shape, (2, 10))
