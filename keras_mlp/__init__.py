@@ -14,8 +14,20 @@ from keras_mlp.models import (
     MixerS16,
     MixerS32,
     MLPMixer,
+    RepMLPCIFAR,
+    RepMLPNet,
+    RepMLPNetB224,
+    RepMLPNetB256,
+    RepMLPNetD256,
+    RepMLPNetL256,
+    RepMLPNetT224,
+    RepMLPNetT256,
+    RepMLPRes50Bottleneck224,
+    RepMLPRes50Light224,
+    RepMLPResNet,
     create_model,
     list_models,
+    reparameterize,
 )
 from keras_mlp.version import __version__
 from keras_mlp.weights import (

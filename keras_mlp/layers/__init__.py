@@ -1,5 +1,9 @@
 """Building blocks of keras_mlp models, usable on their own."""
 
+from keras_mlp.layers.conv_bn import ConvBN
 from keras_mlp.layers.mixer_block import MLPMixerBlock
 from keras_mlp.layers.mlp import MLP
+from keras_mlp.layers.reparameterizable import Reparameterizable
+from keras_mlp.layers.repmlp_block import RepMLPBlock
+from keras_mlp.layers.repmlp_v1_block import RepMLPV1Block
 from keras_mlp.layers.stochastic_depth import StochasticDepth

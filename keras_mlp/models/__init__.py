@@ -11,3 +11,19 @@ from keras_mlp.models.mlp_mixer import (
     MLPMixer,
 )
 from keras_mlp.models.registry import create_model, list_models
+from keras_mlp.models.reparameterize import reparameterize
+from keras_mlp.models.repmlp_cifar import RepMLPCIFAR
+from keras_mlp.models.repmlp_resnet import (
+    RepMLPRes50Bottleneck224,
+    RepMLPRes50Light224,
+    RepMLPResNet,
+)
+from keras_mlp.models.repmlpnet import (
+    RepMLPNet,
+    RepMLPNetB224,
+    RepMLPNetB256,
+    RepMLPNetD256,
+    RepMLPNetL256,
+    RepMLPNetT224,
+    RepMLPNetT256,
+)

@@ -19,6 +19,15 @@ def validate_head_args(include_top, pooling, classes, classifier_activation):
         keras.activations.get(classifier_activation)
 
 
+def validate_features_only(features_only, include_top):
+    """`features_only` models return stage maps, so they have no classifier."""
+    if features_only and include_top:
+        raise ValueError(
+            "`features_only=True` returns the stage feature maps and has no "
+            "classifier: pass `include_top=False`."
+        )
+
+
 def image_input(input_tensor, input_shape, default_size):
     """The model's input layer and its static `(height, width, channels)`."""
     if keras.config.image_data_format() != "channels_last":

@@ -88,9 +88,9 @@ def assign_weights(model, weights, source, head_prefix=None, adapt=None):
         model: the Keras model.
         weights: converted weights, keyed by `Variable.path`.
         source: description of the checkpoint, for messages.
-        head_prefix: path prefix of the classifier. Head weights that the
-            model lacks (`include_top=False`) or whose shape differs (other
-            `classes`) are skipped with a warning instead of an error: that
+        head_prefix: path prefix (or tuple of prefixes) of the classifier
+            head. Head weights that the model lacks (`include_top=False`)
+            or whose shape differs (other `classes`) are skipped with a warning instead of an error: that
             is how a pretrained backbone is fine-tuned on new classes.
         adapt: optional `fn(path, array, target_shape) -> array or None`
             that resizes an array whose shape differs (e.g. another input

@@ -58,10 +58,16 @@ class WeightsSource:
             self.path = fetch(self.record)
         return self.path
 
-    def read(self, key_maps):
-        """Converted `{keras_path: array}`; unknown keys are kept as they are."""
+    def read(self, key_maps, prepare=None):
+        """Converted `{keras_path: array}`; unknown keys are kept as they are.
+
+        `prepare(state)`, if given, rewrites the raw `{key: array}` dict
+        first (e.g. folds arrays that the model stores as one).
+        """
         path = self.local_path()
         state = read_state_dict(path)
+        if prepare is not None:
+            state = prepare(state)
         key_map = pick_key_map(state, key_maps, source=repr(path))
         converted, unknown = key_map.convert(state)
         converted.update({key: state[key] for key in unknown})

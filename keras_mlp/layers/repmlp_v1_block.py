@@ -1,0 +1,192 @@
+import keras
+import numpy as np
+from keras import ops
+
+from keras_mlp.layers import locality_injection
+from keras_mlp.layers.conv_bn import batch_norm
+from keras_mlp.layers.repmlp_block import check_kernels, check_partition, check_positive_ints
+from keras_mlp.layers.reparameterizable import Reparameterizable
+
+
+@keras.saving.register_keras_serializable(package="keras_mlp")
+class RepMLPV1Block(Reparameterizable):
+    """The original RepMLP block (Ding et al., 2021, arXiv 2105.01883).
+
+    On a `(batch, H, W, C)` map cut into `h x w` partitions:
+
+        v = fc2(relu(fc1(flatten(bn(avg_pool_hw(x))))))   # Global Perceptron
+        x = x + v   (one value per partition and channel)
+        y = fc3(x_p)   for every partition p              # Partition Perceptron
+        y = bn(y) + sum_k bn_k(conv_k(x_p))               # Local Perceptron
+
+    Unlike `RepMLPBlock`, `fc3` mixes channels: it maps the whole
+    `C x h x w` partition to `C x h x w`, split into `fc3_groups` channel
+    groups, and the Local Perceptron's convs are grouped the same way.
+    The Global Perceptron exists only when there is more than one partition.
+    `reparameterize()` folds the convs and every BatchNorm into `fc3` and
+    `fc1`, as the official `switch_to_deploy()`.
+
+    Args:
+        h, w: int, partition size; the input's H and W must be multiples.
+        reparam_conv_k: tuple of odd ints, Local Perceptron kernels; empty
+            for none.
+        fc1_fc2_reduction: int, hidden width of the Global Perceptron is
+            `C * H/h * W/w // fc1_fc2_reduction`.
+        fc3_groups: int, channel groups of `fc3` and the convs; must divide C.
+        deploy: bool, build the fused (inference) form.
+
+    Example:
+
+    >>> block = RepMLPV1Block(h=7, w=7, fc3_groups=4)
+    >>> block(keras.ops.ones((2, 14, 14, 16))).shape
+    (2, 14, 14, 16)
+    """
+
+    def __init__(
+        self,
+        h,
+        w,
+        reparam_conv_k=(1, 3, 5),
+        fc1_fc2_reduction=1,
+        fc3_groups=1,
+        deploy=False,
+        **kwargs,
+    ):
+        super().__init__(deploy=deploy, **kwargs)
+        check_positive_ints(h=h, w=w, fc1_fc2_reduction=fc1_fc2_reduction, fc3_groups=fc3_groups)
+        self.h = h
+        self.w = w
+        self.reparam_conv_k = check_kernels(reparam_conv_k)
+        self.fc1_fc2_reduction = fc1_fc2_reduction
+        self.fc3_groups = fc3_groups
+
+    def build(self, input_shape):
+        _, height, width, channels = input_shape
+        check_partition(self, height, width, channels)
+        if channels % self.fc3_groups:
+            raise ValueError(
+                f"`fc3_groups` must divide the input channels {channels}. "
+                f"Received: fc3_groups={self.fc3_groups}"
+            )
+        dtype = self.dtype_policy
+        groups, features = self.fc3_groups, channels * self.h * self.w // self.fc3_groups
+        self.fc3_kernel = self.add_weight(
+            shape=(groups, features, features),
+            initializer=keras.initializers.RandomUniform(-(features**-0.5), features**-0.5),
+            name="fc3_kernel",
+        )
+        if self.deploy:
+            self.fc3_bias = self.add_weight(shape=(groups * features,), initializer="zeros", name="fc3_bias")
+        self.has_global_perceptron = (height, width) != (self.h, self.w)
+        if self.has_global_perceptron:
+            partitions = channels * (height // self.h) * (width // self.w)
+            hidden = partitions // self.fc1_fc2_reduction
+            if not self.deploy:
+                self.avg_bn = batch_norm("avg_bn", dtype=dtype)
+                self.avg_bn.build((None, None, None, channels))
+            self.gp_fc1 = keras.layers.Dense(hidden, activation="relu", name="gp_fc1", dtype=dtype)
+            self.gp_fc1.build((None, partitions))
+            self.gp_fc2 = keras.layers.Dense(partitions, name="gp_fc2", dtype=dtype)
+            self.gp_fc2.build((None, hidden))
+        if self.deploy:
+            return
+        self.fc3_bn = batch_norm("fc3_bn", dtype=dtype)
+        self.fc3_bn.build((None, groups * features))
+        self.local_convs, self.local_bns = [], []
+        for k in self.reparam_conv_k:
+            conv = keras.layers.Conv2D(
+                channels, k, padding="same", groups=groups, use_bias=False,
+                name=f"repconv{k}_conv", dtype=dtype,
+            )
+            conv.build((None, self.h, self.w, channels))
+            bn = batch_norm(f"repconv{k}_bn", dtype=dtype)
+            bn.build((None, self.h, self.w, channels))
+            self.local_convs.append(conv)
+            self.local_bns.append(bn)
+
+    def call(self, inputs, training=None):
+        _, height, width, channels = inputs.shape
+        h, w, groups = self.h, self.w, self.fc3_groups
+        rows, cols, per_group = height // h, width // w, channels // groups
+        features = per_group * h * w
+        x = ops.reshape(inputs, (-1, rows, h, cols, w, channels))
+        if self.has_global_perceptron:
+            v = ops.mean(x, axis=(2, 4))
+            if not self.deploy:
+                v = self.avg_bn(v, training=training)
+            # Flattened channel-major, as the official (C, rows, cols) order.
+            v = ops.reshape(ops.transpose(v, (0, 3, 1, 2)), (-1, channels * rows * cols))
+            v = self.gp_fc2(self.gp_fc1(v))
+            v = ops.transpose(ops.reshape(v, (-1, channels, rows, cols)), (0, 2, 3, 1))
+            x = x + v[:, :, None, :, None, :]
+
+        # (groups, batch * partitions, channels/groups * h * w), channel-major.
+        parts = ops.reshape(x, (-1, rows, h, cols, w, groups, per_group))
+        parts = ops.reshape(ops.transpose(parts, (5, 0, 1, 3, 6, 2, 4)), (groups, -1, features))
+        y = ops.matmul(parts, self.fc3_kernel)
+        if self.deploy:
+            y = y + ops.reshape(self.fc3_bias, (groups, 1, features))
+        else:
+            y = ops.reshape(ops.transpose(y, (1, 0, 2)), (-1, groups * features))
+            y = self.fc3_bn(y, training=training)
+            y = ops.transpose(ops.reshape(y, (-1, groups, features)), (1, 0, 2))
+            if self.reparam_conv_k:
+                maps = ops.reshape(ops.transpose(x, (0, 1, 3, 2, 4, 5)), (-1, h, w, channels))
+                local = sum(
+                    bn(conv(maps), training=training)
+                    for conv, bn in zip(self.local_convs, self.local_bns)
+                )
+                local = ops.reshape(local, (-1, h, w, groups, per_group))
+                y = y + ops.reshape(ops.transpose(local, (3, 0, 4, 1, 2)), (groups, -1, features))
+
+        y = ops.reshape(y, (groups, -1, rows, cols, per_group, h, w))
+        y = ops.transpose(y, (1, 2, 5, 3, 6, 0, 4))
+        return ops.reshape(y, (-1, height, width, channels))
+
+    def fused_weights(self):
+        groups, features = self.fc3_kernel.shape[0], self.fc3_kernel.shape[1]
+        pixels = self.h * self.w
+        scale, shift = locality_injection.batch_norm_affine(self.fc3_bn)
+        kernel = ops.convert_to_numpy(self.fc3_kernel) * scale.reshape(groups, 1, features)
+        bias = shift
+        if self.reparam_conv_k:
+            size = max(self.reparam_conv_k)
+            per_group = features // pixels
+            local_kernel = 0
+            for conv, bn in zip(self.local_convs, self.local_bns):
+                bn_scale, bn_shift = locality_injection.batch_norm_affine(bn)
+                local_kernel = local_kernel + locality_injection.pad_kernel(
+                    ops.convert_to_numpy(conv.kernel) * bn_scale, size
+                )
+                bias = bias + np.repeat(bn_shift, pixels)
+            for g in range(groups):
+                kernel[g] += locality_injection.conv_to_fc(
+                    local_kernel[..., g * per_group : (g + 1) * per_group], self.h, self.w
+                )
+        weights = [kernel, bias]
+        if self.has_global_perceptron:
+            fc1_kernel, fc1_bias = (ops.convert_to_numpy(v) for v in self.gp_fc1.weights)
+            avg_scale, avg_shift = locality_injection.batch_norm_affine(self.avg_bn)
+            repeats = fc1_kernel.shape[0] // avg_scale.shape[0]
+            weights += [
+                fc1_kernel * np.repeat(avg_scale, repeats)[:, None],
+                fc1_bias + np.repeat(avg_shift, repeats) @ fc1_kernel,
+                *(ops.convert_to_numpy(v) for v in self.gp_fc2.weights),
+            ]
+        return weights
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "h": self.h,
+                "w": self.w,
+                "reparam_conv_k": list(self.reparam_conv_k),
+                "fc1_fc2_reduction": self.fc1_fc2_reduction,
+                "fc3_groups": self.fc3_groups,
+            }
+        )
+        return config

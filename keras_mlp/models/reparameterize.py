@@ -1,0 +1,64 @@
+"""Deploy copy of a model: every reparameterizable layer in its fused form."""
+
+import keras
+
+from keras_mlp.layers.reparameterizable import Reparameterizable
+
+
+def reparameterize(model):
+    """Returns the deploy form of `model`; `model` itself is left untouched.
+
+    Every `Reparameterizable` layer (RepMLP blocks, `ConvBN`, ...) of the
+    model, or of models nested in it, is rebuilt with `deploy=True` and
+    given its fused weights; every other layer gets a copy of its weights.
+    In inference mode the result computes the same outputs with fewer
+    operations. Fine-tune or train the original model; deploy the copy.
+
+    Args:
+        model: a functional, sequential or subclassed `keras.Model` whose
+            reparameterizable layers are its layers or those of its nested
+            models, and whose class round-trips through `get_config()`.
+
+    Returns:
+        A new `keras.Model` of the same class and name.
+
+    Example:
+
+    ```python
+    model = keras_mlp.RepMLPNetT224(weights="RepMLPNet-T224-train.pth")
+    deploy_model = keras_mlp.reparameterize(model)
+    deploy_model.save("repmlpnet_t224_deploy.keras")
+    ```
+    """
+    if not isinstance(model, keras.Model):
+        raise ValueError(
+            f"`model` must be a keras.Model. Received: model={type(model).__name__}"
+        )
+    config = _deploy_config(model.get_config())
+    deploy = model.__class__.from_config(config)
+    _copy_weights(model, deploy)
+    return deploy
+
+
+def _deploy_config(config):
+    """`config` with `deploy=True` in every reparameterizable layer's config."""
+    if isinstance(config, list):
+        return [_deploy_config(item) for item in config]
+    if not isinstance(config, dict):
+        return config
+    config = {key: _deploy_config(value) for key, value in config.items()}
+    registered = config.get("registered_name")
+    cls = keras.saving.get_registered_object(registered) if registered else None
+    if isinstance(cls, type) and issubclass(cls, Reparameterizable):
+        config["config"] = dict(config["config"], deploy=True)
+    return config
+
+
+def _copy_weights(source, target):
+    if isinstance(source, Reparameterizable) and not source.deploy:
+        target.set_weights(source.fused_weights())
+    elif isinstance(source, keras.Model):
+        for source_layer, target_layer in zip(source.layers, target.layers):
+            _copy_weights(source_layer, target_layer)
+    else:
+        target.set_weights(source.get_weights())

@@ -1,0 +1,230 @@
+"""RepMLPNet (Ding et al., CVPR 2022, arXiv 2112.11081).
+
+4x4 conv-BN-ReLU stem -> 4 stages of [x + RepMLPBlock(BN(x)); x + FFN(BN(x))],
+with a 2x2 conv-BN-ReLU downsampling between stages -> BN -> average pool ->
+linear head. Configurations follow the official `repmlpnet.py`
+(github.com/DingXiaoH/RepMLP).
+"""
+
+import keras
+
+from keras_mlp.layers.conv_bn import ConvBN, batch_norm
+from keras_mlp.layers.repmlp_block import RepMLPBlock
+from keras_mlp.models import common
+from keras_mlp.models.registry import register_model
+from keras_mlp.models.reparameterize import reparameterize
+from keras_mlp.weights import repmlp_checkpoints
+from keras_mlp.weights.loading import WeightsSource, load_weights
+
+_SIZES_224 = (56, 28, 14, 7)
+_SIZES_256 = (64, 32, 16, 8)
+# `create_RepMLPNet_*` of the official repmlpnet.py. The partition size of each
+# stage equals its feature-map size at the default resolution.
+MODEL_CONFIGS = {
+    "repmlpnet_t224": dict(channels=(64, 128, 256, 512), num_blocks=(2, 2, 6, 2), sharesets_nums=(1, 4, 16, 128), partition_sizes=_SIZES_224),
+    "repmlpnet_b224": dict(channels=(96, 192, 384, 768), num_blocks=(2, 2, 12, 2), sharesets_nums=(1, 4, 32, 128), partition_sizes=_SIZES_224),
+    "repmlpnet_t256": dict(channels=(64, 128, 256, 512), num_blocks=(2, 2, 6, 2), sharesets_nums=(1, 4, 16, 128), partition_sizes=_SIZES_256),
+    "repmlpnet_b256": dict(channels=(96, 192, 384, 768), num_blocks=(2, 2, 12, 2), sharesets_nums=(1, 4, 32, 128), partition_sizes=_SIZES_256),
+    "repmlpnet_d256": dict(channels=(80, 160, 320, 640), num_blocks=(2, 2, 18, 2), sharesets_nums=(1, 4, 16, 128), partition_sizes=_SIZES_256),
+    "repmlpnet_l256": dict(channels=(96, 192, 384, 768), num_blocks=(2, 2, 18, 2), sharesets_nums=(1, 4, 32, 256), partition_sizes=_SIZES_256),
+}
+PATCH_SIZE = 4
+
+BASE_DOCSTRING = """Instantiates {title} (RepMLPNet, arXiv 2112.11081).
+
+Inputs are channels-last RGB images normalised with the ImageNet mean and
+standard deviation (the official training pipeline). Height and width must
+be multiples of {multiple} (the stage-1 partition of {part} pixels times
+the stem's stride 4), e.g. {size} or {double}.
+
+With `deploy=False` (default) the model is in training form: every RepMLP
+block has its Local Perceptron convs and BatchNorms. Train or fine-tune it,
+then call `keras_mlp.reparameterize(model)` for the deploy form (pure MLP
+blocks, same outputs in inference mode, faster).
+
+Args:
+    include_top: whether to include the final BatchNorm, pool and classifier.
+    weights: `None` (random initialisation) or the path of an official
+        RepMLPNet checkpoint (`.pth`, training or deploy form, downloaded
+        from the links in the official README), or a keras_mlp
+        `.weights.h5`. A training-form checkpoint with `deploy=True` is
+        loaded and then reparameterized.
+    input_tensor: optional Keras tensor to use as the image input.
+    input_shape: optional `(height, width, 3)`; defaults to `({size}, {size}, 3)`.
+    pooling: with `include_top=False`: `None` returns the last stage's
+        `(batch, rows, cols, channels)` map, `"avg"`/`"max"` pool it.
+    classes: number of classes of the head. A checkpoint head of another
+        size is skipped (with a warning) so the model can be fine-tuned.
+    classifier_activation: activation of the head; `None` returns logits.
+    features_only: return the four stage outputs (strides 4, 8, 16, 32) as
+        a list, for dense prediction; needs `include_top=False`.
+    deploy: build the deploy (reparameterized) form.
+    name: model name.
+
+Returns:
+    A `keras.Model`.
+
+Example:
+
+```python
+model = keras_mlp.{constructor}(weights=None, classes=10)
+deploy_model = keras_mlp.reparameterize(model)
+```
+"""
+
+
+def RepMLPNet(
+    channels,
+    num_blocks,
+    sharesets_nums,
+    partition_sizes,
+    reparam_conv_k=(1, 3),
+    globalperceptron_reduce=4,
+    ffn_expand=4,
+    model_name="repmlpnet",
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    features_only=False,
+    deploy=False,
+    name=None,
+):
+    """Generic RepMLPNet builder; see `RepMLPNetB224` for the arguments.
+
+    `channels`, `num_blocks`, `sharesets_nums` and `partition_sizes` (the
+    `h = w` of each stage) have one entry per stage.
+    """
+    common.validate_head_args(include_top, pooling, classes, classifier_activation)
+    common.validate_features_only(features_only, include_top)
+    source = WeightsSource(weights, model_name)
+    converted, fuse_after_loading = None, False
+    if source and not source.is_keras:
+        converted, form = repmlp_checkpoints.read(source)
+        if form == "deploy" and not deploy:
+            raise ValueError(
+                f"Weights {source} are a deploy-form checkpoint (fused, without "
+                "Local Perceptron branches): pass `deploy=True`."
+            )
+        # A training-form checkpoint is loaded as trained, then fused.
+        fuse_after_loading = form == "train" and deploy
+        deploy = deploy and not fuse_after_loading
+    default_size = PATCH_SIZE * partition_sizes[0]
+    img_input, input_shape = common.image_input(input_tensor, input_shape, default_size)
+    _check_resolution(input_shape, partition_sizes)
+
+    x = ConvBN(channels[0], PATCH_SIZE, strides=PATCH_SIZE, activation="relu", deploy=deploy, name="stem")(img_input)
+    stage_outputs = []
+    for stage, (width, depth, sets, size) in enumerate(
+        zip(channels, num_blocks, sharesets_nums, partition_sizes)
+    ):
+        for block in range(depth):
+            prefix = f"stage{stage}_block{block}"
+            y = batch_norm(f"{prefix}_prebn1")(x)
+            y = RepMLPBlock(
+                size,
+                size,
+                num_sharesets=sets,
+                reparam_conv_k=reparam_conv_k,
+                globalperceptron_reduce=globalperceptron_reduce,
+                deploy=deploy,
+                name=f"{prefix}_repmlp",
+            )(y)
+            x = keras.layers.Add(name=f"{prefix}_add1")([x, y])
+            y = batch_norm(f"{prefix}_prebn2")(x)
+            y = ConvBN(width * ffn_expand, 1, activation="gelu", deploy=deploy, name=f"{prefix}_ffn_fc1")(y)
+            y = ConvBN(width, 1, deploy=deploy, name=f"{prefix}_ffn_fc2")(y)
+            x = keras.layers.Add(name=f"{prefix}_add2")([x, y])
+        stage_outputs.append(x)
+        if stage < len(channels) - 1:
+            x = ConvBN(channels[stage + 1], 2, strides=2, activation="relu", deploy=deploy, name=f"embed{stage}")(x)
+
+    if features_only:
+        outputs = stage_outputs
+    else:
+        if include_top:
+            x = batch_norm("head_norm")(x)
+        outputs = common.classification_head(
+            x, include_top, pooling, classes, classifier_activation, "glorot_uniform"
+        )
+    model = common.functional_model(img_input, input_tensor, outputs, name or model_name)
+    if source:
+        load_weights(
+            model,
+            source,
+            repmlp_checkpoints.KEY_MAPS,
+            head_prefix=repmlp_checkpoints.HEAD_PREFIXES,
+            converted=converted,
+        )
+    return reparameterize(model) if fuse_after_loading else model
+
+
+def _check_resolution(input_shape, partition_sizes):
+    height, width, _ = input_shape
+    for stage, size in enumerate(partition_sizes):
+        stride = PATCH_SIZE * 2**stage
+        multiple = stride * size
+        if height % multiple or width % multiple:
+            smallest = max(stride * s for s in partition_sizes)
+            raise ValueError(
+                f"`input_shape` height and width must be multiples of "
+                f"{smallest}: stage {stage} runs at stride {stride} with "
+                f"{size}x{size} partitions. Received: input_shape={input_shape}"
+            )
+
+
+def _constructor(model_name, title):
+    config = MODEL_CONFIGS[model_name]
+
+    @register_model(model_name)
+    def constructor(
+        include_top=True,
+        weights=None,
+        input_tensor=None,
+        input_shape=None,
+        pooling=None,
+        classes=1000,
+        classifier_activation="softmax",
+        features_only=False,
+        deploy=False,
+        name=None,
+    ):
+        return RepMLPNet(
+            **config,
+            model_name=model_name,
+            include_top=include_top,
+            weights=weights,
+            input_tensor=input_tensor,
+            input_shape=input_shape,
+            pooling=pooling,
+            classes=classes,
+            classifier_activation=classifier_activation,
+            features_only=features_only,
+            deploy=deploy,
+            name=name,
+        )
+
+    public_name = title.replace("-", "")
+    part = config["partition_sizes"][0]
+    multiple = PATCH_SIZE * part
+    constructor.__name__ = constructor.__qualname__ = public_name
+    constructor.__doc__ = BASE_DOCSTRING.format(
+        title=title,
+        multiple=multiple,
+        part=part,
+        size=multiple,
+        double=2 * multiple,
+        constructor=public_name,
+    )
+    return constructor
+
+
+RepMLPNetT224 = _constructor("repmlpnet_t224", "RepMLPNet-T224")
+RepMLPNetB224 = _constructor("repmlpnet_b224", "RepMLPNet-B224")
+RepMLPNetT256 = _constructor("repmlpnet_t256", "RepMLPNet-T256")
+RepMLPNetB256 = _constructor("repmlpnet_b256", "RepMLPNet-B256")
+RepMLPNetD256 = _constructor("repmlpnet_d256", "RepMLPNet-D256")
+RepMLPNetL256 = _constructor("repmlpnet_l256", "RepMLPNet-L256")
