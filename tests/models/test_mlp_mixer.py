@@ -29,8 +29,9 @@ class MLPMixerTest(TestCase, parameterized.TestCase):
     def test_param_count(self, name):
         self.assertEqual(keras_mlp.create_model(name).count_params(), PARAM_COUNTS[name])
 
-    @pytest.mark.slow
+    # The mark goes under the parameterization so the generated tests inherit it.
     @parameterized.parameters("mixer_l32", "mixer_l16", "mixer_h14")
+    @pytest.mark.slow
     def test_param_count_large(self, name):
         self.assertEqual(keras_mlp.create_model(name).count_params(), PARAM_COUNTS[name])
 
