@@ -13,6 +13,7 @@ from keras_mlp.models import (
     MixerL32,
     MixerS16,
     MixerS32,
+    MixerT4,
     MLPMixer,
     RepMLPCIFAR,
     RepMLPNet,

@@ -8,6 +8,7 @@ from keras_mlp.models.mlp_mixer import (
     MixerL32,
     MixerS16,
     MixerS32,
+    MixerT4,
     MLPMixer,
 )
 from keras_mlp.models.registry import create_model, list_models

@@ -15,8 +15,10 @@ from keras_mlp.weights import mixer_checkpoints
 from keras_mlp.weights import mixer_pretrained  # noqa: F401  (registers tags)
 from keras_mlp.weights.loading import WeightsSource, load_weights
 
-# Table 1 of the paper.
+# Table 1 of the paper, plus T/4: a small model for 32x32 images (not in the
+# paper) that the embedded-dataset demo and CIFAR-sized data use.
 MODEL_CONFIGS = {
+    "mixer_t4": dict(patch_size=4, hidden_dim=128, num_blocks=4, tokens_mlp_dim=64, channels_mlp_dim=256, default_size=32),
     "mixer_s32": dict(patch_size=32, hidden_dim=512, num_blocks=8, tokens_mlp_dim=256, channels_mlp_dim=2048),
     "mixer_s16": dict(patch_size=16, hidden_dim=512, num_blocks=8, tokens_mlp_dim=256, channels_mlp_dim=2048),
     "mixer_b32": dict(patch_size=32, hidden_dim=768, num_blocks=12, tokens_mlp_dim=384, channels_mlp_dim=3072),
@@ -40,7 +42,7 @@ Args:
         `.npz` at a resolution `K` times the checkpoint's adapts the
         token-mixing MLP as in the paper's Appendix C.
     input_tensor: optional Keras tensor to use as the image input.
-    input_shape: optional `(height, width, 3)`; defaults to `(224, 224, 3)`.
+    input_shape: optional `(height, width, 3)`; defaults to `({default_size}, {default_size}, 3)`.
     pooling: with `include_top=False`: `None` returns the
         `(batch, rows, cols, channels)` patch features, `"avg"`/`"max"` pool them.
     classes: number of classes of the head. A pretrained head of another
@@ -70,6 +72,7 @@ def MLPMixer(
     num_blocks,
     tokens_mlp_dim,
     channels_mlp_dim,
+    default_size=224,
     model_name="mlp_mixer",
     include_top=True,
     weights=None,
@@ -87,11 +90,12 @@ def MLPMixer(
 
     `patch_size`, `hidden_dim` (C), `num_blocks`, `tokens_mlp_dim` (D_S) and
     `channels_mlp_dim` (D_C) are the paper's Table 1 hyper-parameters;
+    `default_size` is the input side when `input_shape` is not given;
     `model_name` is the registry name that pretrained tags belong to.
     """
     common.validate_head_args(include_top, pooling, classes, classifier_activation)
     source = WeightsSource(weights, model_name)
-    img_input, input_shape = common.image_input(input_tensor, input_shape, 224)
+    img_input, input_shape = common.image_input(input_tensor, input_shape, default_size)
     grid = common.check_patch_grid(input_shape, patch_size)
 
     if gelu_approximate is None:
@@ -195,6 +199,7 @@ def _constructor(model_name, title):
         title=title,
         model_name=model_name,
         patch_size=config["patch_size"],
+        default_size=config.get("default_size", 224),
         tags=", ".join(f'`"{t.partition(".")[2]}"`' for t in _tags(model_name)) or "none published",
         constructor=public_name,
     )
@@ -207,6 +212,7 @@ def _tags(model_name):
     return list_pretrained(model_name)
 
 
+MixerT4 = _constructor("mixer_t4", "Mixer-T/4")
 MixerS32 = _constructor("mixer_s32", "Mixer-S/32")
 MixerS16 = _constructor("mixer_s16", "Mixer-S/16")
 MixerB32 = _constructor("mixer_b32", "Mixer-B/32")

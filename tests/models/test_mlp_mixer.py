@@ -10,9 +10,11 @@ from absl.testing import parameterized
 import keras_mlp
 from tests.testing import TestCase, run_on_backend
 
-# 1000-class heads at 224x224. S/B/L: timm `mixer_*_224`; H/14: the official
-# Flax module (the paper's Table 1), which timm does not define.
+# 1000-class heads at the default size (224x224; T/4: 32x32). S/B/L: timm
+# `mixer_*_224`; H/14: the official Flax module (the paper's Table 1), which
+# timm does not define; T/4 is keras_mlp's own small-image size.
 PARAM_COUNTS = {
+    "mixer_t4": 434_536,
     "mixer_s32": 19_104_624,
     "mixer_s16": 18_528_264,
     "mixer_b32": 60_293_428,
@@ -21,7 +23,7 @@ PARAM_COUNTS = {
     "mixer_l16": 208_196_168,
     "mixer_h14": 432_350_952,
 }
-FAST = ("mixer_s32", "mixer_s16", "mixer_b32", "mixer_b16")
+FAST = ("mixer_t4", "mixer_s32", "mixer_s16", "mixer_b32", "mixer_b16")
 
 
 class MLPMixerTest(TestCase, parameterized.TestCase):
