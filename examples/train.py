@@ -8,8 +8,8 @@ accuracy). The real runs only change flags, e.g. on a GPU machine:
       --recipe=mixer_imagenet --data_dir=/data/tfds --mixed_precision=mixed_bfloat16
 
 A run writes checkpoints, TensorBoard logs, a CSV log and a learning-curve
-PNG to --model_dir; rerun the same command with --resume after an
-interruption to continue where it stopped.
+PNG to --model_dir; after an interruption, rerun the same command and it
+continues from the last completed epoch.
 """
 
 import dataclasses
@@ -38,11 +38,19 @@ flags.DEFINE_enum(
     "Mixed-precision policy; mixed_float16 adds loss scaling.",
 )
 flags.DEFINE_string("model_dir", None, "Run directory; default runs/<model>-<dataset>-<time>.")
-flags.DEFINE_bool("resume", False, "Continue the unfinished run in --model_dir.")
+flags.DEFINE_bool(
+    "resume", _DEFAULTS.resume,
+    "Continue an unfinished run found in --model_dir (rerunning an interrupted "
+    "command resumes it); --noresume refuses to touch such a directory.",
+)
 flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory.")
 flags.DEFINE_string("eval_split", None, "Evaluation split; default 'validation' or 'test'.")
 flags.DEFINE_bool("skip_corrupt", False, "Skip unreadable images in folders (counted) instead of failing.")
 flags.DEFINE_integer("seed", _DEFAULTS.seed, "Random seed of shuffling, augmentation and initialisation.")
+flags.DEFINE_bool(
+    "deterministic", False,
+    "Deterministic TensorFlow ops: bit-identical reruns and resumptions, slower.",
+)
 flags.DEFINE_integer("steps_per_epoch", None, "Steps per epoch; default one pass over the training split.")
 
 

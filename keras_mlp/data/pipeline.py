@@ -150,7 +150,8 @@ def _train_crop(image, size, augmentation, interpolation):
     image = tf.image.resize(image, (size, size), method=interpolation)
     if augmentation.horizontal_flip:
         image = tf.image.random_flip_left_right(image)
-    return tf.clip_by_value(image, 0.0, 255.0)
+    # RandAugment needs the static channel count that tf.slice loses.
+    return tf.ensure_shape(tf.clip_by_value(image, 0.0, 255.0), (size, size, 3))
 
 
 def _eval_crop(image, size, crop_pct, interpolation):
@@ -159,7 +160,7 @@ def _eval_crop(image, size, crop_pct, interpolation):
     scaled = tf.cast(tf.round(shape * resize / tf.reduce_min(shape)), "int32")
     image = tf.image.resize(image, tf.maximum(scaled, size), method=interpolation)
     image = tf.image.resize_with_crop_or_pad(image, size, size)
-    return tf.clip_by_value(image, 0.0, 255.0)
+    return tf.ensure_shape(tf.clip_by_value(image, 0.0, 255.0), (size, size, 3))
 
 
 def _batch_augment(dataset, augmentation, seed):

@@ -93,13 +93,16 @@ def _tfds(name, split, data_dir, shuffle_files):
         shuffle_files=shuffle_files,
     )
     label = info.features["label"]
+    num_examples = int(dataset.cardinality())
+    if num_examples < 0:
+        num_examples = info.splits[split].num_examples
     dataset = dataset.map(
         lambda image, y: (_to_rgb(image), tf.cast(y, "int32")),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
     info = DatasetInfo(
         label.num_classes,
-        info.splits[split].num_examples,
+        num_examples,
         list(label.names),
         random_access=False,
     )

@@ -33,11 +33,12 @@ class TrainConfig:
     strategy: str = "auto"
     mixed_precision: str | None = None
     model_dir: str | None = None
-    resume: bool = False
+    resume: bool = True
     data_dir: str | None = None
     eval_split: str | None = None
     skip_corrupt: bool = False
     seed: int = 0
+    deterministic: bool = False
     steps_per_epoch: int | None = None
     verbose: int | str = "auto"
 
@@ -59,11 +60,14 @@ def _model_dir(config):
         stamp = time.strftime("%Y%m%d-%H%M%S")
         return os.path.join("runs", f"{config.model}-{config.dataset.replace('/', '_')}-{stamp}")
     backup = os.path.join(config.model_dir, "backup")
-    if os.path.isdir(backup) and os.listdir(backup) and not config.resume:
-        raise ValueError(
-            f"{config.model_dir} holds an unfinished run. Pass --resume to continue "
-            "it, or choose another --model_dir; nothing was overwritten."
-        )
+    if os.path.isdir(backup) and os.listdir(backup):
+        if not config.resume:
+            raise ValueError(
+                f"{config.model_dir} holds an unfinished run and --noresume was "
+                "given. Drop --noresume to continue it, or choose another "
+                "--model_dir; nothing was overwritten."
+            )
+        print(f"Resuming the unfinished run in {config.model_dir}.")
     return config.model_dir
 
 
@@ -96,6 +100,10 @@ def train(config):
     batch_size = config.batch_size or recipe.batch_size
     image_size = config.image_size or recipe.image_size
     keras.utils.set_random_seed(config.seed)
+    if config.deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
     if config.mixed_precision:
         keras.mixed_precision.set_global_policy(config.mixed_precision)
     model_dir = _model_dir(config)

@@ -1,0 +1,92 @@
+"""Input pipelines on mocked tfds data, written folders and the digits."""
+
+import os
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_datasets as tfds
+from absl.testing import parameterized
+
+from keras_mlp.data import Augmentation, CorruptImageError, load_dataset, make_dataset
+from keras_mlp.data.pipeline import EpochSeed
+from tests.testing import TestCase
+
+FULL = Augmentation(
+    random_resized_crop=(0.08, 1.0), horizontal_flip=True, randaugment_ops=2,
+    mixup_alpha=0.8, cutmix_alpha=1.0, random_erasing=0.25,
+)
+
+
+def write_png(path, value, size=(20, 30)):
+    image = np.full(size + (3,), value, "uint8")
+    tf.io.write_file(path, tf.io.encode_png(image))
+
+
+class PipelineTest(TestCase, parameterized.TestCase):
+    def batches(self, split, training, augmentation=Augmentation(), **kwargs):
+        ds = make_dataset(
+            split, training, image_size=16, batch_size=4, mean=(0.5,) * 3, std=(0.5,) * 3,
+            num_classes=split.info.num_classes, augmentation=augmentation, **kwargs,
+        )
+        return list(ds.as_numpy_iterator())
+
+    @parameterized.parameters(Augmentation(), FULL)
+    def test_tfds_mock_data(self, augmentation):
+        with tfds.testing.mock_data(num_examples=12):
+            split = load_dataset("cifar10", "train")
+        self.assertEqual(split.info.num_classes, 10)
+        images, labels = self.batches(split, True, augmentation)[0]
+        self.assertEqual(images.shape, (4, 16, 16, 3))
+        self.assertEqual(labels.shape, (4, 10))
+        self.assertAllClose(labels.sum(-1), np.ones(4), atol=1e-5)
+        self.assertBetween(images.min(), -1.0 - 1e-5, 1.0)
+        self.assertLessEqual(images.max(), 1.0 + 1e-5)
+
+    def test_eval_keeps_every_example_in_order(self):
+        split = load_dataset("digits", "test")
+        batches = self.batches(split, False)
+        self.assertEqual(sum(len(x) for x, _ in batches), split.info.num_examples)
+        again = self.batches(split, False)
+        self.assertAllEqual(batches[0][0], again[0][0])
+
+    def test_epoch_order_depends_only_on_seed_and_epoch(self):
+        split = load_dataset("digits", "train")
+
+        def first_labels(epoch):
+            seed = EpochSeed()
+            seed.on_epoch_begin(epoch)
+            ds = make_dataset(
+                split, True, 16, 8, (0.5,) * 3, (0.5,) * 3, 10, seed=3, epoch_seed=seed
+            )
+            return next(iter(ds))[1].numpy()
+
+        self.assertAllEqual(first_labels(2), first_labels(2))
+        self.assertNotAllEqual(first_labels(1), first_labels(2))
+
+    def test_image_folder(self):
+        root = self.get_temp_dir()
+        for split in ("train", "test"):
+            for label, name in enumerate(("cat", "dog")):
+                os.makedirs(os.path.join(root, split, name), exist_ok=True)
+                for i in range(3):
+                    write_png(os.path.join(root, split, name, f"{i}.png"), 60 * label)
+        split = load_dataset(root, "train")
+        self.assertEqual(split.info.class_names, ["cat", "dog"])
+        batches = self.batches(split, False)
+        self.assertEqual(sum(len(y) for _, y in batches), 6)
+
+    def test_corrupt_image_is_named_or_skipped(self):
+        root = os.path.join(self.get_temp_dir(), "corrupt")
+        os.makedirs(os.path.join(root, "a"))
+        write_png(os.path.join(root, "a", "good.png"), 10)
+        bad = os.path.join(root, "a", "bad.jpg")
+        with open(bad, "wb") as f:
+            f.write(b"this is not an image")
+        with self.assertRaisesRegex(CorruptImageError, "bad.jpg"):
+            load_dataset(root, "train")
+        split = load_dataset(root, "train", skip_corrupt=True)
+        self.assertEqual(split.info.num_examples, 1)
+
+    def test_unknown_digits_split(self):
+        with self.assertRaisesRegex(ValueError, "digits has splits"):
+            load_dataset("digits", "validation")
