@@ -38,8 +38,9 @@ Args:
     include_top: whether to include the average pool and classifier.
     weights: `None` (random initialisation), a pretrained tag
         ({tags}), or the path of a checkpoint: official Flax `.npz`,
-        timm `.pth`/`.safetensors`, or a keras_mlp `.weights.h5`. A tag or
-        `.npz` at a resolution `K` times the checkpoint's adapts the
+        timm `.pth`/`.safetensors`, a keras_mlp `.weights.h5` (same
+        architecture) or a saved `.keras` model. Every form but `.weights.h5`
+        loads at a resolution `K` times the checkpoint's by adapting the
         token-mixing MLP as in the paper's Appendix C.
     input_tensor: optional Keras tensor to use as the image input.
     input_shape: optional `(height, width, 3)`; defaults to `({default_size}, {default_size}, 3)`.

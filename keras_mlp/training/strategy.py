@@ -41,7 +41,9 @@ def get_strategy(name="auto"):
 def _tf_strategy(name):
     import tensorflow as tf
 
-    gpus = tf.config.list_logical_devices("GPU")
+    # Physical, not logical: listing logical devices starts the runtime, after
+    # which MultiWorkerMirroredStrategy can no longer configure collectives.
+    gpus = tf.config.list_physical_devices("GPU")
     if name == "auto":
         return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
     if name == "mirrored":

@@ -96,6 +96,8 @@ def train(config):
             f"`mixed_precision` must be one of {MIXED_PRECISION}. "
             f"Received: mixed_precision={config.mixed_precision!r}"
         )
+    # MultiWorkerMirroredStrategy must exist before TensorFlow runs any op.
+    scope, replicas = get_strategy(config.strategy)
     epochs = config.epochs or recipe.epochs
     batch_size = config.batch_size or recipe.batch_size
     image_size = config.image_size or recipe.image_size
@@ -133,7 +135,6 @@ def train(config):
     eval_ds = pipeline.make_dataset(eval_split, False, crop_pct=prep["crop_pct"], **common)
     steps_per_epoch = config.steps_per_epoch or max(train_split.info.num_examples // batch_size, 1)
 
-    scope, replicas = get_strategy(config.strategy)
     with scope:
         model = create_model(
             config.model,

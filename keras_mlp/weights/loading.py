@@ -9,6 +9,7 @@ from keras_mlp.weights.key_mapping import assign_weights, pick_key_map
 from keras_mlp.weights.registry import fetch, get_pretrained
 
 KERAS_SUFFIX = ".weights.h5"
+KERAS_MODEL_SUFFIX = ".keras"
 
 
 class WeightsSource:
@@ -65,6 +66,8 @@ class WeightsSource:
         first (e.g. folds arrays that the model stores as one).
         """
         path = self.local_path()
+        if path.endswith(KERAS_MODEL_SUFFIX):
+            return read_keras_model(path)
         state = read_state_dict(path)
         if prepare is not None:
             state = prepare(state)
@@ -75,6 +78,26 @@ class WeightsSource:
 
     def __str__(self):
         return self.record.name if self.record else repr(self.path)
+
+
+def read_keras_model(path):
+    """`{Variable.path: array}` of a saved `.keras` model.
+
+    keras_mlp layer names are deterministic, so these paths are the ones a
+    rebuilt model has, and the same adaptation rules as for converted
+    checkpoints apply (new classes, a finer Mixer patch grid, ...).
+    """
+    import keras
+
+    try:
+        saved = keras.saving.load_model(path, compile=False)
+    except Exception as e:
+        raise CheckpointError(
+            f"Could not load the Keras model {path!r} ({type(e).__name__}: {e}). "
+            "The file may be corrupt, or need `import keras_mlp` of a version "
+            "that defines its layers."
+        ) from e
+    return {v.path: np.array(v.numpy()) for v in saved.weights}
 
 
 def load_keras_weights(model, path):

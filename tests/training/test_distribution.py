@@ -18,12 +18,12 @@ import json, os, sys
 import numpy as np, tensorflow as tf, keras, keras_mlp
 from keras_mlp.training import get_strategy
 {setup}
+scope, replicas = get_strategy("{strategy}")  # before any op: collectives need it
 keras.utils.set_random_seed(0)
 tf.config.experimental.enable_op_determinism()
 rng = np.random.RandomState(0)
 x = rng.uniform(-1, 1, (64, 16, 16, 3)).astype("float32")
 y = rng.randint(0, 4, 64)
-scope, replicas = get_strategy("{strategy}")
 with scope:
     model = keras_mlp.MLPMixer(patch_size=4, hidden_dim=16, num_blocks=1, tokens_mlp_dim=8,
                                channels_mlp_dim=16, input_shape=(16, 16, 3), classes=4)

@@ -11,6 +11,8 @@ import keras
 import numpy as np
 import pytest
 
+import keras_mlp.training  # noqa: F401  (registers what load_model needs)
+
 from tests.testing import REPO_ROOT, TestCase
 
 COMMAND = [

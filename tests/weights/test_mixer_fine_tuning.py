@@ -61,6 +61,14 @@ class MixerFineTuningTest(TestCase):
                 expected = keras.ops.convert_to_numpy(old_mlp(x[..., tokens]))
                 self.assertAllClose(y[..., tokens], expected, atol=1e-5)
 
+    def test_saved_keras_model_loads_at_a_finer_grid(self):
+        trained = keras_mlp.MLPMixer(**CONFIG, weights=self.path, input_shape=(32, 32, 3), classes=5)
+        path = os.path.join(self.get_temp_dir(), "trained.keras")
+        trained.save(path)
+        model = keras_mlp.MLPMixer(**CONFIG, weights=path, input_shape=(64, 64, 3), classes=5)
+        self.assertEqual(model.get_layer("block_1").tokens_mlp_dim, 64)
+        self.assertAllClose(model.get_layer("stem").kernel, trained.get_layer("stem").kernel)
+
     def test_unadaptable_grid_is_refused(self):
         with self.assertRaisesRegex(ValueError, "adapts only to a square grid K times finer"):
             keras_mlp.MLPMixer(**CONFIG, weights=self.path, input_shape=(48, 48, 3), classes=5)

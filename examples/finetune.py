@@ -1,0 +1,27 @@
+r"""Fine-tunes pretrained weights on new classes and/or a new resolution.
+
+The same flags as train.py, with `--weights` required and the `finetune`
+recipe (SGD momentum, cosine, no weight decay) by default. The classifier
+is replaced when the class count differs; a Mixer at K times the
+checkpoint's resolution gets the paper's block-diagonal token-mixing
+initialisation, e.g.:
+
+  python examples/finetune.py --model=mixer_b16 --weights=imagenet21k \
+      --dataset=imagenette --image_size=448 --epochs=10
+
+Offline demo: fine-tune a digits run at twice the resolution:
+
+  python examples/train.py --model_dir=runs/digits
+  python examples/finetune.py --weights=runs/digits/final.keras --image_size=64 --epochs=3
+"""
+
+from absl import app, flags
+
+import train  # examples/train.py: the flags and the loop are the same
+
+flags.FLAGS.set_default("recipe", "finetune")
+flags.mark_flag_as_required("weights")
+
+
+if __name__ == "__main__":
+    app.run(train.main)
