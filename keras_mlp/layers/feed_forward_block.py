@@ -55,6 +55,11 @@ class FeedForwardBlock(keras.layers.Layer):
                 "`drop_path_rate` must be in [0, 1). "
                 f"Received: drop_path_rate={drop_path_rate}"
             )
+        if not 0.0 <= dropout_rate < 1.0:
+            raise ValueError(
+                "`dropout_rate` must be in [0, 1). "
+                f"Received: dropout_rate={dropout_rate}"
+            )
         self.mlp_ratio = float(mlp_ratio)
         self.drop_path_rate = float(drop_path_rate)
         self.dropout_rate = float(dropout_rate)

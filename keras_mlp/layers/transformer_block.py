@@ -61,6 +61,11 @@ class TransformerBlock(keras.layers.Layer):
                 f"Received: drop_path_rate={drop_path_rate}"
             )
         self.num_heads = num_heads
+        if not 0.0 <= dropout_rate < 1.0:
+            raise ValueError(
+                "`dropout_rate` must be in [0, 1). "
+                f"Received: dropout_rate={dropout_rate}"
+            )
         self.mlp_ratio = None if mlp_ratio is None else float(mlp_ratio)
         self.qkv_bias = bool(qkv_bias)
         self.drop_path_rate = float(drop_path_rate)
