@@ -101,6 +101,12 @@ def random_images(batch, size, seed=0):
     return np.random.RandomState(seed).normal(size=(batch, size, size, 3)).astype("float32")
 
 
+def assert_logits_match(test, model, reference, size):
+    images = random_images(2, size)
+    diff = np.max(np.abs(model.predict(images, verbose=0) - torch_logits(reference, images)))
+    test.assertLessEqual(diff, 1e-4)
+
+
 def save_deit_training_checkpoint(model, path):
     """As DeiT's main.py saves: weights under "model", next to run state."""
     torch.save(
@@ -151,9 +157,7 @@ class OfficialLayoutTest(TestCase):
         path = os.path.join(self.get_temp_dir(), "linear-small-checkpoint.pth")
         save_deit_training_checkpoint(reference, path)
         model = small_keras(weights=path, classes=7)
-        images = random_images(2, 32)
-        diff = np.max(np.abs(model.predict(images, verbose=0) - torch_logits(reference, images)))
-        self.assertLessEqual(diff, 1e-4)
+        assert_logits_match(self, model, reference, 32)
 
     def test_keras_weights_map_back_to_official_names(self):
         reference = official_model()
@@ -169,9 +173,7 @@ class OfficialLayoutTest(TestCase):
         path = os.path.join(self.get_temp_dir(), "linear-tiny-checkpoint.pth")
         save_deit_training_checkpoint(reference, path)
         model = keras_mlp.FeedForwardTiny(weights=path, classifier_activation=None)
-        images = random_images(2, 224)
-        diff = np.max(np.abs(model.predict(images, verbose=0) - torch_logits(reference, images)))
-        self.assertLessEqual(diff, 1e-4)
+        assert_logits_match(self, model, reference, 224)
 
     def test_other_resolution_is_refused_clearly(self):
         path = os.path.join(self.get_temp_dir(), "ff.pth")
@@ -208,9 +210,7 @@ class TimmParityTest(TestCase):
         model = keras_mlp.FeedForwardTiny(
             weights=path, token_mixer="attention", classifier_activation=None
         )
-        images = random_images(2, 224)
-        diff = np.max(np.abs(model.predict(images, verbose=0) - torch_logits(reference, images)))
-        self.assertLessEqual(diff, 1e-4)
+        assert_logits_match(self, model, reference, 224)
 
     def test_attention_only_matches_timm_without_mlps(self):
         class Zero(torch.nn.Module):
@@ -288,9 +288,7 @@ class BaseCheckpointTest(TestCase):
         path = os.path.join(self.get_temp_dir(), "linear-base-checkpoint.pth")
         save_deit_training_checkpoint(reference, path)
         model = keras_mlp.FeedForwardBase(weights=path, classifier_activation=None)
-        images = random_images(2, 224)
-        diff = np.max(np.abs(model.predict(images, verbose=0) - torch_logits(reference, images)))
-        self.assertLessEqual(diff, 1e-4)
+        assert_logits_match(self, model, reference, 224)
 
     def test_deit_base_logits_match_timm(self):
         reference = timm_vit("deit_base_patch16_224")
@@ -299,6 +297,4 @@ class BaseCheckpointTest(TestCase):
         model = keras_mlp.FeedForwardBase(
             weights=path, token_mixer="attention", classifier_activation=None
         )
-        images = random_images(2, 224)
-        diff = np.max(np.abs(model.predict(images, verbose=0) - torch_logits(reference, images)))
-        self.assertLessEqual(diff, 1e-4)
+        assert_logits_match(self, model, reference, 224)
