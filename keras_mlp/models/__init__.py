@@ -1,5 +1,13 @@
 """Application families; importing this registers every model."""
 
+from keras_mlp.models.feedforward_vit import (
+    DeiTBase,
+    DeiTTiny,
+    FeedForwardBase,
+    FeedForwardLarge,
+    FeedForwardTiny,
+    FeedForwardViT,
+)
 from keras_mlp.models.mlp_mixer import (
     MixerB16,
     MixerB32,
@@ -11,14 +19,6 @@ from keras_mlp.models.mlp_mixer import (
     MLPMixer,
 )
 from keras_mlp.models.registry import create_model, list_models
-from keras_mlp.models.feedforward_vit import (
-    DeiTBase,
-    DeiTTiny,
-    FeedForwardBase,
-    FeedForwardLarge,
-    FeedForwardTiny,
-    FeedForwardViT,
-)
 from keras_mlp.models.reparameterize import reparameterize
 from keras_mlp.models.repmlp_cifar import RepMLPCIFAR
 from keras_mlp.models.repmlp_resnet import (
