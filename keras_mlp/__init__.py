@@ -6,6 +6,12 @@ MLP-Mixer, the feed-forward-only ViT and RepMLP as Keras layers and
 
 from keras_mlp import layers
 from keras_mlp.models import (
+    DeiTBase,
+    DeiTTiny,
+    FeedForwardBase,
+    FeedForwardLarge,
+    FeedForwardTiny,
+    FeedForwardViT,
     MixerB16,
     MixerB32,
     MixerH14,

@@ -7,3 +7,7 @@ from keras_mlp.layers.reparameterizable import Reparameterizable
 from keras_mlp.layers.repmlp_block import RepMLPBlock
 from keras_mlp.layers.repmlp_v1_block import RepMLPV1Block
 from keras_mlp.layers.stochastic_depth import StochasticDepth
+from keras_mlp.layers.class_token_embedding import ClassTokenEmbedding
+from keras_mlp.layers.feed_forward_block import FeedForwardBlock
+from keras_mlp.layers.self_attention import MultiHeadSelfAttention
+from keras_mlp.layers.transformer_block import TransformerBlock

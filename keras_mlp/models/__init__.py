@@ -1,5 +1,13 @@
 """Application families; importing this registers every model."""
 
+from keras_mlp.models.feedforward_vit import (
+    DeiTBase,
+    DeiTTiny,
+    FeedForwardBase,
+    FeedForwardLarge,
+    FeedForwardTiny,
+    FeedForwardViT,
+)
 from keras_mlp.models.mlp_mixer import (
     MixerB16,
     MixerB32,

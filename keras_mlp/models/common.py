@@ -77,15 +77,20 @@ def classification_head(x, include_top, pooling, classes, classifier_activation,
     elif pooling == "max":
         x = keras.layers.GlobalMaxPooling2D(name="max_pool")(x)
     if include_top:
-        x = keras.layers.Dense(
-            classes,
-            activation=classifier_activation,
-            kernel_initializer=head_initializer,
-            # Logits and softmax in float32 keep mixed-precision training stable.
-            dtype="float32",
-            name="predictions",
-        )(x)
+        x = dense_head(x, classes, classifier_activation, head_initializer)
     return x
+
+
+def dense_head(x, classes, classifier_activation, head_initializer):
+    """The classifier, named `predictions` in every family."""
+    return keras.layers.Dense(
+        classes,
+        activation=classifier_activation,
+        kernel_initializer=head_initializer,
+        # Logits and softmax in float32 keep mixed-precision training stable.
+        dtype="float32",
+        name="predictions",
+    )(x)
 
 
 def functional_model(img_input, input_tensor, outputs, name):

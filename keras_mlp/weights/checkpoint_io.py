@@ -5,6 +5,7 @@ Formats: NumPy `.npz` (official JAX/Flax releases), PyTorch `.pth/.pt/.bin`
 `.safetensors` (no torch needed).
 """
 
+import argparse
 import os
 
 import numpy as np
@@ -73,7 +74,10 @@ def _read_torch(path):
             f"Reading the PyTorch checkpoint {path!r} needs torch: "
             "`pip install keras-mlp[torch]`, or convert it to .safetensors."
         ) from e
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    # DeiT-style training checkpoints (DeiT, the feed-forward-only ViT) also
+    # pickle the argparse.Namespace of the run; it holds no code.
+    with torch.serialization.safe_globals([argparse.Namespace]):
+        state = torch.load(path, map_location="cpu", weights_only=True)
     for key in _WRAPPER_KEYS:
         if isinstance(state, dict) and isinstance(state.get(key), dict):
             state = state[key]

@@ -37,11 +37,16 @@ class KeyMap:
             variable path, with `\\1`-style back-references; `transform`
             (or `None`) converts the array's layout.
         ignore: regexes of source keys that carry no model weights.
+        prepare: optional `fn(state) -> state` run before the rules, for
+            layouts that split one model variable over several arrays
+            (timm's `checkpoint_filter_fn` plays this part). It must leave
+            keys it cannot handle in place, so they get reported.
     """
 
     name: str
     rules: tuple
     ignore: tuple = ()
+    prepare: object = None
 
     def _target(self, key):
         for pattern, template, fn in self.rules:
@@ -56,6 +61,8 @@ class KeyMap:
 
     def convert(self, state):
         """Returns `({keras_path: array}, [unknown source keys])`."""
+        if self.prepare:
+            state = self.prepare(state)
         converted, unknown = {}, []
         for key, array in state.items():
             if any(re.fullmatch(p, key) for p in self.ignore):

@@ -1,0 +1,89 @@
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="keras_mlp")
+class MultiHeadSelfAttention(keras.layers.Layer):
+    """Multi-head self-attention with one fused query/key/value projection.
+
+    The attention of ViT and DeiT: `qkv` projects `(batch, tokens, channels)`
+    to queries, keys and values of `num_heads` heads at once (laid out as
+    `(3, heads, head_dim)` along its output axis, as in timm, so a timm
+    `attn.qkv` weight maps onto it by a transpose), scaled dot-product
+    attention runs per head, and `proj` mixes the heads.
+    `keras.layers.MultiHeadAttention` keeps three separate projections instead.
+
+    Args:
+        num_heads: int, number of heads; must divide the channels.
+        qkv_bias: bool, whether `qkv` has a bias.
+        dropout_rate: float, dropout after `proj`.
+        kernel_initializer: initializer of both kernels.
+
+    Example:
+
+    >>> attention = MultiHeadSelfAttention(num_heads=4)
+    >>> attention(keras.ops.ones((2, 10, 32))).shape
+    (2, 10, 32)
+    """
+
+    def __init__(
+        self,
+        num_heads,
+        qkv_bias=True,
+        dropout_rate=0.0,
+        kernel_initializer="glorot_uniform",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if not isinstance(num_heads, int) or num_heads <= 0:
+            raise ValueError(
+                f"`num_heads` must be a positive int. Received: num_heads={num_heads}"
+            )
+        if not 0.0 <= dropout_rate < 1.0:
+            raise ValueError(
+                f"`dropout_rate` must be in [0, 1). Received: dropout_rate={dropout_rate}"
+            )
+        self.num_heads = num_heads
+        self.qkv_bias = bool(qkv_bias)
+        self.dropout_rate = float(dropout_rate)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        if channels % self.num_heads:
+            raise ValueError(
+                f"`num_heads` ({self.num_heads}) must divide the input channels "
+                f"({channels}). Received: input_shape={input_shape}"
+            )
+        dense = dict(kernel_initializer=self.kernel_initializer, dtype=self.dtype_policy)
+        self.qkv = keras.layers.Dense(3 * channels, use_bias=self.qkv_bias, name="qkv", **dense)
+        self.qkv.build(input_shape)
+        self.proj = keras.layers.Dense(channels, name="proj", **dense)
+        self.proj.build(input_shape)
+        self.dropout = keras.layers.Dropout(self.dropout_rate, dtype=self.dtype_policy)
+
+    def call(self, inputs, training=None):
+        _, num_tokens, channels = inputs.shape
+        head_dim = channels // self.num_heads
+        qkv = ops.reshape(self.qkv(inputs), (-1, num_tokens, 3, self.num_heads, head_dim))
+        query, key, value = ops.unstack(qkv, 3, axis=2)
+        x = ops.dot_product_attention(query, key, value)
+        x = self.proj(ops.reshape(x, (-1, num_tokens, channels)))
+        return self.dropout(x, training=training)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "num_heads": self.num_heads,
+                "qkv_bias": self.qkv_bias,
+                "dropout_rate": self.dropout_rate,
+                "kernel_initializer": keras.initializers.serialize(
+                    self.kernel_initializer
+                ),
+            }
+        )
+        return config
