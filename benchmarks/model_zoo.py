@@ -4,8 +4,8 @@ registered model, at its default resolution, in Markdown.
   python benchmarks/model_zoo.py [--models=mixer_*]
 
 FLOPs of one image are counted on the traced TensorFlow graph: every MatMul,
-batched MatMul and convolution contributes `2 x output elements x reduction
-length`; norms, activations, biases and residual adds are not counted (under
+batched MatMul, einsum and convolution contributes `2 x output elements x
+reduction length`; norms, activations, biases and residual adds are not counted (under
 0.5% of an all-MLP model). The graph keeps the weights as variables, so even
 Mixer-H/14 is counted in little memory. RepMLP models are counted in deploy
 form (`keras_mlp.reparameterize`), the form that is served; parameters are
@@ -41,6 +41,13 @@ def count_flops(model, batch_size=1):
             if op.type == "Conv2D":
                 per_output *= in_channels
             macs += _elements(op.outputs[0].shape) * per_output
+        elif op.type == "Einsum" and "." not in op.get_attr("equation").decode():
+            # A contraction multiplies once per combination of all its indices.
+            operands = op.get_attr("equation").decode().split("->")[0].split(",")
+            sizes = {}
+            for letters, tensor in zip(operands, op.inputs):
+                sizes.update(zip(letters, tensor.shape.as_list()))
+            macs += math.prod(sizes.values())
         elif op.type in ("Einsum", "Conv3D", "Conv2DBackpropInput"):
             raise ValueError(f"count_flops cannot count {op.type} ({op.name}) in {model.name}.")
     return 2 * macs

@@ -49,6 +49,9 @@ TINY_MODELS = {
         patch_size=8, hidden_dim=16, num_blocks=2, tokens_mlp_dim=8,
         channels_mlp_dim=32, input_shape=(32, 32, 3), **kwargs
     ),
+    "feedforward_vit": lambda **kwargs: keras_mlp.FeedForwardViT(
+        patch_size=8, hidden_dim=16, num_blocks=2, num_heads=2, input_shape=(32, 32, 3), **kwargs
+    ),
     "repmlpnet": lambda **kwargs: keras_mlp.RepMLPNet(
         channels=(8, 16, 32, 64), num_blocks=(1, 1, 1, 1), sharesets_nums=(1, 2, 4, 8),
         partition_sizes=(8, 4, 2, 1), input_shape=(32, 32, 3), **kwargs
