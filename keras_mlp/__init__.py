@@ -4,7 +4,7 @@ MLP-Mixer, the feed-forward-only ViT and RepMLP as Keras layers and
 `keras.applications`-style constructors, with pretrained-checkpoint loading.
 """
 
-from keras_mlp import layers
+from keras_mlp import export, layers
 from keras_mlp.models import (
     DeiTBase,
     DeiTTiny,
@@ -32,7 +32,9 @@ from keras_mlp.models import (
     RepMLPRes50Bottleneck224,
     RepMLPRes50Light224,
     RepMLPResNet,
+    block_names,
     create_model,
+    feature_extractor,
     list_models,
     reparameterize,
 )

@@ -104,7 +104,7 @@ def make_dataset(
             )
     else:
         dataset = dataset.map(
-            lambda x, y: (_eval_crop(x, image_size, crop_pct, interpolation), y),
+            lambda x, y: (eval_crop(x, image_size, crop_pct, interpolation), y),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
     dataset = dataset.map(lambda x, y: (x, tf.one_hot(y, num_classes)))
@@ -154,7 +154,16 @@ def _train_crop(image, size, augmentation, interpolation):
     return tf.ensure_shape(tf.clip_by_value(image, 0.0, 255.0), (size, size, 3))
 
 
-def _eval_crop(image, size, crop_pct, interpolation):
+def eval_crop(image, size, crop_pct, interpolation):
+    """Resizes the shorter side of one image to `floor(size / crop_pct)` and
+    keeps the central `size x size` square, in [0, 255] (timm's evaluation
+    transform). `crop_pct` and `interpolation` come from the weights record.
+
+    Example:
+
+    >>> eval_crop(tf.zeros((480, 640, 3)), 224, 0.875, "bicubic").shape
+    TensorShape([224, 224, 3])
+    """
     shape = tf.cast(tf.shape(image)[:2], "float32")
     resize = math.floor(size / crop_pct)
     scaled = tf.cast(tf.round(shape * resize / tf.reduce_min(shape)), "int32")

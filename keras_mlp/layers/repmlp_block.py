@@ -107,12 +107,13 @@ class RepMLPBlock(Reparameterizable):
     def call(self, inputs, training=None):
         _, height, width, channels = inputs.shape
         h, w, sets = self.h, self.w, self.num_sharesets
-        rows, cols, groups = height // h, width // w, channels // sets
+        cols, groups = width // w, channels // sets
         gate = self.gp_fc2(self.gp_fc1(ops.mean(inputs, axis=(1, 2))))
 
         # (S, batch * partitions * C/S, h*w): channel c = g * S + s uses set s.
-        x = ops.reshape(inputs, (-1, rows, h, cols, w, groups, sets))
-        x = ops.transpose(x, (6, 0, 1, 3, 5, 2, 4))
+        # Batch and partition rows stay merged: TFLite transposes at most 6-D.
+        x = ops.reshape(inputs, (-1, h, cols, w, groups, sets))
+        x = ops.transpose(x, (5, 0, 2, 4, 1, 3))
         x = ops.reshape(x, (sets, -1, h * w))
         y = ops.matmul(x, self.fc3_kernel)
         if self.deploy:
@@ -127,8 +128,8 @@ class RepMLPBlock(Reparameterizable):
                 )
                 y = y + ops.reshape(ops.transpose(local, (3, 0, 1, 2)), (sets, -1, h * w))
 
-        y = ops.reshape(y, (sets, -1, rows, cols, groups, h, w))
-        y = ops.transpose(y, (1, 2, 5, 3, 6, 4, 0))
+        y = ops.reshape(y, (sets, -1, cols, groups, h, w))
+        y = ops.transpose(y, (1, 4, 2, 5, 3, 0))
         y = ops.reshape(y, (-1, height, width, channels))
         return y * ops.expand_dims(ops.expand_dims(gate, 1), 1)
 

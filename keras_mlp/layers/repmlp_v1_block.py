@@ -121,8 +121,9 @@ class RepMLPV1Block(Reparameterizable):
             x = x + v[:, :, None, :, None, :]
 
         # (groups, batch * partitions, channels/groups * h * w), channel-major.
-        parts = ops.reshape(x, (-1, rows, h, cols, w, groups, per_group))
-        parts = ops.reshape(ops.transpose(parts, (5, 0, 1, 3, 6, 2, 4)), (groups, -1, features))
+        # Batch and partition rows stay merged: TFLite transposes at most 6-D.
+        parts = ops.reshape(x, (-1, h, cols, w, groups, per_group))
+        parts = ops.reshape(ops.transpose(parts, (4, 0, 2, 5, 1, 3)), (groups, -1, features))
         y = ops.matmul(parts, self.fc3_kernel)
         if self.deploy:
             y = y + ops.reshape(self.fc3_bias, (groups, 1, features))
@@ -139,8 +140,8 @@ class RepMLPV1Block(Reparameterizable):
                 local = ops.reshape(local, (-1, h, w, groups, per_group))
                 y = y + ops.reshape(ops.transpose(local, (3, 0, 4, 1, 2)), (groups, -1, features))
 
-        y = ops.reshape(y, (groups, -1, rows, cols, per_group, h, w))
-        y = ops.transpose(y, (1, 2, 5, 3, 6, 0, 4))
+        y = ops.reshape(y, (groups, -1, cols, per_group, h, w))
+        y = ops.transpose(y, (1, 4, 2, 5, 0, 3))
         return ops.reshape(y, (-1, height, width, channels))
 
     def fused_weights(self):

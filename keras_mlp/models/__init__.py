@@ -19,6 +19,7 @@ from keras_mlp.models.mlp_mixer import (
     MixerT4,
     MLPMixer,
 )
+from keras_mlp.models.features import block_names, feature_extractor
 from keras_mlp.models.registry import create_model, list_models
 from keras_mlp.models.reparameterize import reparameterize
 from keras_mlp.models.repmlp_cifar import RepMLPCIFAR

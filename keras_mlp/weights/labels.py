@@ -17,13 +17,30 @@ def _lemmas():
         return dict(line.rstrip("\n").split("\t", 1) for line in f if line.strip())
 
 
-@functools.lru_cache(maxsize=None)
+LABEL_SETS = tuple(sorted(_SYNSET_FILES))
+
+
 def class_names(label_set):
-    """`[(synset_id, name), ...]` in the head order of `label_set`."""
-    if label_set not in _SYNSET_FILES:
-        raise ValueError(
-            f"Unknown label set {label_set!r}. Available: {sorted(_SYNSET_FILES)}"
-        )
+    """`[(synset_id, name), ...]` in the head order of `label_set`.
+
+    `label_set` is a shipped set (`LABEL_SETS`) or the path of a text file
+    with one class name per line, in head order (a fine-tuned model's
+    classes); such a file's ids are the class indices as strings.
+    """
+    if label_set in _SYNSET_FILES:
+        return _shipped_names(label_set)
+    if os.path.isfile(label_set):
+        with open(label_set, encoding="utf-8") as f:
+            names = [line.strip() for line in f if line.strip()]
+        return [(str(index), name) for index, name in enumerate(names)]
+    raise ValueError(
+        f"Unknown label set {label_set!r}: not one of {list(LABEL_SETS)} "
+        "and not a text file of class names."
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def _shipped_names(label_set):
     with open(os.path.join(_DIR, _SYNSET_FILES[label_set]), encoding="utf-8") as f:
         synsets = [line.strip() for line in f if line.strip()]
     lemmas = _lemmas()

@@ -1,0 +1,71 @@
+r"""Classifies image files with a keras_mlp model: top-k labels and probabilities.
+
+Pretrained tag (downloads once; preprocessing and labels come with the tag):
+
+  python examples/predict.py --model=mixer_b16 --weights=goog_in21k_ft_in1k cat.jpg photos/
+
+Your own checkpoint (`model.save_weights`, timm `.pth`/`.safetensors`, Flax
+`.npz`): name its classes, its input size, and optionally the pretrained
+record whose input pipeline it was trained with:
+
+  python examples/predict.py --model=mixer_s16 --weights=run/final.weights.h5 \
+      --labels=classes.txt --input_size=128 --preprocessing=mixer_b16.goog_in21k_ft_in1k photos/
+
+Folders are walked for .jpg/.jpeg/.png/.bmp/.gif files. A file that cannot
+be read is reported and the others are still classified; the exit status is
+1 if any file failed.
+"""
+
+import sys
+
+from absl import app, flags
+
+from keras_mlp.predict import image_paths, load_classifier, predict_files, weights_record
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("model", None, "Registered model name (keras_mlp.list_models()).", required=True)
+flags.DEFINE_string("weights", None, "Pretrained tag (keras_mlp.list_pretrained(model)) or checkpoint path.", required=True)
+flags.DEFINE_integer("top_k", 5, "Classes shown per image.", lower_bound=1)
+flags.DEFINE_string(
+    "labels", None,
+    "Label set (imagenet1k, imagenet21k_goog, imagenet21k_miil) or a text file with one "
+    "class name per line, in head order. Default: the tag's; required for a checkpoint path "
+    "unless --preprocessing names a record.",
+)
+flags.DEFINE_string(
+    "preprocessing", None,
+    "For a checkpoint path: the pretrained record (model.tag) whose mean/std, crop and "
+    "interpolation apply. Default: ImageNet mean/std, crop 0.875, bicubic.",
+)
+flags.DEFINE_integer("input_size", None, "Square input side. Default: the weights record's.")
+flags.DEFINE_integer("batch_size", 32, "Images per forward pass.", lower_bound=1)
+
+
+def main(argv):
+    inputs = argv[1:]
+    if not inputs:
+        raise app.UsageError("Give image files or folders to classify.")
+    record = weights_record(
+        FLAGS.model, FLAGS.weights, labels=FLAGS.labels,
+        preprocessing=FLAGS.preprocessing, input_size=FLAGS.input_size,
+    )
+    paths = image_paths(inputs)
+    if not paths:
+        raise app.UsageError(f"No image files found in {inputs}.")
+    model = load_classifier(record)
+    failed = 0
+    for prediction in predict_files(model, record, paths, FLAGS.top_k, FLAGS.batch_size):
+        if prediction.error:
+            failed += 1
+            print(f"{prediction.path}: skipped: {prediction.error}", file=sys.stderr)
+            continue
+        print(prediction.path)
+        for class_id, name, probability in prediction.top:
+            print(f"  {probability:8.4f}  {name} ({class_id})")
+    if failed:
+        print(f"{failed} of {len(paths)} files could not be classified.", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    app.run(main)

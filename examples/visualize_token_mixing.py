@@ -1,0 +1,30 @@
+r"""Draws the token-mixing hidden units of MLP-Mixer blocks to a PNG (the
+paper's Figure 2):
+
+  python examples/visualize_token_mixing.py --model=mixer_b16 --weights=imagenet21k \
+      --blocks=0,1,2 --output=token_mixing.png
+"""
+
+from absl import app, flags
+
+from keras_mlp.models.registry import create_model
+from keras_mlp.visualize import plot_token_mixing
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("model", "mixer_b16", "Registered MLP-Mixer model name.")
+flags.DEFINE_string("weights", None, "Pretrained tag or checkpoint path; None: random initialisation.")
+flags.DEFINE_list("blocks", ["0", "1", "2"], "Block indices or names.")
+flags.DEFINE_integer("units", 64, "Hidden units shown per block.", lower_bound=1)
+flags.DEFINE_integer("columns", 16, "Units per row.", lower_bound=1)
+flags.DEFINE_string("output", "token_mixing.png", "PNG file to write.")
+
+
+def main(argv):
+    del argv
+    model = create_model(FLAGS.model, weights=FLAGS.weights, include_top=False)
+    blocks = [int(b) if b.lstrip("-").isdigit() else b for b in FLAGS.blocks]
+    print(plot_token_mixing(model, FLAGS.output, blocks, FLAGS.units, FLAGS.columns))
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,58 @@
+"""Exports a model to the serving formats: SavedModel, TFLite, ONNX."""
+
+import keras
+
+FORMATS = ("tf_saved_model", "tflite", "tflite_int8", "onnx")
+
+
+def export_model(model, path, format="tf_saved_model"):
+    """Writes an inference artifact of `model` with `model.export`.
+
+    Args:
+        model: a keras_mlp (or any single-input) `keras.Model`. Export RepMLP
+            models after `keras_mlp.reparameterize(model)`: the deploy form is
+            the one worth serving.
+        path: a directory for `"tf_saved_model"`, else a file
+            (`.tflite`, `.onnx`).
+        format: one of
+            - `"tf_saved_model"`: TF SavedModel whose `serving_default`
+              signature maps the model's input name to its output.
+            - `"tflite"`: float32 TFLite (LiteRT) flatbuffer.
+            - `"tflite_int8"`: TFLite with dynamic-range quantization: int8
+              weights, float activations (`tf.lite.Optimize.DEFAULT`).
+            - `"onnx"`: ONNX graph for onnxruntime and other ONNX runtimes.
+
+    Example:
+
+    ```python
+    model = keras_mlp.MixerS32(input_shape=(64, 64, 3), classes=10)
+    export_model(model, "mixer.onnx", format="onnx")
+    ```
+    """
+    if format not in FORMATS:
+        raise ValueError(f"`format` must be one of {FORMATS}. Received: format={format!r}")
+    if format == "tf_saved_model":
+        model.export(path, format="tf_saved_model", verbose=False)
+    elif format in ("tflite", "tflite_int8"):
+        import tensorflow as tf
+
+        options = {"optimizations": [tf.lite.Optimize.DEFAULT]} if format == "tflite_int8" else {}
+        model.export(path, format="litert", verbose=False, **options)
+    else:
+        _require_tensorflow_backend(format)
+        from keras_mlp.export import tf2onnx_erfc  # noqa: F401  (registers Erfc)
+
+        # Keras infers the ONNX signature only for models that were called.
+        model.export(path, format="onnx", verbose=False, input_signature=model.inputs)
+
+
+def _require_tensorflow_backend(format):
+    # The JAX and torch paths of Keras 3.15's ONNX export fail on the
+    # LayerNormalization of these models; the TF path (tf2onnx) works.
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(
+            f"`format={format!r}` needs the TensorFlow backend (KERAS_BACKEND="
+            f"tensorflow). Received backend: {keras.backend.backend()!r}. Save "
+            "the weights with `model.save_weights` and export from a "
+            "TensorFlow-backend process."
+        )

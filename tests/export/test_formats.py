@@ -1,0 +1,59 @@
+"""Exported artifacts compute what the Keras model computes, in their own runtime."""
+
+import os
+
+import numpy as np
+import pytest
+from absl.testing import parameterized
+
+import keras_mlp
+from keras_mlp.export import FORMATS, export_model, run_artifact
+from tests.registered_models import TINY_MODELS, images, logits_model
+from tests.testing import TestCase
+
+SUFFIXES = {"tf_saved_model": "", "tflite": ".tflite", "tflite_int8": ".tflite", "onnx": ".onnx"}
+
+
+class ExportTest(TestCase, parameterized.TestCase):
+    def check_export(self, name, format):
+        model = logits_model(name)
+        x = images(model)
+        expected = model.predict(x, verbose=0)
+        path = os.path.join(self.get_temp_dir(), f"{name}{SUFFIXES[format]}")
+        export_model(model, path, format)
+        outputs = run_artifact(path, format, x)
+        self.assertEqual(outputs.shape, expected.shape)
+        if format == "tflite_int8":
+            # int8 weights: same ranking of the classes, not the same logits.
+            self.assertAllEqual(outputs.argmax(-1), expected.argmax(-1))
+            self.assertNotAllClose(outputs, expected, atol=1e-6)
+        else:
+            self.assertAllClose(outputs, expected, atol=1e-4, rtol=0)
+
+    @parameterized.product(family=sorted(TINY_MODELS), format=FORMATS)
+    def test_tiny_model_of_each_family(self, family, format):
+        self.check_export(family, format)
+
+    @parameterized.product(name=keras_mlp.list_models(), format=FORMATS)
+    @pytest.mark.slow
+    def test_every_registered_model(self, name, format):
+        self.check_export(name, format)
+
+    def test_unknown_format(self):
+        model = logits_model("mlp_mixer")
+        with self.assertRaisesRegex(ValueError, "format='coreml'"):
+            export_model(model, self.get_temp_dir(), "coreml")
+        with self.assertRaisesRegex(ValueError, "Unknown `format`"):
+            run_artifact(self.get_temp_dir(), "coreml", images(model))
+
+    def test_exact_gelu_exports_to_onnx(self):
+        # tf2onnx has no rule for TF's Erfc (exact GELU) without ours.
+        model = logits_model("mlp_mixer")
+        self.assertFalse(model.get_layer("block_0").gelu_approximate)
+        path = os.path.join(self.get_temp_dir(), "mixer.onnx")
+        export_model(model, path, "onnx")
+        import onnx
+
+        ops = {node.op_type for node in onnx.load(path).graph.node}
+        self.assertIn("Erf", ops)
+        self.assertNotIn("Erfc", ops)

@@ -1,0 +1,121 @@
+"""Predicting labels of image files: local checkpoints, label files, bad files, the CLI."""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import keras
+import numpy as np
+import pytest
+
+import keras_mlp
+from keras_mlp.predict import image_paths, load_classifier, predict_files, weights_record
+from keras_mlp.weights.registry import get_pretrained
+from tests.registered_models import randomize_head
+from tests.testing import REPO_ROOT, TestCase
+
+
+class PredictTest(TestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.dir = tempfile.mkdtemp()
+        rng = np.random.RandomState(0)
+        os.makedirs(os.path.join(cls.dir, "photos", "day2"), exist_ok=True)
+        cls.images = {
+            "photos/a.png": rng.randint(0, 256, (80, 120, 3)).astype("uint8"),
+            "photos/day2/b.jpg": rng.randint(0, 256, (100, 60, 3)).astype("uint8"),
+        }
+        for name, image in cls.images.items():
+            keras.utils.save_img(os.path.join(cls.dir, name), image)
+        cls.broken = os.path.join(cls.dir, "photos", "broken.jpg")
+        with open(cls.broken, "wb") as f:
+            f.write(b"\xff\xd8\xff truncated")
+        with open(os.path.join(cls.dir, "photos", "notes.txt"), "w") as f:
+            f.write("not an image")
+        cls.labels = os.path.join(cls.dir, "classes.txt")
+        with open(cls.labels, "w") as f:
+            f.write("cat\ndog\nbird\n")
+        cls.weights = os.path.join(cls.dir, "run.weights.h5")
+        cls.model = keras_mlp.MixerS32(input_shape=(64, 64, 3), classes=3)
+        randomize_head(cls.model)
+        cls.model.save_weights(cls.weights)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir)
+        super().tearDownClass()
+
+    def test_image_paths_walks_folders_for_images_only(self):
+        paths = image_paths([os.path.join(self.dir, "photos"), "given.txt"])
+        names = [os.path.relpath(p, self.dir) for p in paths[:-1]]
+        self.assertEqual(names, ["photos/a.png", "photos/broken.jpg", "photos/day2/b.jpg"])
+        self.assertEqual(paths[-1], "given.txt")
+
+    def test_local_checkpoint_with_a_label_file(self):
+        record = weights_record("mixer_s32", self.weights, labels=self.labels, input_size=64)
+        self.assertEqual((record.classes, record.input_size), (3, 64))
+        self.assertEqual(record.mean, (0.485, 0.456, 0.406))
+        model = load_classifier(record)
+        self.assertAllClose(model.get_weights()[-2], self.model.get_weights()[-2])
+        paths = [os.path.join(self.dir, name) for name in self.images]
+        paths.insert(1, self.broken)
+        paths.append(os.path.join(self.dir, "missing.png"))
+        predictions = predict_files(model, record, paths, top=2, batch_size=1)
+        self.assertEqual([p.path for p in predictions], paths)
+        self.assertIn("not a readable image", predictions[1].error)
+        self.assertEqual(predictions[3].error, "no such file")
+        for prediction in (predictions[0], predictions[2]):
+            self.assertIsNone(prediction.error)
+            self.assertLen(prediction.top, 2)
+            self.assertIn(prediction.top[0][1], ("cat", "dog", "bird"))
+            self.assertGreaterEqual(prediction.top[0][2], prediction.top[1][2])
+
+        # The same numbers as the eval pipeline by hand: shorter side to
+        # floor(64 / 0.875) = 73 (120 -> 110), center 64x64, ImageNet mean/std.
+        image = self.images["photos/a.png"].astype("float32")
+        resized = keras.ops.image.resize(image, (73, 110), interpolation="bicubic")
+        crop = np.clip(keras.ops.convert_to_numpy(resized)[4:68, 23:87], 0, 255)
+        x = (crop / 255 - np.array(record.mean)) / np.array(record.std)
+        expected = self.model.predict(x[None].astype("float32"), verbose=0)[0]
+        self.assertAllClose(
+            sorted(expected, reverse=True)[:2], [s for _, _, s in predictions[0].top], atol=1e-4
+        )
+
+    def test_preprocessing_from_a_pretrained_record(self):
+        record = weights_record(
+            "mixer_s32", self.weights, preprocessing="mixer_b16.goog_in21k_ft_in1k", input_size=64
+        )
+        reference = get_pretrained("mixer_b16.goog_in21k_ft_in1k")
+        self.assertEqual((record.mean, record.labels, record.classes), (reference.mean, "imagenet1k", 1000))
+        self.assertEqual((record.model, record.url), ("mixer_s32", self.weights))
+
+    def test_a_tag_keeps_its_record(self):
+        self.assertEqual(
+            weights_record("mixer_b16", "goog_in21k_ft_in1k"),
+            get_pretrained("mixer_b16.goog_in21k_ft_in1k"),
+        )
+
+    def test_local_checkpoint_needs_labels(self):
+        with self.assertRaisesRegex(ValueError, "`labels` is needed"):
+            weights_record("mixer_s32", self.weights)
+
+    @pytest.mark.slow
+    def test_command_line(self):
+        result = subprocess.run(
+            [
+                sys.executable, os.path.join(REPO_ROOT, "examples", "predict.py"),
+                "--model=mixer_s32", f"--weights={self.weights}", f"--labels={self.labels}",
+                "--input_size=64", "--top_k=3", os.path.join(self.dir, "photos"),
+            ],
+            capture_output=True, text=True, cwd=self.dir,
+            env=dict(os.environ, PYTHONPATH=REPO_ROOT, KERAS_BACKEND="tensorflow"),
+        )
+        self.assertEqual(result.returncode, 1, result.stderr[-2000:])
+        self.assertIn("broken.jpg: skipped: not a readable image", result.stderr)
+        self.assertIn("1 of 3 files could not be classified.", result.stderr)
+        lines = result.stdout.splitlines()
+        self.assertEqual(lines[0], os.path.join(self.dir, "photos", "a.png"))
+        self.assertLen(lines, 8)  # two images, a header and three classes each
