@@ -33,6 +33,8 @@ from keras_mlp.models import (
     RepMLPRes50Light224,
     RepMLPResNet,
     block_names,
+    count_flops,
+    count_macs,
     create_model,
     feature_extractor,
     list_models,

@@ -97,11 +97,22 @@ class MLPMixerBlock(keras.layers.Layer):
         self.drop_path = StochasticDepth(self.drop_path_rate, dtype=self.dtype_policy)
 
     def call(self, inputs, training=None):
-        y = ops.transpose(self.norm1(inputs), (0, 2, 1))
-        y = ops.transpose(self.token_mixing(y, training=training), (0, 2, 1))
+        y = self._mix_tokens(self.norm1(inputs), training)
         x = inputs + self.drop_path(y, training=training)
         y = self.channel_mixing(self.norm2(x), training=training)
         return x + self.drop_path(y, training=training)
+
+    def _mix_tokens(self, x, training):
+        """`token_mixing(x^T)^T` computed as `W^T x`: the kernels multiply
+        from the left, so no `(batch, patches, channels)` activation is
+        transposed (two full copies per block otherwise). Same variables,
+        same math as calling `self.token_mixing` on the transpose."""
+        mlp = self.token_mixing
+        y = ops.matmul(ops.transpose(mlp.fc1.kernel), x)
+        y = ops.gelu(y + ops.expand_dims(mlp.fc1.bias, -1), approximate=self.gelu_approximate)
+        y = mlp.dropout(y, training=training)
+        y = ops.matmul(ops.transpose(mlp.fc2.kernel), y) + ops.expand_dims(mlp.fc2.bias, -1)
+        return mlp.dropout(y, training=training)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -76,10 +76,17 @@ class MLP(keras.layers.Layer):
         self.dropout = keras.layers.Dropout(self.dropout_rate, dtype=self.dtype_policy)
 
     def call(self, inputs, training=None):
-        x = self.fc1(inputs)
+        # Two-dimensional matmuls: TensorFlow's oneDNN graph rewrite fuses
+        # MatMul + BiasAdd + GELU into one kernel only for 2-D operands.
+        # (Dense on a 3-D input goes through `tensordot`, whose reshapes
+        # split the pattern.) Reshapes of leading axes are free elsewhere.
+        leading_shape = ops.shape(inputs)[:-1]
+        x = ops.reshape(inputs, (-1, ops.shape(inputs)[-1]))
+        x = self.fc1(x)
         x = ops.gelu(x, approximate=self.gelu_approximate)
         x = self.dropout(x, training=training)
         x = self.fc2(x)
+        x = ops.reshape(x, (*leading_shape, ops.shape(x)[-1]))
         return self.dropout(x, training=training)
 
     def compute_output_shape(self, input_shape):

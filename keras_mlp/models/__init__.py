@@ -8,6 +8,7 @@ from keras_mlp.models.feedforward_vit import (
     FeedForwardTiny,
     FeedForwardViT,
 )
+from keras_mlp.models.flops import count_flops, count_macs
 from keras_mlp.models.mlp_mixer import (
     MixerB16,
     MixerB32,

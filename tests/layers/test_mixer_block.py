@@ -1,5 +1,6 @@
 import numpy as np
 from absl.testing import parameterized
+from keras import ops
 
 from keras_mlp.layers import MLPMixerBlock
 from tests.testing import TestCase
@@ -46,6 +47,19 @@ class MLPMixerBlockTest(TestCase, parameterized.TestCase):
         h = x + mlp(u.transpose(0, 2, 1), *tm).transpose(0, 2, 1)
         expected = h + mlp(layer_norm(h, weights["norm2/gamma"], weights["norm2/beta"]), *cm)
         self.assertAllClose(y, expected, atol=1e-5)
+
+    @parameterized.parameters(("float32", 1e-5), ("mixed_bfloat16", 3e-2))
+    def test_token_mixing_equals_the_mlp_on_the_transpose(self, dtype, atol):
+        # The block mixes tokens as W^T x; the textbook form transposes,
+        # runs the token-mixing MLP over the last axis, and transposes back.
+        block = MLPMixerBlock(tokens_mlp_dim=6, channels_mlp_dim=10, dtype=dtype)
+        x = np.random.RandomState(0).normal(size=(2, 4, 5)).astype("float32")
+        y = block(x)
+        u = ops.transpose(block.norm1(x), (0, 2, 1))
+        h = x + ops.cast(ops.transpose(block.token_mixing(u), (0, 2, 1)), "float32")
+        expected = h + ops.cast(block.channel_mixing(block.norm2(h)), "float32")
+        self.assertEqual(y.dtype, block.compute_dtype)
+        self.assertAllClose(ops.cast(y, "float32"), expected, atol=atol)
 
     def test_weight_paths_are_stable(self):
         block = MLPMixerBlock(tokens_mlp_dim=6, channels_mlp_dim=10, name="block_3")

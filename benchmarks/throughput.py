@@ -1,0 +1,338 @@
+"""Throughput of a keras_mlp model, and of its timm equivalent in the same run.
+
+For one model, backend (`KERAS_BACKEND`), batch size, dtype and mode, prints
+images/s, the achieved TFLOP/s from the analytic FLOP count
+(`keras_mlp.count_flops`), peak device memory where the backend exposes it,
+and the same for timm (when torch + timm are installed) with the ratio
+keras_mlp / timm. Keras and timm repeats are interleaved so that machine noise
+hits both alike; warm-up steps (compilation included) are not timed; figures
+are medians over the repeats.
+
+What is timed, per step:
+  inference, keras_mlp: `model.predict_on_batch(images)`, the way a user runs
+      inference, on a batch already converted to a backend tensor (timm's is
+      on its device too); `--jit_compile` is passed to `model.compile`
+      (`auto` is Keras' default: XLA on JAX and on TensorFlow GPUs, not on
+      TensorFlow CPUs).
+  inference, timm: `model(images)` under `torch.inference_mode()` (eager).
+  training, keras_mlp: `model.fit` on in-memory NumPy data, one call of
+      `--steps` steps per repeat (AdamW, sparse categorical cross-entropy).
+  training, timm: the usual eager loop: forward, loss, backward, AdamW step.
+Training FLOPs are counted as 3x the forward pass (backward = 2x forward).
+
+    python benchmarks/throughput.py --model=mixer_s16 --batch_size=1 \\
+        --mode=inference --dtype=float32 --json=out.json
+    KERAS_BACKEND=jax python benchmarks/throughput.py --model=mixer_b16 \\
+        --batch_size=256 --dtype=bfloat16
+"""
+
+import json
+import os
+import platform
+import sys
+import time
+
+# Must precede anything that imports TensorFlow: torchvision (imported by
+# timm) crashes the process when loaded after it (tensorflow-cpu 2.21).
+try:
+    import torch
+except ImportError:
+    torch = None
+try:
+    import timm
+except ImportError:
+    timm = None
+
+# JAX would otherwise reserve 75% of the GPU up front, leaving torch none.
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from absl import app, flags  # noqa: E402
+
+import keras_mlp  # noqa: E402
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("model", "mixer_b16", "Registered keras_mlp model name.")
+flags.DEFINE_integer("batch_size", 32, "Images per step.")
+flags.DEFINE_enum("dtype", "float32", ["float32", "bfloat16"],
+                  "float32, or bfloat16 mixed precision (float32 variables).")
+flags.DEFINE_enum("mode", "inference", ["inference", "training"], "What a step is.")
+flags.DEFINE_integer("image_size", None, "Input height and width; default: the model's.")
+flags.DEFINE_integer("repeats", 5, "Timed repeats per implementation (interleaved).")
+flags.DEFINE_integer("steps", 3, "Steps per timed repeat.")
+flags.DEFINE_integer("warmup", 2, "Untimed steps first (compilation included).")
+flags.DEFINE_enum("jit_compile", "auto", ["auto", "true", "false"],
+                  "`jit_compile` of `model.compile` (XLA on TF/JAX).")
+flags.DEFINE_integer("threads", 0,
+                     "CPU threads of TensorFlow (intra-op) and torch; 0 keeps "
+                     "TensorFlow's default (all cores) and gives torch as many. "
+                     "JAX's XLA CPU always uses all cores.")
+flags.DEFINE_bool("timm", True, "Also measure the timm equivalent, if installed.")
+flags.DEFINE_string("json", None, "Write the results to this JSON file.")
+
+
+def main(_):
+    backend = keras.backend.backend()
+    threads = configure_threads(backend, FLAGS.threads)
+    if FLAGS.dtype == "bfloat16":
+        keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
+
+    kwargs = {"classifier_activation": None}
+    if FLAGS.image_size:
+        kwargs["input_shape"] = (FLAGS.image_size, FLAGS.image_size, 3)
+    model = keras_mlp.create_model(FLAGS.model, **kwargs)
+    size = model.input_shape[1]
+    classes = model.output_shape[-1]
+    jit_compile = {"auto": "auto", "true": True, "false": False}[FLAGS.jit_compile]
+    model.compile(
+        optimizer=keras.optimizers.AdamW(1e-4),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        jit_compile=jit_compile,
+    )
+    forward_flops = keras_mlp.count_flops(model)
+    flops_per_image = forward_flops * (3 if FLAGS.mode == "training" else 1)
+
+    rng = np.random.default_rng(0)
+    num = FLAGS.batch_size * (max(FLAGS.steps, FLAGS.warmup) if FLAGS.mode == "training" else 1)
+    images = rng.normal(size=(num, size, size, 3)).astype("float32")
+    labels = rng.integers(0, classes, size=(num,))
+
+    runners = {"keras_mlp": keras_runner(model, images, labels)}
+    timm_name, why_not = timm_equivalent(FLAGS.model, size)
+    if timm_name:
+        runners["timm"] = timm_runner(timm_name, classes, images, labels)
+
+    for run in runners.values():
+        run(FLAGS.warmup)
+    reset_peak_memory(backend)
+    seconds = {impl: [] for impl in runners}
+    load_before = os.getloadavg()
+    for _ in range(FLAGS.repeats):
+        for impl, run in runners.items():
+            start = time.perf_counter()
+            run(FLAGS.steps)
+            seconds[impl].append((time.perf_counter() - start) / FLAGS.steps)
+    load_after = os.getloadavg()
+
+    peaks = {"keras_mlp": keras_peak_memory(backend)}
+    if "timm" in runners:
+        peaks["timm"] = torch.cuda.max_memory_allocated() if torch.cuda.is_available() else None
+    results = {}
+    for impl, times in seconds.items():
+        step = float(np.median(times))
+        results[impl] = {
+            "images_per_second": FLAGS.batch_size / step,
+            "step_seconds_median": step,
+            "step_seconds": times,
+            "tflops_per_second": flops_per_image * FLAGS.batch_size / step / 1e12,
+            "peak_memory_bytes": peaks[impl],
+        }
+    report = {
+        "model": FLAGS.model,
+        "timm_model": timm_name,
+        "backend": backend,
+        "mode": FLAGS.mode,
+        "dtype": FLAGS.dtype,
+        "batch_size": FLAGS.batch_size,
+        "image_size": size,
+        "keras_mlp_path": keras_path_description(model),
+        "timm_path": timm_path_description() if timm_name else why_not,
+        "forward_gflops_per_image": forward_flops / 1e9,
+        "repeats": FLAGS.repeats,
+        "steps_per_repeat": FLAGS.steps,
+        "warmup_steps": FLAGS.warmup,
+        "threads": threads,
+        "machine": machine_description(backend),
+        "load_average_before_after": [load_before[0], load_after[0]],
+        "versions": versions(backend),
+        "results": results,
+    }
+    if "timm" in results:
+        report["ratio_keras_mlp_over_timm"] = (
+            results["keras_mlp"]["images_per_second"] / results["timm"]["images_per_second"]
+        )
+    print_report(report)
+    if FLAGS.json:
+        with open(FLAGS.json, "w") as f:
+            json.dump(report, f, indent=2)
+
+
+def configure_threads(backend, threads):
+    """Gives torch as many threads as the Keras backend uses, for a fair race."""
+    count = threads or os.cpu_count()
+    if backend == "tensorflow" and threads:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+    if torch is not None:
+        torch.set_num_threads(count)
+    if backend == "jax":
+        description = f"XLA CPU: all {os.cpu_count()} cores (--threads does not apply)"
+    else:
+        description = f"{backend} intra-op: {count}"
+    if torch is not None:
+        description += f"; torch (timm): {torch.get_num_threads()}"
+    return description
+
+
+def keras_runner(model, images, labels):
+    if FLAGS.mode == "inference":
+        # On the device already, as timm's input is: the timed step is the
+        # model, not the host-to-device copy of the images.
+        batch = keras.ops.convert_to_tensor(images[: FLAGS.batch_size])
+
+        def run(steps):
+            for _ in range(steps):
+                model.predict_on_batch(batch)
+    else:
+
+        def run(steps):
+            n = steps * FLAGS.batch_size
+            model.fit(
+                images[:n],
+                labels[:n],
+                batch_size=FLAGS.batch_size,
+                epochs=1,
+                shuffle=False,
+                verbose=0,
+            )
+    return run
+
+
+def timm_equivalent(name, size):
+    if not FLAGS.timm:
+        return None, "not measured (--notimm)"
+    if timm is None:
+        return None, "not measured (timm not installed)"
+    timm_name = f"{name}_{size}"
+    if not timm.is_model(timm_name):
+        return None, f"not measured (timm has no {timm_name!r})"
+    return timm_name, None
+
+
+def timm_runner(timm_name, classes, images, labels):
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model = timm.create_model(timm_name, pretrained=False, num_classes=classes).to(device)
+    autocast = torch.autocast(device, dtype=torch.bfloat16, enabled=FLAGS.dtype == "bfloat16")
+    x = torch.from_numpy(images[: FLAGS.batch_size].transpose(0, 3, 1, 2).copy()).to(device)
+    y = torch.from_numpy(labels[: FLAGS.batch_size]).to(device)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    if FLAGS.mode == "inference":
+        model.eval()
+
+        def run(steps):
+            with torch.inference_mode(), autocast:
+                for _ in range(steps):
+                    model(x)
+            sync()
+    else:
+        model.train()
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+        loss_fn = torch.nn.CrossEntropyLoss()
+
+        def run(steps):
+            for _ in range(steps):
+                optimizer.zero_grad(set_to_none=True)
+                with autocast:
+                    loss = loss_fn(model(x), y)
+                loss.backward()
+                optimizer.step()
+            sync()
+    return run
+
+
+def keras_path_description(model):
+    if FLAGS.mode == "inference":
+        return ("model.predict_on_batch(images already on the device) after "
+                f"model.compile(jit_compile={model.jit_compile})")
+    return f"model.fit(numpy, batch_size={FLAGS.batch_size}) after model.compile(jit_compile={model.jit_compile})"
+
+
+def timm_path_description():
+    if FLAGS.mode == "inference":
+        return "eager model(x) under torch.inference_mode()"
+    return "eager forward + CrossEntropyLoss + backward + AdamW step"
+
+
+def reset_peak_memory(backend):
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.reset_peak_memory_stats()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        if tf.config.list_physical_devices("GPU"):
+            tf.config.experimental.reset_memory_stats("GPU:0")
+
+
+def keras_peak_memory(backend):
+    """Peak device bytes of the Keras backend, or `None` where there are none
+    to report (CPU: TensorFlow and JAX expose no allocator statistics)."""
+    if backend == "jax":
+        import jax
+
+        stats = jax.devices()[0].memory_stats()
+        return stats.get("peak_bytes_in_use") if stats else None
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        if tf.config.list_physical_devices("GPU"):
+            return tf.config.experimental.get_memory_info("GPU:0")["peak"]
+        return None
+    return torch.cuda.max_memory_allocated() if torch.cuda.is_available() else None
+
+
+def machine_description(backend):
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    description = f"{cpu}, {os.cpu_count()} cores"
+    if backend == "jax":
+        import jax
+
+        description += f"; keras device: {jax.devices()[0].device_kind}"
+    if torch is not None and torch.cuda.is_available():
+        description += f"; torch device: {torch.cuda.get_device_name()}"
+    return description
+
+
+def versions(backend):
+    found = {"python": platform.python_version(), "keras": keras.__version__}
+    backend_module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}[backend]
+    found[backend_module] = sys.modules[backend_module].__version__
+    if torch is not None:
+        found.update(torch=torch.__version__, timm=timm.__version__)
+    return found
+
+
+def print_report(report):
+    print(f"{report['model']} | backend {report['backend']} | {report['mode']} | "
+          f"{report['dtype']} | batch {report['batch_size']} | "
+          f"{report['image_size']}x{report['image_size']} | "
+          f"{report['forward_gflops_per_image']:.2f} GFLOP/image forward")
+    print(f"machine: {report['machine']}")
+    print(f"threads: {report['threads']}")
+    print(f"median of {report['repeats']} interleaved repeats x {report['steps_per_repeat']} steps, "
+          f"after {report['warmup_steps']} warm-up steps; load average "
+          f"{report['load_average_before_after'][0]:.2f} -> {report['load_average_before_after'][1]:.2f}")
+    if max(report["load_average_before_after"]) > os.cpu_count():
+        print("WARNING: load average above the core count: other processes share the "
+              "CPUs, and multi-threaded runs (torch's OpenMP especially) slow down "
+              "erratically. Re-run on an idle machine, or compare with --threads=1.")
+    print(f"keras_mlp: {report['keras_mlp_path']}")
+    print(f"timm: {report['timm_path']}")
+    print(f"{'':10} {'img/s':>10} {'ms/step':>10} {'TFLOP/s':>9} {'peak mem':>10}")
+    for impl, r in report["results"].items():
+        memory = "n/a" if r["peak_memory_bytes"] is None else f"{r['peak_memory_bytes'] / 2**30:.2f} GiB"
+        print(f"{impl:10} {r['images_per_second']:10.2f} {r['step_seconds_median'] * 1e3:10.1f} "
+              f"{r['tflops_per_second']:9.3f} {memory:>10}")
+    if "ratio_keras_mlp_over_timm" in report:
+        print(f"keras_mlp / timm throughput: {report['ratio_keras_mlp_over_timm']:.2f}x "
+              "(> 1: keras_mlp faster)")
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,55 @@
+import keras
+from absl.testing import parameterized
+
+import keras_mlp
+from keras_mlp.models.flops import count_flops, count_macs
+from tests.testing import TestCase
+
+
+def mixer_macs(image, patch, hidden, blocks, tokens_mlp, channels_mlp, classes):
+    """The MLP-Mixer matmuls written out (arXiv 2105.01601, Section 2)."""
+    patches = (image // patch) ** 2
+    stem = patches * patch * patch * 3 * hidden
+    token_mixing = hidden * 2 * patches * tokens_mlp
+    channel_mixing = patches * 2 * hidden * channels_mlp
+    return stem + blocks * (token_mixing + channel_mixing) + hidden * classes
+
+
+class FlopsTest(TestCase, parameterized.TestCase):
+    def test_mixer_b16_is_25_2_gflops(self):
+        model = keras_mlp.MixerB16()
+        self.assertEqual(count_macs(model), mixer_macs(224, 16, 768, 12, 384, 3072, 1000))
+        self.assertEqual(round(count_macs(model) / 1e9, 1), 12.6)
+        self.assertEqual(round(count_flops(model) / 1e9, 1), 25.2)
+
+    def test_mixer_s16_at_another_resolution(self):
+        model = keras_mlp.MixerS16(input_shape=(128, 128, 3), include_top=False)
+        self.assertEqual(count_macs(model), mixer_macs(128, 16, 512, 8, 256, 2048, 0))
+
+    @parameterized.parameters(
+        # Regular, grouped and strided convolutions: output positions x kernel x in/groups x out.
+        (keras.layers.Conv2D(8, 3, padding="same"), (6, 6, 4), 36 * 9 * 4 * 8),
+        (keras.layers.Conv2D(8, 3, groups=2), (6, 6, 4), 16 * 9 * 2 * 8),
+        (keras.layers.Conv2D(8, 2, strides=2), (6, 6, 4), 9 * 4 * 4 * 8),
+        (keras.layers.Conv1D(5, 3), (10, 2), 8 * 3 * 2 * 5),
+        (keras.layers.DepthwiseConv2D(3, depth_multiplier=2), (5, 5, 4), 9 * 8 * 9),
+        (keras.layers.Dense(7), (3, 5), 3 * 5 * 7),
+        (keras.layers.EinsumDense("abc,cd->abd", (3, 7)), (3, 5), 3 * 5 * 7),
+        (keras.layers.EinsumDense("...c,cde->...de", (4, 6)), (2, 3, 5), 2 * 3 * 5 * 4 * 6),
+    )
+    def test_layer_counts(self, layer, input_shape, expected):
+        inputs = keras.Input(input_shape)
+        model = keras.Model(inputs, layer(inputs))
+        self.assertEqual(count_macs(model), expected)
+
+    def test_nested_layers_are_counted(self):
+        inputs = keras.Input((4, 6))
+        block = keras_mlp.layers.MLPMixerBlock(tokens_mlp_dim=3, channels_mlp_dim=5)
+        model = keras.Model(inputs, block(inputs))
+        self.assertEqual(count_macs(model), 6 * 2 * 4 * 3 + 4 * 2 * 6 * 5)
+
+    def test_unknown_shape_is_refused(self):
+        inputs = keras.Input((None, 6))
+        model = keras.Model(inputs, keras.layers.Dense(3, name="fc")(inputs))
+        with self.assertRaisesRegex(ValueError, "'fc'.*unknown non-batch"):
+            count_macs(model)
