@@ -339,7 +339,9 @@ class Repository:
             for src in target.srcs:
                 needed |= self.imported_files(src)
                 for data in self.literal_paths(src):
-                    if data in self.owner:
+                    if data in self.owner and self.owner[data].kind == "py_library":
+                        needed.add(data)
+                    elif data in self.owner:
                         target.data.add(self.owner[data].label)
                     else:
                         target.data.add(self.file_label(data))
