@@ -53,17 +53,14 @@ class BuildError(Exception):
     """The sources cannot be described by BUILD targets (e.g. an unresolvable import)."""
 
 
-def is_skipped(name):
-    return (
-        name.startswith((".", "bazel-"))
-        or name.endswith(".egg-info")
-        or name in SKIPPED_DIRS
-    )
-
-
 def is_outside_bazel(name):
     """Path parts Bazel cannot or must not see (hidden dirs like .ci/ it can)."""
     return name in ("..", ".git") or name.startswith("bazel-") or name in SKIPPED_DIRS
+
+
+def is_skipped(name):
+    """Directories not searched for Python files and BUILD files."""
+    return name.startswith(".") or name.endswith(".egg-info") or is_outside_bazel(name)
 
 
 def walk(root):
@@ -218,7 +215,7 @@ class Repository:
                     anchor = directory.split("/")[: len(directory.split("/")) - node.level + 1]
                     base = ".".join(anchor + ([base] if base else []))
                 # `from a import b` imports module a.b when there is one, else name b of a.
-                candidates = [[f"{base}.{alias.name}".lstrip("."), base] for alias in node.names]
+                candidates = [[f"{base}.{alias.name}", base] for alias in node.names]
             else:
                 continue
             for options in candidates:
@@ -399,8 +396,7 @@ class Repository:
 
     def render_target(self, target):
         package = target.package
-        relative = lambda p: p[len(package) + 1 :]  # noqa: E731
-        srcs = [relative(p) for p in target.srcs]
+        srcs = [p[len(package) + 1 :] for p in target.srcs]
         attrs = [("name", target.name)]
         if target.kind == "py_test":
             runner = self.local(self.file_label(RUNNER), package)
@@ -412,13 +408,11 @@ class Repository:
             ]
         else:
             attrs.append(("srcs", srcs))
-        data = sorted(self.local(d, package) for d in target.data)
+        data = sort_labels(self.local(d, package) for d in target.data)
         if target.data_globs:
-            attrs.append(("data", Glob(sorted(target.data_globs)) if not data else None))
-            if data:
-                raise BuildError(f"{target.label}: both package data and literal data files.")
-        elif data:
-            attrs.append(("data", sort_labels(data)))
+            data = (data, Glob(sorted(target.data_globs)))
+        if data:
+            attrs.append(("data", data))
         if target.tags:
             attrs.append(("tags", target.tags))
         if target.deps:
@@ -437,6 +431,8 @@ def sort_labels(labels):
 
 
 def value(v, indent):
+    if isinstance(v, tuple):
+        return " + ".join(value(part, indent) for part in v if part)
     if isinstance(v, Glob):
         return f"glob({value(v.patterns, indent)})"
     if isinstance(v, str):
