@@ -391,8 +391,13 @@ class Repository:
         return builds
 
     def local(self, label, package):
+        """`label` as written in `package`'s BUILD file: `:name` for its own targets,
+        a bare relative path for its own files."""
         prefix = f"//{package}:"
-        return label[len(prefix) :] if label.startswith(prefix) else label
+        if not label.startswith(prefix):
+            return label
+        name = label[len(prefix) :]
+        return name if join(package, name) in self.files else ":" + name
 
     def render_target(self, target):
         package = target.package
