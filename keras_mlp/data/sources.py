@@ -15,15 +15,16 @@ class DatasetInfo:
     num_classes: int
     num_examples: int
     class_names: list
-    # A random-access split (arrays or a file list) can be re-shuffled
-    # reproducibly per epoch, which makes resumed runs exact.
-    random_access: bool
 
 
 @dataclasses.dataclass
 class Split:
-    """`examples` is either a dataset of `(image, label)` or, for random
-    access, a `(load_fn, size)` pair with `load_fn(index) -> (image, label)`."""
+    """A streamed `dataset` of `(image, label)`, or a random-access
+    `load_fn(index) -> (image, label)` over `info.num_examples` indices.
+
+    Random access (arrays, file lists) lets the pipeline re-shuffle each
+    epoch as a function of `(seed, epoch)`, which makes resumed runs exact.
+    """
 
     info: DatasetInfo
     dataset: tf.data.Dataset = None
@@ -60,7 +61,7 @@ def _digits(split):
     def load(index):
         return images[index], labels[index]
 
-    info = DatasetInfo(10, len(labels), embedded.DIGITS_CLASSES, random_access=True)
+    info = DatasetInfo(10, len(labels), embedded.DIGITS_CLASSES)
     return Split(info, load_fn=load)
 
 
@@ -77,7 +78,7 @@ def _folder(directory, split, skip_corrupt):
         image = tf.io.decode_image(data, channels=3, expand_animations=False)
         return image, labels[index]
 
-    info = DatasetInfo(len(class_names), len(paths), class_names, random_access=True)
+    info = DatasetInfo(len(class_names), len(paths), class_names)
     return Split(info, load_fn=load)
 
 
@@ -104,7 +105,6 @@ def _tfds(name, split, data_dir, shuffle_files):
         label.num_classes,
         num_examples,
         list(label.names),
-        random_access=False,
     )
     return Split(info, dataset=dataset)
 
@@ -117,8 +117,10 @@ def _to_rgb(image):
 
 def eval_split_name(name, data_dir=None):
     """`"validation"` where the dataset has one (ImageNet), else `"test"`."""
-    if name == "digits" or os.path.isdir(name):
-        return "test" if name == "digits" or os.path.isdir(os.path.join(name, "test")) else "validation"
+    if name == "digits":
+        return "test"
+    if os.path.isdir(name):
+        return "test" if os.path.isdir(os.path.join(name, "test")) else "validation"
     import tensorflow_datasets as tfds
 
     splits = tfds.builder(name, data_dir=data_dir).info.splits
