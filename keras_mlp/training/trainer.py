@@ -85,10 +85,12 @@ def _optimizer(recipe, batch_size, total_steps, steps_per_epoch):
     return keras.optimizers.SGD(momentum=0.9, weight_decay=recipe.weight_decay or None, **common)
 
 
-def train(config):
+def train(config, callbacks=()):
     """Trains `config.model` and evaluates it; returns `(model, results)`.
 
-    `results` holds the final evaluation metrics and the paths written.
+    `callbacks` run after the standard ones (backup, checkpoints, logs), so
+    they see every epoch the run has already saved. `results` holds the final
+    evaluation metrics and the paths written.
     """
     recipe = get_recipe(config.recipe)
     if config.mixed_precision not in MIXED_PRECISION:
@@ -167,7 +169,7 @@ def train(config):
         validation_data=eval_ds,
         epochs=epochs,
         steps_per_epoch=config.steps_per_epoch,
-        callbacks=callbacks_lib.standard_callbacks(model_dir, extra=[epoch_seed]),
+        callbacks=[*callbacks_lib.standard_callbacks(model_dir, extra=[epoch_seed]), *callbacks],
         verbose=config.verbose,
     )
     results = model.evaluate(eval_ds, return_dict=True, verbose=0)

@@ -2,10 +2,9 @@
 
 import csv
 import os
-import signal
 import subprocess
 import sys
-import time
+import textwrap
 
 import keras
 import numpy as np
@@ -20,13 +19,34 @@ COMMAND = [
     "--epochs=3", "--batch_size=128", "--image_size=16", "--deterministic",
 ]
 
+# The same run as COMMAND, killed by its own callback at batch 5 of the second
+# epoch: a kill timed from outside lands in a different epoch on a faster machine.
+KILLED_RUN = textwrap.dedent("""
+    import os, signal, sys
+    import keras
+    from keras_mlp.training import TrainConfig, train
 
-def run(model_dir, *extra, **kwargs):
+    class KillMidEpoch(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            if self.epoch == 1 and batch == 4:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    config = TrainConfig(
+        epochs=3, batch_size=128, image_size=16, deterministic=True, model_dir=sys.argv[1]
+    )
+    train(config, callbacks=[KillMidEpoch()])
+""")
+
+
+def run(model_dir, command=None):
     env = dict(os.environ, PYTHONPATH=REPO_ROOT, KERAS_BACKEND="tensorflow")
-    return subprocess.Popen(
-        COMMAND + [f"--model_dir={model_dir}", *extra],
-        env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        **kwargs,
+    command = command or COMMAND + [f"--model_dir={model_dir}"]
+    return subprocess.run(
+        command, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True, timeout=600,
     )
 
 
@@ -43,22 +63,15 @@ class ResumeTest(TestCase):
     def test_sigkill_mid_epoch_then_resume(self):
         reference_dir = os.path.join(self.get_temp_dir(), "reference")
         process = run(reference_dir)
-        _, err = process.communicate(timeout=600)
-        self.assertEqual(process.returncode, 0, err[-3000:])
+        self.assertEqual(process.returncode, 0, process.stderr[-3000:])
 
         resumed_dir = os.path.join(self.get_temp_dir(), "resumed")
-        process = run(resumed_dir)
-        deadline = time.time() + 600
-        while epochs_logged(resumed_dir) < 1 and time.time() < deadline:
-            time.sleep(0.2)
-        time.sleep(1.5)  # well into the second epoch (about 11 steps of 128)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+        process = run(resumed_dir, [sys.executable, "-c", KILLED_RUN, resumed_dir])
+        self.assertEqual(process.returncode, -9, process.stderr[-3000:])
         self.assertEqual(epochs_logged(resumed_dir), 1, "the kill did not land mid-run")
 
-        process = run(resumed_dir)  # the same command again
-        _, err = process.communicate(timeout=600)
-        self.assertEqual(process.returncode, 0, err[-3000:])
+        process = run(resumed_dir)  # the train.py command, as a user reruns it
+        self.assertEqual(process.returncode, 0, process.stderr[-3000:])
         self.assertEqual(epochs_logged(resumed_dir), 3)
 
         expected = keras.saving.load_model(os.path.join(reference_dir, "final.keras"))
