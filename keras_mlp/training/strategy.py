@@ -12,7 +12,9 @@ def get_strategy(name="auto"):
 
     On the TensorFlow backend it is a `tf.distribute.Strategy`'s scope:
     `"auto"` picks `MirroredStrategy` when several GPUs are visible,
-    `"multi_worker"` reads the cluster from `TF_CONFIG`. On the JAX backend,
+    `"multi_worker"` reads the cluster from `TF_CONFIG` (a
+    `MultiWorkerMirroredStrategy` that `model.fit` can train under, see
+    `keras_mlp.training.multi_worker`). On the JAX backend,
     `"auto"`/`"mirrored"` install `keras.distribution.DataParallel` over all
     devices. The global batch size is split across replicas by `fit`.
 
@@ -49,7 +51,9 @@ def _tf_strategy(name):
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     if name == "multi_worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        from keras_mlp.training.multi_worker import MultiWorkerStrategy
+
+        return MultiWorkerStrategy()
     if name == "tpu":
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
         tf.config.experimental_connect_to_cluster(resolver)

@@ -59,16 +59,24 @@ def _model_dir(config):
     if config.model_dir is None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         return os.path.join("runs", f"{config.model}-{config.dataset.replace('/', '_')}-{stamp}")
-    backup = os.path.join(config.model_dir, "backup")
+    model_dir = config.model_dir
+    if config.strategy == "multi_worker":
+        from keras_mlp.training import multi_worker
+
+        if not multi_worker.is_chief():
+            # Every worker keeps its own backup to resume from; only the
+            # chief's files are the run's.
+            model_dir = os.path.join(model_dir, "workers", multi_worker.task_name())
+    backup = os.path.join(model_dir, "backup")
     if os.path.isdir(backup) and os.listdir(backup):
         if not config.resume:
             raise ValueError(
-                f"{config.model_dir} holds an unfinished run and --noresume was "
+                f"{model_dir} holds an unfinished run and --noresume was "
                 "given. Drop --noresume to continue it, or choose another "
                 "--model_dir; nothing was overwritten."
             )
-        print(f"Resuming the unfinished run in {config.model_dir}.")
-    return config.model_dir
+        print(f"Resuming the unfinished run in {model_dir}.")
+    return model_dir
 
 
 def _optimizer(recipe, batch_size, total_steps, steps_per_epoch):
@@ -97,6 +105,11 @@ def train(config, callbacks=()):
         raise ValueError(
             f"`mixed_precision` must be one of {MIXED_PRECISION}. "
             f"Received: mixed_precision={config.mixed_precision!r}"
+        )
+    if config.strategy == "multi_worker" and config.model_dir is None:
+        raise ValueError(
+            "strategy='multi_worker' needs a `model_dir` that every worker is "
+            "given (--model_dir): each would otherwise stamp its own."
         )
     # MultiWorkerMirroredStrategy must exist before TensorFlow runs any op.
     scope, replicas = get_strategy(config.strategy)

@@ -7,8 +7,11 @@ import subprocess
 import sys
 import textwrap
 
+import keras
 import numpy as np
 import pytest
+
+import keras_mlp.training  # noqa: F401  (registers what load_model needs)
 
 from tests.testing import REPO_ROOT, TestCase, run_on_backend
 
@@ -61,46 +64,62 @@ class DistributionTest(TestCase):
         self.assertAllClose(mirrored["weights"], single["weights"], rtol=1e-4)
 
     @pytest.mark.slow
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "Keras 3 model.fit under MultiWorkerMirroredStrategy fails with "
-            "'Attempt to convert a value (PerReplica...)' (keras-team/keras#20585, "
-            "open; tensorflow/tensorflow#72388). Strict: it alerts when fixed upstream."
-        ),
-    )
     def test_multi_worker_over_loopback(self):
-        ports = []
-        for _ in range(2):
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                ports.append(s.getsockname()[1])
-        cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
         code = textwrap.dedent(FIT.format(setup="", strategy="multi_worker"))
-        processes = []
-        for index in range(2):
-            env = dict(
-                os.environ,
-                KERAS_BACKEND="tensorflow",
-                PYTHONPATH=REPO_ROOT,
-                TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}),
-            )
-            processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-c", code], env=env, cwd=REPO_ROOT,
-                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                )
-            )
-        outputs = []
-        try:
-            for process in processes:
-                out, err = process.communicate(timeout=240)
-                self.assertEqual(process.returncode, 0, err[-3000:])
-                outputs.append(last_json(out))
-        finally:
-            for process in processes:
-                process.kill()
+        outputs = [last_json(out) for out in run_two_workers([sys.executable, "-c", code])]
         self.assertEqual([o["replicas"] for o in outputs], [2, 2])
         # Both workers apply the same all-reduced updates.
         self.assertAllClose(outputs[0]["weights"], outputs[1]["weights"], rtol=1e-6)
+        self.assertEqual(outputs[0]["loss"], outputs[1]["loss"])
         self.assertTrue(np.isfinite(outputs[0]["loss"]).all())
+
+    @pytest.mark.slow
+    def test_train_script_on_two_workers(self):
+        model_dir = os.path.join(self.get_temp_dir(), "run")
+        run_two_workers([
+            sys.executable, os.path.join(REPO_ROOT, "examples", "train.py"),
+            "--strategy=multi_worker", "--epochs=1", "--steps_per_epoch=3",
+            "--batch_size=32", "--image_size=16", f"--model_dir={model_dir}",
+        ])
+        chief = keras.saving.load_model(os.path.join(model_dir, "final.keras"))
+        worker = keras.saving.load_model(
+            os.path.join(model_dir, "workers", "worker_1", "final.keras")
+        )
+        for a, b in zip(chief.get_weights(), worker.get_weights()):
+            np.testing.assert_array_equal(a, b)
+        self.assertTrue(os.path.exists(os.path.join(model_dir, "history.csv")))
+
+
+def run_two_workers(command):
+    """Runs `command` as workers 0 and 1 of a loopback cluster; their stdouts."""
+    ports = []
+    for _ in range(2):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports.append(s.getsockname()[1])
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
+    processes = []
+    for index in range(2):
+        env = dict(
+            os.environ,
+            KERAS_BACKEND="tensorflow",
+            PYTHONPATH=REPO_ROOT,
+            TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}),
+        )
+        processes.append(
+            subprocess.Popen(
+                command, env=env, cwd=REPO_ROOT,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )
+        )
+    outputs = []
+    try:
+        for process in processes:
+            out, err = process.communicate(timeout=240)
+            if process.returncode != 0:
+                raise AssertionError(f"worker failed:\n{err[-3000:]}")
+            outputs.append(out)
+    finally:
+        for process in processes:
+            process.kill()
+    return outputs

@@ -32,3 +32,7 @@ class TrainerTest(TestCase):
     def test_bad_mixed_precision(self):
         with self.assertRaisesRegex(ValueError, "`mixed_precision` must be one of"):
             train(TrainConfig(mixed_precision="float8"))
+
+    def test_multi_worker_needs_a_shared_model_dir(self):
+        with self.assertRaisesRegex(ValueError, "needs a `model_dir` that every worker"):
+            train(TrainConfig(strategy="multi_worker"))
