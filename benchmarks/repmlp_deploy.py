@@ -36,6 +36,17 @@ def randomize_batch_norms(model, seed=0):
             variable.assign(rng.uniform(0.5, 1.5, variable.shape))
 
 
+def matmul_rate(size=2048, steps=5):
+    """Multiply-accumulates per second of a large square matmul on this backend."""
+    rng = np.random.default_rng(2)
+    a, b = (keras.ops.convert_to_tensor(rng.normal(size=(size, size)).astype("float32")) for _ in "ab")
+    keras.ops.convert_to_numpy(keras.ops.matmul(a, b))
+    start = time.perf_counter()
+    for _ in range(steps):
+        keras.ops.convert_to_numpy(keras.ops.matmul(a, b))
+    return size**3 * steps / (time.perf_counter() - start)
+
+
 def main(_):
     train_model = keras_mlp.create_model(FLAGS.model, classifier_activation=None)
     randomize_batch_norms(train_model)
@@ -63,8 +74,11 @@ def main(_):
     print(f"model {FLAGS.model}, backend {keras.backend.backend()}, batch {FLAGS.batch_size}, "
           f"{size}x{size}, median of {FLAGS.rounds} rounds x {FLAGS.steps} steps")
     print(f"params: train {train_model.count_params():,}, deploy {deploy_model.count_params():,}")
+    peak = matmul_rate()
     for form, value in throughput.items():
-        print(f"{form:>6}: {value:8.2f} img/s")
+        rate = value * keras_mlp.count_macs(forms[form])
+        print(f"{form:>6}: {value:8.2f} img/s, {rate / 1e9:6.1f} GMAC/s "
+              f"({rate / peak:.0%} of a {peak / 1e9:.1f} GMAC/s 2048x2048 matmul)")
     print(f"deploy / train speed-up: {throughput['deploy'] / throughput['train']:.2f}x")
     print(f"same top-1 predictions: {same_top1} (max |logit diff| {max_diff:.2e})")
 

@@ -154,6 +154,19 @@ class RepMLPBlock(Reparameterizable):
         gp = [ops.convert_to_numpy(v) for v in self.gp_fc1.weights + self.gp_fc2.weights]
         return [kernel, bias] + gp
 
+    def own_macs(self, input_shape):
+        """Multiply-accumulates per example, for `keras_mlp.count_macs`.
+
+        FC3 mixes, for every pixel of every channel, the `h * w` pixels of its
+        partition; each Local Perceptron kernel is a depthwise conv over all
+        pixels; the Global Perceptron is two small FCs.
+        """
+        _, height, width, channels = input_shape
+        kernels = () if self.deploy else self.reparam_conv_k
+        local = sum(height * width * channels * k * k for k in kernels)
+        fc3 = height * width * channels * self.h * self.w
+        return fc3 + local + 2 * channels * self.gp_fc1.units
+
     def compute_output_shape(self, input_shape):
         return input_shape
 

@@ -176,6 +176,24 @@ class RepMLPV1Block(Reparameterizable):
             ]
         return weights
 
+    def own_macs(self, input_shape):
+        """Multiply-accumulates per example, for `keras_mlp.count_macs`.
+
+        Every FC3 output of a partition's channel group mixes all
+        `C/groups * h * w` inputs of that group; each Local Perceptron kernel
+        is a grouped conv over every partition; the Global Perceptron is two
+        FCs over the pooled partitions.
+        """
+        _, height, width, channels = input_shape
+        per_pixel = channels * channels // self.fc3_groups
+        kernels = () if self.deploy else self.reparam_conv_k
+        local = sum(height * width * per_pixel * k * k for k in kernels)
+        fc3 = height * width * per_pixel * self.h * self.w
+        gp = 0
+        if self.has_global_perceptron:
+            gp = 2 * self.gp_fc1.kernel.shape[0] * self.gp_fc1.units
+        return fc3 + local + gp
+
     def compute_output_shape(self, input_shape):
         return input_shape
 

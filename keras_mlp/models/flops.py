@@ -14,9 +14,10 @@ def count_macs(model):
     was built with. Biases, normalization, activations and pooling are not
     counted: they are a fraction of a percent of an MLP or CNN and are not
     part of the usual "FLOPs" figures (timm, fvcore, the papers). A layer
-    called on several inputs is counted once; matmuls written directly
-    in a custom layer's `call` on its own variables are not seen, so such
-    layers must keep the kernels in one of the layers above.
+    called on several inputs is counted once. A custom layer whose `call`
+    multiplies by its own variables, or calls sublayers on reshaped inputs
+    (e.g. `RepMLPBlock`), reports all of its multiply-accumulates per example,
+    sublayers included, from `own_macs(input_shape)`.
 
     Args:
         model: a built `keras.Model` (or layer) with fully known non-batch
@@ -34,11 +35,22 @@ def count_macs(model):
     total = 0
     # Keras has no public recursive layer walk; `_flatten_layers` is what
     # Keras itself uses to inspect nested layers (e.g. `model_supports_jit`).
-    for layer in model._flatten_layers(include_self=True, recursive=True):
+    layers = list(model._flatten_layers(include_self=True, recursive=True))
+    counted_by_parent = {
+        id(sublayer)
+        for layer in layers
+        if hasattr(layer, "own_macs")
+        for sublayer in layer._flatten_layers(include_self=False, recursive=True)
+    }
+    for layer in layers:
+        if id(layer) in counted_by_parent:
+            continue
         if not layer.built or layer.get_build_config() is None:
             continue
         input_shape = layer.get_build_config()["input_shape"]
-        if isinstance(layer, keras.layers.EinsumDense):
+        if hasattr(layer, "own_macs"):
+            total += layer.own_macs(input_shape)
+        elif isinstance(layer, keras.layers.EinsumDense):
             total += _einsum_dense_macs(layer, input_shape)
         elif isinstance(layer, keras.layers.Dense):
             total += _per_example(input_shape[:-1], layer) * input_shape[-1] * layer.units

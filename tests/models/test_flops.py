@@ -53,3 +53,21 @@ class FlopsTest(TestCase, parameterized.TestCase):
         model = keras.Model(inputs, keras.layers.Dense(3, name="fc")(inputs))
         with self.assertRaisesRegex(ValueError, "'fc'.*unknown non-batch"):
             count_macs(model)
+
+    def test_repmlp_blocks_count_their_own_matmuls_and_convs(self):
+        # RepMLPNet block on 14x14x8, 7x7 partitions, local kernels 1 and 3, gp 8 -> 2 -> 8.
+        fc3, local, gp = 14 * 14 * 8 * 49, 14 * 14 * 8 * (1 + 9), 2 * 8 * 2
+        block = keras_mlp.layers.RepMLPBlock(h=7, w=7, num_sharesets=2, globalperceptron_reduce=4)
+        self.assertEqual(self._block_macs(block, (14, 14, 8)), fc3 + local + gp)
+        deploy = keras_mlp.layers.RepMLPBlock(
+            h=7, w=7, num_sharesets=2, globalperceptron_reduce=4, deploy=True
+        )
+        self.assertEqual(self._block_macs(deploy, (14, 14, 8)), fc3 + gp)
+        # v1 block: FC3 and local convs mix the 8/2 channels of a group; gp over 8 * 2 * 2.
+        v1 = keras_mlp.layers.RepMLPV1Block(h=7, w=7, fc3_groups=2, reparam_conv_k=(3,))
+        fc3, local, gp = 14 * 14 * 8 * 4 * 49, 14 * 14 * 8 * 4 * 9, 2 * 32 * 32
+        self.assertEqual(self._block_macs(v1, (14, 14, 8)), fc3 + local + gp)
+
+    def _block_macs(self, block, input_shape):
+        inputs = keras.Input(input_shape)
+        return count_macs(keras.Model(inputs, block(inputs)))

@@ -9,7 +9,7 @@ import tensorflow as tf
 from absl.testing import parameterized
 
 import keras_mlp
-from keras_mlp.layers import ConvBN, RepMLPBlock
+from keras_mlp.layers import ConvBN
 from keras_mlp.models.repmlpnet import MODEL_CONFIGS
 from tests import repmlpnet_torch, testing
 from tests.batch_norm_stats import randomize_batch_norms
@@ -58,21 +58,6 @@ def _official_deploy_params(deploy_model):
     return _trainable(deploy_model) + extra
 
 
-def _macs(model):
-    """Multiply-accumulates of one image through the deploy form."""
-    total = 0
-    for layer in model.layers:
-        if isinstance(layer, ConvBN):
-            _, rows, cols, out = layer.output.shape
-            total += rows * cols * out * layer.kernel_size**2 * layer.input.shape[-1] // layer.groups
-        elif isinstance(layer, RepMLPBlock):
-            _, rows, cols, channels = layer.output.shape
-            total += rows * cols * channels * layer.h * layer.w + 2 * int(np.prod(layer.gp_fc1.kernel.shape))
-        elif isinstance(layer, keras.layers.Dense):
-            total += int(np.prod(layer.kernel.shape))
-    return total
-
-
 def _images(model, batch=2):
     shape = model.input_shape[1:]
     return np.random.default_rng(0).normal(size=(batch, *shape)).astype("float32")
@@ -86,7 +71,7 @@ class RepMLPNetTest(testing.TestCase, parameterized.TestCase):
         self.assertEqual(_trainable(model), sum(p.numel() for p in reference.parameters()))
         deploy = keras_mlp.reparameterize(model)
         self.assertEqual(_official_deploy_params(deploy), 38_331_720)
-        self.assertAllClose(_macs(deploy) / 1e9, README["repmlpnet_t224"][1], atol=0.05)
+        self.assertAllClose(keras_mlp.count_macs(deploy) / 1e9, README["repmlpnet_t224"][1], atol=0.05)
 
     def test_every_registered_model_has_a_count(self):
         self.assertEqual(set(keras_mlp.list_models("repmlpnet_*")), set(TRAIN_PARAMS))
@@ -193,7 +178,7 @@ class RepMLPNetCountsTest(testing.TestCase, parameterized.TestCase):
         params, gmacs = README[name]
         # The README rounds some entries up (96.45M -> 96.5M, 117.64M -> 117.7M).
         self.assertAllClose(TRAIN_PARAMS[name] / 1e6, params, atol=0.065)
-        self.assertAllClose(_macs(keras_mlp.reparameterize(model)) / 1e9, gmacs, rtol=0.015)
+        self.assertAllClose(keras_mlp.count_macs(keras_mlp.reparameterize(model)) / 1e9, gmacs, rtol=0.015)
 
 
 def _torch_config(name):
