@@ -1,8 +1,10 @@
 """A folder of class sub-folders as `(paths, labels, class_names)`.
 
-Files are checked by their header before training starts, so a corrupt or
+Files are checked before training starts, so a corrupt, truncated or
 non-image file is reported by name (or skipped and counted) instead of
-failing mid-epoch with an anonymous decode error.
+failing mid-epoch with an anonymous decode error. The check reads each file's
+first and last bytes; only a file whose end marker is missing there (a
+truncated download, or extra bytes after the image) is decoded in full.
 """
 
 import os
@@ -10,7 +12,16 @@ import os
 import tensorflow as tf
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
-_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"BM", b"GIF87a", b"GIF89a")
+# Header -> the marker that ends a complete file of that format (BMP has none:
+# its header states the file size instead).
+_FORMATS = {
+    b"\xff\xd8\xff": b"\xff\xd9",  # JPEG: EOI
+    b"\x89PNG\r\n\x1a\n": b"IEND",  # PNG: the IEND chunk
+    b"GIF87a": b"\x3b",  # GIF: trailer
+    b"GIF89a": b"\x3b",
+    b"BM": None,
+}
+_TAIL_BYTES = 1024
 
 
 class CorruptImageError(ValueError):
@@ -18,10 +29,29 @@ class CorruptImageError(ValueError):
 
 
 def is_image_file(path):
-    """Whether `path` starts like a JPEG, PNG, BMP or GIF and is not empty."""
+    """Whether `path` is a JPEG, PNG, BMP or GIF that TensorFlow can decode.
+
+    A known header and the format's end marker in the last KiB (BMP: at
+    least the size its header states) pass without decoding; a file without
+    its end marker there is decoded to decide.
+    """
     with open(path, "rb") as f:
         head = f.read(16)
-    return any(head.startswith(magic) for magic in _MAGIC)
+        size = f.seek(0, os.SEEK_END)
+        f.seek(max(size - _TAIL_BYTES, 0))
+        tail = f.read()
+    magic = next((m for m in _FORMATS if head.startswith(m)), None)
+    if magic is None:
+        return False
+    if magic == b"BM":
+        return len(head) >= 6 and size >= int.from_bytes(head[2:6], "little")
+    if _FORMATS[magic] in tail:
+        return True
+    try:
+        tf.io.decode_image(tf.io.read_file(path), expand_animations=False)
+    except tf.errors.InvalidArgumentError:
+        return False
+    return True
 
 
 def list_image_folder(directory, skip_corrupt=False):
@@ -52,8 +82,8 @@ def list_image_folder(directory, skip_corrupt=False):
                 if not is_image_file(path):
                     if not skip_corrupt:
                         raise CorruptImageError(
-                            f"{path} is not a readable image (empty, truncated "
-                            "or another format). Remove it, or pass "
+                            f"{path} is not a readable image (empty, truncated, "
+                            "corrupt or another format). Remove it, or pass "
                             "skip_corrupt=True (--skip_corrupt) to leave such "
                             "files out."
                         )

@@ -87,6 +87,24 @@ class PipelineTest(TestCase, parameterized.TestCase):
         split = load_dataset(root, "train", skip_corrupt=True)
         self.assertEqual(split.info.num_examples, 1)
 
+    def test_truncated_image_with_a_valid_header_is_named(self):
+        root = os.path.join(self.get_temp_dir(), "truncated")
+        os.makedirs(os.path.join(root, "a"))
+        pixels = np.random.default_rng(0).integers(0, 255, (32, 32, 3), "uint8")
+        jpeg = tf.io.encode_jpeg(pixels).numpy()
+        with open(os.path.join(root, "a", "whole.jpg"), "wb") as f:
+            f.write(jpeg)
+        # Bytes after the image, as some cameras write: decodable, so kept.
+        with open(os.path.join(root, "a", "trailer.jpg"), "wb") as f:
+            f.write(jpeg + b"\0" * 2000)
+        with open(os.path.join(root, "a", "cut.jpg"), "wb") as f:
+            f.write(jpeg[: len(jpeg) // 2])
+        with self.assertRaisesRegex(CorruptImageError, "cut.jpg"):
+            load_dataset(root, "train")
+        split = load_dataset(root, "train", skip_corrupt=True)
+        self.assertEqual(split.info.num_examples, 2)
+        self.assertEqual(len(self.batches(split, False)[0][0]), 2)
+
     def test_unknown_digits_split(self):
         with self.assertRaisesRegex(ValueError, "digits has splits"):
             load_dataset("digits", "validation")
