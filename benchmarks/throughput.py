@@ -14,16 +14,18 @@ What is timed, per step:
       on its device too); `--jit_compile` is passed to `model.compile`
       (`auto` is Keras' default: XLA on JAX and on TensorFlow GPUs, not on
       TensorFlow CPUs).
-  inference, timm: `model(images)` under `torch.inference_mode()` (eager).
+  inference, timm: `model(images)` under `torch.inference_mode()`, eager
+      or, with `--timm_compile`, through `torch.compile`.
   training, keras_mlp: `model.fit` on in-memory NumPy data, one call of
       `--steps` steps per repeat (AdamW, sparse categorical cross-entropy).
-  training, timm: the usual eager loop: forward, loss, backward, AdamW step.
+  training, timm: the usual loop (eager, or `--timm_compile`): forward, loss,
+      backward, AdamW step.
 Training FLOPs are counted as 3x the forward pass (backward = 2x forward).
 
     python benchmarks/throughput.py --model=mixer_s16 --batch_size=1 \\
         --mode=inference --dtype=float32 --json=out.json
     KERAS_BACKEND=jax python benchmarks/throughput.py --model=mixer_b16 \\
-        --batch_size=256 --dtype=bfloat16
+        --batch_size=256 --dtype=bfloat16 --timm_compile
 """
 
 import json
@@ -69,6 +71,11 @@ flags.DEFINE_integer("threads", 0,
                      "TensorFlow's default (all cores) and gives torch as many. "
                      "JAX's XLA CPU always uses all cores.")
 flags.DEFINE_bool("timm", True, "Also measure the timm equivalent, if installed.")
+flags.DEFINE_bool(
+    "timm_compile", False,
+    "Run the timm model through torch.compile (the reference of the GPU targets); "
+    "default eager, the reference of the CPU target.",
+)
 flags.DEFINE_string("json", None, "Write the results to this JSON file.")
 
 
@@ -205,15 +212,19 @@ def timm_equivalent(name, size):
         return None, "not measured (--notimm)"
     if timm is None:
         return None, "not measured (timm not installed)"
-    timm_name = f"{name}_{size}"
-    if not timm.is_model(timm_name):
-        return None, f"not measured (timm has no {timm_name!r})"
-    return timm_name, None
+    # timm registers most models at 224 only; other sizes go through `img_size`.
+    for timm_name in (f"{name}_{size}", f"{name}_224"):
+        if timm.is_model(timm_name):
+            return timm_name, None
+    return None, f"not measured (timm has no {name}_{size} or {name}_224)"
 
 
 def timm_runner(timm_name, classes, images, labels):
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    model = timm.create_model(timm_name, pretrained=False, num_classes=classes).to(device)
+    model = timm.create_model(
+        timm_name, pretrained=False, num_classes=classes, img_size=images.shape[1]
+    ).to(device)
+    forward = torch.compile(model) if FLAGS.timm_compile else model
     autocast = torch.autocast(device, dtype=torch.bfloat16, enabled=FLAGS.dtype == "bfloat16")
     x = torch.from_numpy(images[: FLAGS.batch_size].transpose(0, 3, 1, 2).copy()).to(device)
     y = torch.from_numpy(labels[: FLAGS.batch_size]).to(device)
@@ -224,7 +235,7 @@ def timm_runner(timm_name, classes, images, labels):
         def run(steps):
             with torch.inference_mode(), autocast:
                 for _ in range(steps):
-                    model(x)
+                    forward(x)
             sync()
     else:
         model.train()
@@ -235,7 +246,7 @@ def timm_runner(timm_name, classes, images, labels):
             for _ in range(steps):
                 optimizer.zero_grad(set_to_none=True)
                 with autocast:
-                    loss = loss_fn(model(x), y)
+                    loss = loss_fn(forward(x), y)
                 loss.backward()
                 optimizer.step()
             sync()
@@ -250,9 +261,10 @@ def keras_path_description(model):
 
 
 def timm_path_description():
+    how = "torch.compile(model)" if FLAGS.timm_compile else "eager model"
     if FLAGS.mode == "inference":
-        return "eager model(x) under torch.inference_mode()"
-    return "eager forward + CrossEntropyLoss + backward + AdamW step"
+        return f"{how}(x) under torch.inference_mode()"
+    return f"{how} forward + CrossEntropyLoss + backward + AdamW step"
 
 
 def reset_peak_memory(backend):
