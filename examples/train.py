@@ -32,7 +32,11 @@ flags.DEFINE_integer("epochs", None, "Epochs; default from the recipe.")
 flags.DEFINE_integer("batch_size", None, "Global batch size, split across replicas; default from the recipe.")
 flags.DEFINE_integer("image_size", None, "Square input side; default from the recipe.")
 flags.DEFINE_string("weights", None, "Initial weights: a pretrained tag or a checkpoint path.")
-flags.DEFINE_enum("strategy", _DEFAULTS.strategy, list(STRATEGIES), "Distribution strategy.")
+flags.DEFINE_enum(
+    "strategy", _DEFAULTS.strategy, list(STRATEGIES),
+    "Distribution strategy: auto (all local GPUs), mirrored, one_device, tpu, or "
+    "multi_worker (cluster from TF_CONFIG; give every worker the same --model_dir).",
+)
 flags.DEFINE_enum(
     "mixed_precision", None, ["mixed_bfloat16", "mixed_float16"],
     "Mixed-precision policy; mixed_float16 adds loss scaling.",
