@@ -8,14 +8,14 @@ import sys
 from tests.testing import REPO_ROOT, TestCase
 
 
-def run_script(name, *flags):
+def run_script(path, *flags):
     env = dict(os.environ, PYTHONPATH=REPO_ROOT, KERAS_BACKEND="tensorflow")
     process = subprocess.run(
-        [sys.executable, os.path.join(REPO_ROOT, "benchmarks", name), *flags],
+        [sys.executable, path, *flags],
         env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
     )
     if process.returncode != 0:
-        raise AssertionError(f"{name} failed:\n{process.stderr[-3000:]}")
+        raise AssertionError(f"{path} failed:\n{process.stderr[-3000:]}")
     return process.stdout
 
 
@@ -23,7 +23,7 @@ class BenchmarksTest(TestCase):
     def test_throughput_against_timm(self):
         path = os.path.join(self.get_temp_dir(), "out.json")
         out = run_script(
-            "throughput.py", "--model=mixer_s32", "--image_size=64", "--batch_size=1",
+            os.path.join(REPO_ROOT, "benchmarks", "throughput.py"), "--model=mixer_s32", "--image_size=64", "--batch_size=1",
             "--steps=1", "--repeats=1", "--warmup=1", f"--json={path}",
         )
         self.assertIn("keras_mlp / timm throughput", out)
@@ -33,7 +33,9 @@ class BenchmarksTest(TestCase):
         self.assertGreater(report["ratio_keras_mlp_over_timm"], 0)
 
     def test_repmlp_deploy_speed_up(self):
-        out = run_script("repmlp_deploy.py", "--model=repmlp_cifar", "--batch_size=1",
-                         "--rounds=1", "--steps=1")
+        out = run_script(
+            os.path.join(REPO_ROOT, "benchmarks", "repmlp_deploy.py"),
+            "--model=repmlp_cifar", "--batch_size=1", "--rounds=1", "--steps=1",
+        )
         self.assertIn("same top-1 predictions: True", out)
         self.assertIn("deploy / train speed-up", out)
