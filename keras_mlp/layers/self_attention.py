@@ -71,6 +71,14 @@ class MultiHeadSelfAttention(keras.layers.Layer):
         x = self.proj(ops.reshape(x, (-1, num_tokens, channels)))
         return self.dropout(x, training=training)
 
+    def own_macs(self, input_shape):
+        """Multiply-accumulates per example, for `keras_mlp.count_macs`: the
+        qkv and output projections plus the two token-by-token products
+        (`q k^T` and the weighted sum of `v`), as timm and fvcore count them."""
+        _, num_tokens, channels = input_shape
+        projections = num_tokens * channels * 4 * channels
+        return projections + 2 * num_tokens * num_tokens * channels
+
     def compute_output_shape(self, input_shape):
         return input_shape
 

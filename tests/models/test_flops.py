@@ -71,3 +71,10 @@ class FlopsTest(TestCase, parameterized.TestCase):
     def _block_macs(self, block, input_shape):
         inputs = keras.Input(input_shape)
         return count_macs(keras.Model(inputs, block(inputs)))
+
+    def test_self_attention_counts_its_token_products(self):
+        # 5 tokens of 8 channels: qkv 5*8*24, proj 5*8*8, q k^T and attn v 2 * 5*5*8.
+        inputs = keras.Input((5, 8))
+        layer = keras_mlp.layers.MultiHeadSelfAttention(num_heads=2)
+        model = keras.Model(inputs, layer(inputs))
+        self.assertEqual(count_macs(model), 5 * 8 * 24 + 5 * 8 * 8 + 2 * 5 * 5 * 8)
