@@ -35,7 +35,7 @@ def main(argv):
         model = keras.saving.load_model(FLAGS.model_path, compile=False)
     elif FLAGS.model:
         record = WeightsSource(FLAGS.weights, FLAGS.model).record if FLAGS.weights else None
-        size = FLAGS.image_size or (record.input_size if record else 224)
+        size = FLAGS.image_size or (record.preprocessing.input_size if record else 224)
         model = keras_mlp.create_model(
             FLAGS.model, weights=FLAGS.weights, input_shape=(size, size, 3),
             classes=record.classes if record else 1000,

@@ -8,17 +8,13 @@ import tensorflow as tf
 
 from keras_mlp.data.folder import IMAGE_EXTENSIONS
 from keras_mlp.data.pipeline import eval_crop
+from keras_mlp.data.preprocessing import IMAGENET
 from keras_mlp.models.registry import create_model
 from keras_mlp.weights.labels import class_names
 from keras_mlp.weights.loading import WeightsSource
 from keras_mlp.weights.preprocessing import decode_predictions, preprocess_input
 from keras_mlp.weights.registry import PretrainedWeights, get_pretrained
 
-# timm's IMAGENET_DEFAULT_MEAN/STD, crop and interpolation: the pipeline of
-# most ImageNet training code, used for a local checkpoint unless another
-# weights record's pipeline is named.
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,7 +84,7 @@ def weights_record(model, weights, labels=None, preprocessing=None, input_size=N
         record = dataclasses.replace(get_pretrained(preprocessing), **local)
     elif labels is not None:
         record = PretrainedWeights(
-            **local, classes=0, labels=labels, mean=IMAGENET_MEAN, std=IMAGENET_STD
+            **local, classes=0, labels=labels, preprocessing=IMAGENET
         )
     else:
         raise ValueError(
@@ -100,7 +96,9 @@ def weights_record(model, weights, labels=None, preprocessing=None, input_size=N
     if labels is not None:
         record = dataclasses.replace(record, labels=labels, classes=len(class_names(labels)))
     if input_size is not None:
-        record = dataclasses.replace(record, input_size=input_size)
+        record = dataclasses.replace(
+            record, preprocessing=record.preprocessing.replace(input_size=input_size)
+        )
     return record
 
 
@@ -110,7 +108,7 @@ def load_classifier(record):
     return create_model(
         record.model,
         weights=weights,
-        input_shape=(record.input_size, record.input_size, 3),
+        input_shape=(record.preprocessing.input_size, record.preprocessing.input_size, 3),
         classes=record.classes,
     )
 
@@ -157,7 +155,8 @@ def predict_files(model, record, paths, top=5, batch_size=32):
         except (OSError, tf.errors.OpError) as e:
             results[path] = Prediction(path, [], _reason(e))
             continue
-        batch.append(eval_crop(image, record.input_size, record.crop_pct, record.interpolation).numpy())
+        prep = record.preprocessing
+        batch.append(eval_crop(image, prep.input_size, prep.crop_pct, prep.interpolation).numpy())
         batch_paths.append(path)
         if len(batch) == batch_size:
             flush()

@@ -56,8 +56,8 @@ class PredictTest(TestCase):
 
     def test_local_checkpoint_with_a_label_file(self):
         record = weights_record("mixer_s32", self.weights, labels=self.labels, input_size=64)
-        self.assertEqual((record.classes, record.input_size), (3, 64))
-        self.assertEqual(record.mean, (0.485, 0.456, 0.406))
+        self.assertEqual((record.classes, record.preprocessing.input_size), (3, 64))
+        self.assertEqual(record.preprocessing.mean, (0.485, 0.456, 0.406))
         model = load_classifier(record)
         self.assertAllClose(model.get_weights()[-2], self.model.get_weights()[-2])
         paths = [os.path.join(self.dir, name) for name in self.images]
@@ -78,7 +78,7 @@ class PredictTest(TestCase):
         image = self.images["photos/a.png"].astype("float32")
         resized = keras.ops.image.resize(image, (73, 110), interpolation="bicubic")
         crop = np.clip(keras.ops.convert_to_numpy(resized)[4:68, 23:87], 0, 255)
-        x = (crop / 255 - np.array(record.mean)) / np.array(record.std)
+        x = (crop / 255 - np.array(record.preprocessing.mean)) / np.array(record.preprocessing.std)
         expected = self.model.predict(x[None].astype("float32"), verbose=0)[0]
         self.assertAllClose(
             sorted(expected, reverse=True)[:2], [s for _, _, s in predictions[0].top], atol=1e-4
@@ -89,7 +89,7 @@ class PredictTest(TestCase):
             "mixer_s32", self.weights, preprocessing="mixer_b16.goog_in21k_ft_in1k", input_size=64
         )
         reference = get_pretrained("mixer_b16.goog_in21k_ft_in1k")
-        self.assertEqual((record.mean, record.labels, record.classes), (reference.mean, "imagenet1k", 1000))
+        self.assertEqual((record.preprocessing.mean, record.labels, record.classes), (reference.preprocessing.mean, "imagenet1k", 1000))
         self.assertEqual((record.model, record.url), ("mixer_s32", self.weights))
 
     def test_a_tag_keeps_its_record(self):

@@ -7,6 +7,7 @@ import time
 import keras
 
 from keras_mlp.data import pipeline, sources
+from keras_mlp.data.preprocessing import INCEPTION
 from keras_mlp.models.registry import create_model
 from keras_mlp.training import callbacks as callbacks_lib
 from keras_mlp.training.recipes import get_recipe
@@ -15,8 +16,6 @@ from keras_mlp.training.strategy import get_strategy
 from keras_mlp.weights.loading import WeightsSource
 
 MIXED_PRECISION = (None, "mixed_bfloat16", "mixed_float16")
-# Images from scratch are mapped to [-1, 1], as in the Mixer and ViT code.
-_DEFAULT_NORMALIZATION = dict(mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), crop_pct=0.875, interpolation="bicubic")
 
 
 @dataclasses.dataclass
@@ -44,15 +43,15 @@ class TrainConfig:
 
 
 def normalization(dataset, record=None):
-    """Mean, std, eval crop and interpolation: the weights' own, else defaults."""
+    """The input pipeline: the weights' own, else defaults.
+
+    Images from scratch are mapped to [-1, 1], as in the Mixer and ViT code.
+    """
     if record is not None:
-        return dict(
-            mean=record.mean, std=record.std, crop_pct=record.crop_pct,
-            interpolation=record.interpolation,
-        )
+        return record.preprocessing
     if dataset == "digits":  # 8x8 scans: upscale whole, no crop
-        return dict(_DEFAULT_NORMALIZATION, crop_pct=1.0, interpolation="bilinear")
-    return _DEFAULT_NORMALIZATION
+        return INCEPTION.replace(crop_pct=1.0, interpolation="bilinear")
+    return INCEPTION
 
 
 def _model_dir(config):
@@ -138,16 +137,16 @@ def train(config, callbacks=()):
     common = dict(
         image_size=image_size,
         batch_size=batch_size,
-        mean=prep["mean"],
-        std=prep["std"],
+        mean=prep.mean,
+        std=prep.std,
         num_classes=num_classes,
-        interpolation=prep["interpolation"],
+        interpolation=prep.interpolation,
         seed=config.seed,
     )
     train_ds = pipeline.make_dataset(
         train_split, True, augmentation=recipe.augmentation, epoch_seed=epoch_seed, **common
     )
-    eval_ds = pipeline.make_dataset(eval_split, False, crop_pct=prep["crop_pct"], **common)
+    eval_ds = pipeline.make_dataset(eval_split, False, crop_pct=prep.crop_pct, **common)
     steps_per_epoch = config.steps_per_epoch or max(train_split.info.num_examples // batch_size, 1)
 
     with scope:
@@ -197,8 +196,8 @@ def evaluate(model, dataset, split, image_size, weights_record=None, batch_size=
     data = sources.load_dataset(dataset, split, data_dir)
     prep = normalization(dataset, weights_record)
     ds = pipeline.make_dataset(
-        data, False, image_size, batch_size, prep["mean"], prep["std"], data.info.num_classes,
-        crop_pct=prep["crop_pct"], interpolation=prep["interpolation"],
+        data, False, image_size, batch_size, prep.mean, prep.std, data.info.num_classes,
+        crop_pct=prep.crop_pct, interpolation=prep.interpolation,
     )
     metrics = [keras.metrics.CategoricalAccuracy(name="top1"),
                keras.metrics.TopKCategoricalAccuracy(min(5, data.info.num_classes), name="top5")]

@@ -6,6 +6,7 @@ facebookresearch/deit release, whose file names carry the SHA-256 prefix.
 Both were trained with DeiT's recipe and evaluate as DeiT does.
 """
 
+from keras_mlp.data.preprocessing import IMAGENET
 from keras_mlp.weights.registry import PretrainedWeights, register
 
 _FEEDFORWARD = (
@@ -15,10 +16,7 @@ _DEIT = "https://dl.fbaipublicfiles.com/deit"
 _DEIT_EVAL = dict(
     classes=1000,
     labels="imagenet1k",
-    mean=(0.485, 0.456, 0.406),
-    std=(0.229, 0.224, 0.225),
-    crop_pct=0.875,
-    interpolation="bicubic",
+    preprocessing=IMAGENET,
     gelu_approximate=False,
 )
 

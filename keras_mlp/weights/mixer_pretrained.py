@@ -5,25 +5,19 @@ Official releases: google-research/vision_transformer, as `.npz` in the public
 timm GitHub release assets, whose file names carry the SHA-256 prefix.
 """
 
+from keras_mlp.data.preprocessing import Preprocessing
 from keras_mlp.weights.registry import PretrainedWeights, register
 
 _GCS = "https://storage.googleapis.com/mixer_models"
 _TIMM = "https://github.com/rwightman/pytorch-image-models/releases/download"
 # The official input pipeline maps pixels to [-1, 1] and resizes without a crop.
 _OFFICIAL = dict(
-    mean=(0.5, 0.5, 0.5),
-    std=(0.5, 0.5, 0.5),
-    crop_pct=1.0,
-    interpolation="bilinear",
+    preprocessing=Preprocessing(mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), crop_pct=1.0, interpolation="bilinear"),
     gelu_approximate=True,
     sha256=None,
 )
-_GOOG_TIMM = dict(
-    mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), interpolation="bicubic"
-)
-_MIIL_TIMM = dict(
-    mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), interpolation="bilinear"
-)
+_GOOG_TIMM = Preprocessing(mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), interpolation="bicubic")
+_MIIL_TIMM = Preprocessing(mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), interpolation="bilinear")
 
 
 def _official(model, tag, folder, file, classes, labels, description):
@@ -47,7 +41,7 @@ def _timm(model, tag, url, sha256, classes, labels, preprocessing, description):
         classes=classes,
         labels=labels,
         description=description,
-        **preprocessing,
+        preprocessing=preprocessing,
     )
 
 

@@ -3,6 +3,7 @@
 import numpy as np
 from keras import ops
 
+from keras_mlp.data.preprocessing import Preprocessing
 from keras_mlp.weights.labels import class_names
 from keras_mlp.weights.registry import PretrainedWeights, get_pretrained
 
@@ -17,8 +18,8 @@ def preprocess_input(images, weights):
     Args:
         images: array or tensor, `(..., height, width, 3)`, values in [0, 255].
             Resize and crop first (`keras_mlp.data` does it for datasets).
-        weights: `"model.tag"` (e.g. `"mixer_b16.imagenet1k"`) or a
-            `PretrainedWeights` record.
+        weights: `"model.tag"` (e.g. `"mixer_b16.imagenet1k"`), a
+            `PretrainedWeights` record, or a `keras_mlp.data.Preprocessing`.
 
     Returns:
         float32 tensor `(images / 255 - mean) / std`.
@@ -29,11 +30,9 @@ def preprocess_input(images, weights):
     >>> float(preprocess_input(x, "mixer_b16.imagenet1k")[0, 0, 0, 0])
     1.0
     """
-    record = _record(weights)
-    images = ops.cast(images, "float32") / 255.0
-    mean = ops.convert_to_tensor(np.array(record.mean, "float32"))
-    std = ops.convert_to_tensor(np.array(record.std, "float32"))
-    return (images - mean) / std
+    if not isinstance(weights, Preprocessing):
+        weights = _record(weights).preprocessing
+    return weights.normalize(images)
 
 
 def decode_predictions(preds, weights, top=5):

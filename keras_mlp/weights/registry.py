@@ -11,6 +11,8 @@ import urllib.parse
 
 import keras
 
+from keras_mlp.data.preprocessing import Preprocessing
+
 _REGISTRY = {}
 
 
@@ -27,10 +29,9 @@ class PretrainedWeights:
             in the file name). `None` where upstream publishes no digest.
         classes: size of the checkpoint's classification head.
         labels: name of the label set (see `keras_mlp.weights.labels`).
-        mean, std: per-channel normalisation of images scaled to [0, 1].
-        input_size: side of the square training resolution.
-        crop_pct: center-crop fraction used at evaluation.
-        interpolation: resize method used at evaluation.
+        preprocessing: the input pipeline the weights were evaluated with
+            (a `keras_mlp.data.Preprocessing`: mean/std, crop, interpolation,
+            input size).
         gelu_approximate: GELU variant the reference implementation runs.
         description: one line on the provenance of the weights.
     """
@@ -41,11 +42,7 @@ class PretrainedWeights:
     sha256: str | None
     classes: int
     labels: str
-    mean: tuple
-    std: tuple
-    input_size: int = 224
-    crop_pct: float = 0.875
-    interpolation: str = "bicubic"
+    preprocessing: Preprocessing
     gelu_approximate: bool = False
     description: str = ""
 

@@ -133,8 +133,8 @@ class FeedForwardViTTest(TestCase, parameterized.TestCase):
     def test_pretrained_records(self):
         for name in ("feedforward_tiny", "feedforward_base", "deit_tiny", "deit_base"):
             record = keras_mlp.get_pretrained(name, "imagenet")
-            self.assertEqual(record.mean, (0.485, 0.456, 0.406))
-            self.assertEqual((record.crop_pct, record.interpolation), (0.875, "bicubic"))
+            self.assertEqual(record.preprocessing.mean, (0.485, 0.456, 0.406))
+            self.assertEqual((record.preprocessing.crop_pct, record.preprocessing.interpolation), (0.875, "bicubic"))
             self.assertFalse(record.gelu_approximate)
         self.assertEqual(
             keras_mlp.get_pretrained("feedforward_base.imagenet").url,

@@ -8,6 +8,7 @@ import numpy as np
 from absl.testing import parameterized
 
 import keras_mlp
+from keras_mlp.data.preprocessing import INCEPTION
 from keras_mlp.weights import registry
 from keras_mlp.weights.labels import class_names
 from tests.testing import TestCase
@@ -20,7 +21,7 @@ class RegistryTest(TestCase, parameterized.TestCase):
             self.assertIn(record.model, keras_mlp.list_models())
             self.assertLen(class_names(record.labels), record.classes)
             self.assertTrue(record.url.startswith("https://"))
-            self.assertLen(record.mean, 3)
+            self.assertLen(record.preprocessing.mean, 3)
 
     def test_official_and_timm_gelu(self):
         self.assertTrue(keras_mlp.get_pretrained("mixer_b16.imagenet1k").gelu_approximate)
@@ -37,7 +38,7 @@ class RegistryTest(TestCase, parameterized.TestCase):
             digest = hashlib.sha256(f.read()).hexdigest()
         return registry.PretrainedWeights(
             model="mixer_s32", tag="test", url=f"file://{path}", sha256=digest[:8],
-            classes=10, labels="imagenet1k", mean=(0.5,) * 3, std=(0.5,) * 3,
+            classes=10, labels="imagenet1k", preprocessing=INCEPTION,
         )
 
     def test_fetch_checks_the_digest(self):
