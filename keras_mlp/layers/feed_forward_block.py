@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from keras_mlp import validation
 from keras_mlp.layers.mlp import MLP
 from keras_mlp.layers.stochastic_depth import StochasticDepth
 
@@ -50,16 +51,8 @@ class FeedForwardBlock(keras.layers.Layer):
             raise ValueError(
                 f"`mlp_ratio` must be a positive number. Received: mlp_ratio={mlp_ratio}"
             )
-        if not 0.0 <= drop_path_rate < 1.0:
-            raise ValueError(
-                "`drop_path_rate` must be in [0, 1). "
-                f"Received: drop_path_rate={drop_path_rate}"
-            )
-        if not 0.0 <= dropout_rate < 1.0:
-            raise ValueError(
-                "`dropout_rate` must be in [0, 1). "
-                f"Received: dropout_rate={dropout_rate}"
-            )
+        validation.rate("drop_path_rate", drop_path_rate)
+        validation.rate("dropout_rate", dropout_rate)
         self.mlp_ratio = float(mlp_ratio)
         self.drop_path_rate = float(drop_path_rate)
         self.dropout_rate = float(dropout_rate)

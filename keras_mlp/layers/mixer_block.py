@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from keras_mlp import validation
 from keras_mlp.layers.mlp import MLP
 from keras_mlp.layers.stochastic_depth import StochasticDepth
 
@@ -51,11 +52,7 @@ class MLPMixerBlock(keras.layers.Layer):
                 raise ValueError(
                     f"`{arg}` must be a positive int. Received: {arg}={value}"
                 )
-        if not 0.0 <= drop_path_rate < 1.0:
-            raise ValueError(
-                "`drop_path_rate` must be in [0, 1). "
-                f"Received: drop_path_rate={drop_path_rate}"
-            )
+        validation.rate("drop_path_rate", drop_path_rate)
         self.tokens_mlp_dim = tokens_mlp_dim
         self.channels_mlp_dim = channels_mlp_dim
         self.drop_path_rate = float(drop_path_rate)

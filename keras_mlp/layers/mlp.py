@@ -1,6 +1,8 @@
 import keras
 from keras import ops
 
+from keras_mlp import validation
+
 
 @keras.saving.register_keras_serializable(package="keras_mlp")
 class MLP(keras.layers.Layer):
@@ -50,11 +52,7 @@ class MLP(keras.layers.Layer):
                 "`output_dim` must be a positive int or None. "
                 f"Received: output_dim={output_dim}"
             )
-        if not 0.0 <= dropout_rate < 1.0:
-            raise ValueError(
-                "`dropout_rate` must be in [0, 1). "
-                f"Received: dropout_rate={dropout_rate}"
-            )
+        validation.rate("dropout_rate", dropout_rate)
         self.hidden_dim = hidden_dim
         self.output_dim = output_dim
         self.gelu_approximate = bool(gelu_approximate)

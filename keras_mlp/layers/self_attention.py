@@ -1,6 +1,8 @@
 import keras
 from keras import ops
 
+from keras_mlp import validation
+
 
 @keras.saving.register_keras_serializable(package="keras_mlp")
 class MultiHeadSelfAttention(keras.layers.Layer):
@@ -39,10 +41,7 @@ class MultiHeadSelfAttention(keras.layers.Layer):
             raise ValueError(
                 f"`num_heads` must be a positive int. Received: num_heads={num_heads}"
             )
-        if not 0.0 <= dropout_rate < 1.0:
-            raise ValueError(
-                f"`dropout_rate` must be in [0, 1). Received: dropout_rate={dropout_rate}"
-            )
+        validation.rate("dropout_rate", dropout_rate)
         self.num_heads = num_heads
         self.qkv_bias = bool(qkv_bias)
         self.dropout_rate = float(dropout_rate)

@@ -1,6 +1,8 @@
 import keras
 from keras import ops
 
+from keras_mlp import validation
+
 
 @keras.saving.register_keras_serializable(package="keras_mlp")
 class StochasticDepth(keras.layers.Layer):
@@ -24,10 +26,7 @@ class StochasticDepth(keras.layers.Layer):
 
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if not 0.0 <= rate < 1.0:
-            raise ValueError(
-                f"`rate` must be in [0, 1). Received: rate={rate}"
-            )
+        validation.rate("rate", rate)
         self.rate = float(rate)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)

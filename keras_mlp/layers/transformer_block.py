@@ -1,5 +1,6 @@
 import keras
 
+from keras_mlp import validation
 from keras_mlp.layers.mlp import MLP
 from keras_mlp.layers.self_attention import MultiHeadSelfAttention
 from keras_mlp.layers.stochastic_depth import StochasticDepth
@@ -55,17 +56,9 @@ class TransformerBlock(keras.layers.Layer):
                 "`mlp_ratio` must be a positive number or None. "
                 f"Received: mlp_ratio={mlp_ratio}"
             )
-        if not 0.0 <= drop_path_rate < 1.0:
-            raise ValueError(
-                "`drop_path_rate` must be in [0, 1). "
-                f"Received: drop_path_rate={drop_path_rate}"
-            )
+        validation.rate("drop_path_rate", drop_path_rate)
         self.num_heads = num_heads
-        if not 0.0 <= dropout_rate < 1.0:
-            raise ValueError(
-                "`dropout_rate` must be in [0, 1). "
-                f"Received: dropout_rate={dropout_rate}"
-            )
+        validation.rate("dropout_rate", dropout_rate)
         self.mlp_ratio = None if mlp_ratio is None else float(mlp_ratio)
         self.qkv_bias = bool(qkv_bias)
         self.drop_path_rate = float(drop_path_rate)

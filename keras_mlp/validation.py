@@ -1,0 +1,30 @@
+"""Argument checks shared by layers and model builders.
+
+Each returns the value it accepts (normalised) and raises a `ValueError`
+that names the argument, in the `Received: name=value` form Keras uses.
+"""
+
+
+def rate(name, value):
+    """A probability in [0, 1): dropout and stochastic-depth rates."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+        raise ValueError(f"`{name}` must be in [0, 1). Received: {name}={value!r}")
+    return float(value)
+
+
+def positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
+    return value
+
+
+def positive_number(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ValueError(f"`{name}` must be a positive number. Received: {name}={value!r}")
+    return float(value)
+
+
+def one_of(name, value, choices):
+    if value not in choices:
+        raise ValueError(f"`{name}` must be one of {tuple(choices)}. Received: {name}={value!r}")
+    return value
