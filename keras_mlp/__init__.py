@@ -37,6 +37,7 @@ from keras_mlp.models import (
     count_macs,
     create_model,
     feature_extractor,
+    get_constructor,
     list_models,
     reparameterize,
 )

@@ -6,7 +6,7 @@ timm GitHub release assets, whose file names carry the SHA-256 prefix.
 """
 
 from keras_mlp.data.preprocessing import Preprocessing
-from keras_mlp.weights.registry import PretrainedWeights, register
+from keras_mlp.weights.registry import PretrainedWeights
 
 _GCS = "https://storage.googleapis.com/mixer_models"
 _TIMM = "https://github.com/rwightman/pytorch-image-models/releases/download"
@@ -45,7 +45,7 @@ def _timm(model, tag, url, sha256, classes, labels, preprocessing, description):
     )
 
 
-register(
+RECORDS = (
     _official("mixer_b16", "imagenet1k", "imagenet1k", "Mixer-B_16", 1000, "imagenet1k",
               "Official: ImageNet-21k pre-training, ImageNet-1k fine-tuning."),
     _official("mixer_l16", "imagenet1k", "imagenet1k", "Mixer-L_16", 1000, "imagenet1k",

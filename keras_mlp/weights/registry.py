@@ -1,10 +1,12 @@
 """Pretrained weights: one record per `model.tag`, with its preprocessing.
 
-Families register their records from their own `*_pretrained.py` module;
-this module only knows how to look them up and fetch them.
+Each family lists its records in its own `*_pretrained.py` module;
+`keras_mlp/weights/pretrained.py` is the one table of all of them. This
+module only knows how to look them up and fetch them.
 """
 
 import dataclasses
+import functools
 import hashlib
 import os
 import urllib.parse
@@ -12,8 +14,6 @@ import urllib.parse
 import keras
 
 from keras_mlp.data.preprocessing import Preprocessing
-
-_REGISTRY = {}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,17 +58,23 @@ class PretrainedWeights:
         return f"{self.model}.{self.tag}.{base}"
 
 
-def register(*records):
-    for record in records:
-        if record.name in _REGISTRY:
-            raise ValueError(f"Pretrained weights {record.name!r} registered twice.")
-        _REGISTRY[record.name] = record
+@functools.cache
+def _records():
+    """`{"model.tag": record}` of the table in `keras_mlp/weights/pretrained.py`."""
+    from keras_mlp.weights.pretrained import PRETRAINED
+
+    records = {}
+    for record in PRETRAINED:
+        if record.name in records:
+            raise ValueError(f"Pretrained weights {record.name!r} listed twice.")
+        records[record.name] = record
+    return records
 
 
 def list_pretrained(model=None):
-    """Names (`"model.tag"`) of the registered pretrained weights."""
+    """Names (`"model.tag"`) of the pretrained weights, of one model or all."""
     return sorted(
-        name for name, record in _REGISTRY.items() if model in (None, record.model)
+        name for name, record in _records().items() if model in (None, record.model)
     )
 
 
@@ -76,7 +82,7 @@ def get_pretrained(model, tag=None):
     """The `PretrainedWeights` for `("mixer_b16", "imagenet1k")` or `"mixer_b16.imagenet1k"`."""
     if tag is None:
         model, _, tag = model.partition(".")
-    record = _REGISTRY.get(f"{model}.{tag}")
+    record = _records().get(f"{model}.{tag}")
     if record is None:
         available = [name.partition(".")[2] for name in list_pretrained(model)]
         raise ValueError(
