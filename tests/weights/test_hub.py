@@ -78,6 +78,15 @@ def publish_timm(cache, repo_id, arch, seed=0, label_names=None, **kwargs):
     return model, snapshot
 
 
+def hub_record(hf_hub_id):
+    """The pretrained record served by a Hub repository."""
+    (record,) = [
+        keras_mlp.get_pretrained(name) for name in keras_mlp.list_pretrained()
+        if keras_mlp.get_pretrained(name).hf_hub_id == hf_hub_id
+    ]
+    return record
+
+
 def timm_logits(model, x):
     with torch.no_grad():
         return model(torch.from_numpy(np.transpose(x, (0, 3, 1, 2)))).numpy()
@@ -120,11 +129,12 @@ class TimmRepositoryTest(OfflineHubTestCase, parameterized.TestCase):
         # A handle as `weights=`.
         ("mixer_s32_224", "timm/mixer_s32_224.test", "mixer_s32", "hf://timm/mixer_s32_224.test",
          0.875, (0.5,) * 3),
-        # A pretrained tag, served by its timm repository.
-        ("deit_tiny_patch16_224", "timm/deit_tiny_patch16_224.fb_in1k", "deit_tiny", "imagenet",
+        # A pretrained tag (None: the tag served by `repo_id`).
+        ("deit_tiny_patch16_224", "timm/deit_tiny_patch16_224.fb_in1k", "deit_tiny", None,
          0.9, (0.485, 0.456, 0.406)),
     )
     def test_timms_logits(self, arch, repo_id, model_name, weights, crop, mean):
+        weights = weights or hub_record(repo_id).tag
         reference, snapshot = publish_timm(self.cache, repo_id, arch)
         x = inputs(224)
         expected = timm_logits(reference, x)
@@ -174,7 +184,7 @@ class TimmRepositoryTest(OfflineHubTestCase, parameterized.TestCase):
         with open(path, "wb") as f:
             f.write(b"legacy bytes")
         record = dataclasses.replace(
-            keras_mlp.get_pretrained("deit_tiny.imagenet"), url=f"file://{path}",
+            hub_record("timm/deit_tiny_patch16_224.fb_in1k"), url=f"file://{path}",
             sha256=hashlib.sha256(b"legacy bytes").hexdigest()[:8],
         )
         cache = os.path.join(self.get_temp_dir(), "keras")
