@@ -50,3 +50,4 @@ from keras_mlp.weights import (
     list_pretrained,
     preprocess_input,
 )
+from keras_mlp.weights.hub import from_pretrained, load_metadata, save_pretrained

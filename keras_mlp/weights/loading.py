@@ -11,6 +11,7 @@ mismatch is reported in one `CheckpointError`.
 import dataclasses
 import os
 
+from keras_mlp.weights import hub
 from keras_mlp.weights.checkpoint_io import CheckpointError, read_state_dict
 from keras_mlp.weights.keras_files import read_keras_model, read_keras_weights
 from keras_mlp.weights.key_mapping import assign_weights, pick_key_map
@@ -43,8 +44,9 @@ class WeightsSource:
     """A validated `weights=` argument: a local file or a pretrained record.
 
     Args:
-        weights: `None`, a path to a checkpoint file, or a pretrained tag of
-            `model_name` (see `keras_mlp.list_pretrained(model_name)`).
+        weights: `None`, a path to a checkpoint file, a pretrained tag of
+            `model_name` (see `keras_mlp.list_pretrained(model_name)`), or a
+            Hub repository (`"hf://org/name"`) or model folder of one.
         model_name: registered model name the tag belongs to.
     """
 
@@ -59,6 +61,8 @@ class WeightsSource:
                 f"Received: weights={weights!r}"
             )
         weights = os.fspath(weights)
+        if hub.is_reference(weights):
+            weights = hub.weights_file(weights)
         if os.path.exists(weights) or os.sep in weights or "." in weights:
             if not os.path.isfile(weights):
                 raise FileNotFoundError(

@@ -2,7 +2,9 @@
 
 Official releases: google-research/vision_transformer, as `.npz` in the public
 `mixer_models` bucket (no digest is published for them). timm releases: the
-timm GitHub release assets, whose file names carry the SHA-256 prefix.
+Hugging Face Hub repositories `timm/<arch>.<tag>` (`model.safetensors`, checked
+against the Hub's SHA-256), falling back to timm's former GitHub release assets,
+whose file names carry the SHA-256 prefix of those `.pth` files.
 """
 
 from keras_mlp.data.preprocessing import Preprocessing
@@ -42,6 +44,8 @@ def _timm(model, tag, url, sha256, classes, labels, preprocessing, description):
         labels=labels,
         description=description,
         preprocessing=preprocessing,
+        # timm names these architectures `<model>_224`.
+        hf_hub_id=f"timm/{model}_224.{tag}",
     )
 
 
