@@ -147,12 +147,18 @@ def _parameters(names_and_defaults, kind=inspect.Parameter.KEYWORD_ONLY):
     return [inspect.Parameter(name, kind, default=default) for name, default in names_and_defaults]
 
 
-def _call(family, signature, architecture, model_name, args, kwargs):
+def _contract_parameters(family, kind):
+    return _parameters([(n, family.defaults.get(n, d)) for n, d in CONTRACT], kind)
+
+
+def _bind(signature, args, kwargs, architecture_names=()):
+    """`(Args, architecture, extras)` of one call, or Python's `TypeError`."""
     bound = signature.bind(*args, **kwargs)
     bound.apply_defaults()
     values = dict(bound.arguments)
+    architecture = {name: values.pop(name) for name in architecture_names}
     contract = Args(**{name: values.pop(name) for name, _ in CONTRACT})
-    return family.build(contract, model_name=model_name, **architecture, **values)
+    return contract, architecture, values
 
 
 def constructor(family, model_name, public_name, architecture, title, module, **doc):
@@ -167,14 +173,14 @@ def constructor(family, model_name, public_name, architecture, title, module, **
         module: the family module's `__name__`, for `help()` and pickling.
         **doc: extra values for the docstring template.
     """
-    contract = [(n, family.defaults.get(n, d)) for n, d in CONTRACT]
     signature = inspect.Signature(
-        _parameters(contract, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        _contract_parameters(family, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         + _parameters(family.extras)
     )
 
     def construct(*args, **kwargs):
-        return _call(family, signature, architecture, model_name, args, kwargs)
+        contract, _, extras = _bind(signature, args, kwargs)
+        return family.build(contract, model_name=model_name, **architecture, **extras)
 
     construct.__signature__ = signature
     construct.__name__ = construct.__qualname__ = public_name
@@ -196,26 +202,17 @@ def generic_builder(family, public_name, architecture, module, doc, model_name):
     """
     signature = inspect.Signature(
         _parameters(architecture, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-        + _parameters([(n, family.defaults.get(n, d)) for n, d in CONTRACT])
+        + _contract_parameters(family, inspect.Parameter.KEYWORD_ONLY)
         + _parameters(family.extras)
     )
-    arch_names = [name for name, _ in architecture]
+    architecture_names = [name for name, _ in architecture]
 
     def build(*args, **kwargs):
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        values = dict(bound.arguments)
-        arch = {name: values.pop(name) for name in arch_names}
-        return _call(family, _keyword_signature(signature, arch_names), arch, model_name, (), values)
+        contract, arch, extras = _bind(signature, args, kwargs, architecture_names)
+        return family.build(contract, model_name=model_name, **arch, **extras)
 
     build.__signature__ = signature
     build.__name__ = build.__qualname__ = public_name
     build.__module__ = module
     build.__doc__ = doc
     return build
-
-
-def _keyword_signature(signature, dropped):
-    return signature.replace(
-        parameters=[p for name, p in signature.parameters.items() if name not in dropped]
-    )
