@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 
-from keras_mlp.weights.checkpoint_io import CheckpointError, read_state_dict
+from keras_mlp.weights.checkpoint_io import CheckpointError, check_keras_archive, read_state_dict
 from keras_mlp.weights.key_mapping import assign_weights, pick_key_map
 from keras_mlp.weights.registry import fetch, get_pretrained
 
@@ -89,6 +89,7 @@ def read_keras_model(path):
     """
     import keras
 
+    check_keras_archive(path)
     try:
         saved = keras.saving.load_model(path, compile=False)
     except Exception as e:
