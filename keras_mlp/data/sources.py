@@ -72,6 +72,16 @@ def load_dataset(
     return _tfds(name, split, data_dir, shuffle_files, download)
 
 
+def dataset_id(name):
+    """`name` as `load_dataset` reads it: a folder's absolute path, else the name.
+
+    The embedded `"digits"` wins over a folder of that name.
+    """
+    if name != "digits" and os.path.isdir(name):
+        return os.path.abspath(name)
+    return name
+
+
 def _digits(split):
     splits = embedded.load_digits()
     if split not in splits:

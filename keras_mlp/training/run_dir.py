@@ -38,16 +38,16 @@ _EPOCH_FILE = re.compile(r"^epoch_(\d+)\.(keras|weights\.h5)$")
 def run_identity(**settings):
     """The JSON-ready identity of a run from its resolved settings.
 
-    Local paths (a dataset folder, a weights file) are made absolute, so the
-    same command from another working directory is the same run.
+    A weights file's path is made absolute, so the same command from another
+    working directory is the same run (pass a folder `dataset` through
+    `keras_mlp.data.sources.dataset_id` for the same reason).
     """
     missing = sorted(set(IDENTITY_FIELDS) - set(settings))
     if missing:
         raise ValueError(f"A run's identity needs {missing}.")
     identity = {name: settings[name] for name in IDENTITY_FIELDS}
-    for name in ("dataset", "weights"):
-        if identity[name] is not None and os.path.exists(identity[name]):
-            identity[name] = os.path.abspath(identity[name])
+    if identity["weights"] is not None and os.path.exists(identity["weights"]):
+        identity["weights"] = os.path.abspath(identity["weights"])
     return identity
 
 

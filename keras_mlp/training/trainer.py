@@ -110,7 +110,7 @@ def plan(config):
     default_size = weights_preprocessing.input_size if weights_preprocessing else recipe.image_size
     image_size = _flag("image_size", config.image_size, default_size)
     identity = run_identity(
-        model=model, dataset=config.dataset, recipe=config.recipe, epochs=epochs,
+        model=model, dataset=sources.dataset_id(config.dataset), recipe=config.recipe, epochs=epochs,
         batch_size=batch_size, image_size=image_size, weights=weights,
         mixed_precision=config.mixed_precision, seed=config.seed,
         steps_per_epoch=config.steps_per_epoch, eval_split=config.eval_split,

@@ -6,7 +6,7 @@ import os
 import tensorflow_datasets as tfds
 
 from keras_mlp.data import load_dataset
-from keras_mlp.data.sources import eval_split_name
+from keras_mlp.data.sources import dataset_id, eval_split_name
 from tests.data.test_pipeline import write_png
 from tests.testing import TestCase
 
@@ -71,6 +71,18 @@ class FolderTest(TestCase):
         self.assertEqual(files(again), files(held))
         with self.assertRaisesRegex(ValueError, "holds out images of a folder dataset"):
             load_dataset("digits", "test", holdout_fraction=0.2)
+
+
+    def test_the_embedded_digits_win_over_a_folder_named_digits(self):
+        root = self.folder({"0": 1, "1": 1}, name="digits")
+        cwd = os.getcwd()
+        try:
+            os.chdir(os.path.dirname(root))
+            self.assertEqual(dataset_id("digits"), "digits")
+            self.assertEqual(load_dataset("digits", "test").info.num_examples, 360)
+        finally:
+            os.chdir(cwd)
+        self.assertEqual(dataset_id(root), root)
 
 
 class TfdsTest(TestCase):

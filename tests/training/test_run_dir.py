@@ -23,16 +23,16 @@ class RunDirectoryTest(TestCase):
             self.assertNotEqual(changed, name, field)
         self.assertEqual(set(run_identity(**SETTINGS)), set(IDENTITY_FIELDS))
 
-    def test_local_paths_are_absolute_in_the_identity(self):
-        folder = self.get_temp_dir()
+    def test_weights_paths_are_absolute_in_the_identity(self):
+        weights = os.path.join(self.get_temp_dir(), "final.keras")
+        open(weights, "w").close()
         cwd = os.getcwd()
         try:
-            os.chdir(os.path.dirname(folder))
-            identity = run_identity(**{**SETTINGS, "dataset": os.path.basename(folder)})
+            os.chdir(self.get_temp_dir())
+            identity = run_identity(**{**SETTINGS, "weights": "final.keras"})
         finally:
             os.chdir(cwd)
-        self.assertEqual(identity["dataset"], folder)
-        self.assertIn(f"-{os.path.basename(folder)}-", default_model_dir(identity))
+        self.assertEqual(identity["weights"], weights)
 
     def test_other_settings_in_the_same_directory_are_refused(self):
         run = RunDirectory(os.path.join(self.get_temp_dir(), "run"))
