@@ -10,7 +10,7 @@ from keras_mlp.data.embedded import load_digits
 from keras_mlp.metadata import load_model
 from keras_mlp.predict import load_saved_classifier, predict_files
 from keras_mlp.training import TrainConfig, evaluate, train
-from keras_mlp.training.trainer import plan
+from keras_mlp.training.trainer import _lock, plan
 from tests.testing import TestCase
 from tests.training.test_restore import tear
 
@@ -109,6 +109,19 @@ class TrainerTest(TestCase):
             train(TrainConfig(**{**TINY, "image_size": 30}, model_dir=model_dir))
         self.assertFalse(os.path.exists(model_dir))
         self.assertEqual(plan(TrainConfig()).epochs, 30, "None means the recipe's")
+
+    def test_restart_keeps_the_previous_run_renamed(self):
+        model_dir = os.path.join(self.get_temp_dir(), "again")
+        os.makedirs(model_dir)
+        for name in ("final.keras", "results.json"):
+            with open(os.path.join(model_dir, name), "w") as f:
+                f.write("{}")
+        config = TrainConfig(**TINY, model_dir=model_dir, restart=True)
+        _lock(plan(config), config).release()
+        (archived,) = [d for d in os.listdir(self.get_temp_dir()) if d.startswith("again.replaced-")]
+        self.assertEqual(sorted(os.listdir(os.path.join(self.get_temp_dir(), archived))),
+                         ["final.keras", "results.json"])
+        self.assertEqual(os.listdir(model_dir), [])
 
     def test_unfinished_run_is_not_overwritten(self):
         model_dir = os.path.join(self.get_temp_dir(), "busy")
