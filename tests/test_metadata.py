@@ -18,15 +18,8 @@ from keras_mlp.metadata import (
     save_model,
 )
 from keras_mlp.weights.checkpoint_io import CheckpointError
+from tests.saved_models import TINY_METADATA as METADATA
 from tests.testing import TestCase
-
-METADATA = ModelMetadata(
-    "mixer_t4",
-    {"input_shape": (16, 16, 3), "classes": 3, "classifier_activation": None},
-    INCEPTION.replace(crop_pct=1.0, interpolation="bilinear", input_size=16),
-    ["cat", "dog", "bird"],
-    extra={"dataset": "pets", "results": {"top1": 0.5}},
-)
 
 
 class MetadataTest(TestCase):

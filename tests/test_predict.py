@@ -21,7 +21,7 @@ from keras_mlp.predict import (
 )
 from keras_mlp.weights.registry import get_pretrained
 from tests.registered_models import randomize_head
-from tests.test_metadata import METADATA
+from tests.saved_models import TINY_METADATA
 from tests.testing import REPO_ROOT, TestCase
 
 
@@ -109,9 +109,9 @@ class PredictTest(TestCase):
     def test_saved_model_needs_nothing_else_and_refuses_disagreement(self):
         run = os.path.join(self.dir, "run")
         os.makedirs(run, exist_ok=True)
-        trained = METADATA.build()
+        trained = TINY_METADATA.build()
         randomize_head(trained)
-        save_model(trained, os.path.join(run, "final.keras"), METADATA)
+        save_model(trained, os.path.join(run, "final.keras"), TINY_METADATA)
         model, record = load_saved_classifier(run)
         predictions = predict_files(model, record, [os.path.join(self.dir, "photos", "a.png")], top=3)
         top = predictions[0].top

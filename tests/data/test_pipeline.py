@@ -9,17 +9,13 @@ from absl.testing import parameterized
 
 from keras_mlp.data import Augmentation, CorruptImageError, load_dataset, make_dataset
 from keras_mlp.data.pipeline import EpochSeed
+from tests.data.folders import write_png
 from tests.testing import TestCase
 
 FULL = Augmentation(
     random_resized_crop=(0.08, 1.0), horizontal_flip=True, randaugment_ops=2,
     mixup_alpha=0.8, cutmix_alpha=1.0, random_erasing=0.25,
 )
-
-
-def write_png(path, value, size=(20, 30)):
-    image = np.full(size + (3,), value, "uint8")
-    tf.io.write_file(path, tf.io.encode_png(image))
 
 
 class PipelineTest(TestCase, parameterized.TestCase):

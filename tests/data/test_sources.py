@@ -7,17 +7,8 @@ import tensorflow_datasets as tfds
 
 from keras_mlp.data import load_dataset
 from keras_mlp.data.sources import dataset_id, eval_split_name
-from tests.data.test_pipeline import write_png
+from tests.data.folders import image_folder
 from tests.testing import TestCase
-
-
-def image_folder(root, layout):
-    """`layout`: `{"train/cat": 3, ...}`, the number of images per folder."""
-    for folder, count in layout.items():
-        os.makedirs(os.path.join(root, folder), exist_ok=True)
-        for i in range(count):
-            write_png(os.path.join(root, folder, f"{i}.png"), 10 * i)
-    return root
 
 
 class FolderTest(TestCase):

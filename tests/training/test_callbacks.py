@@ -3,23 +3,12 @@
 import csv
 import os
 
-import keras
-import numpy as np
-
-from keras_mlp.data.preprocessing import INCEPTION
-from keras_mlp.metadata import ModelMetadata, read_metadata
+from keras_mlp.metadata import read_metadata
 from keras_mlp.training.callbacks import Backup, EpochCheckpoint, EpochLog, LearningCurves
 from keras_mlp.training.run_dir import RunDirectory
+from tests.saved_models import TINY_METADATA as METADATA
+from tests.saved_models import toy_model
 from tests.testing import TestCase
-
-METADATA = ModelMetadata("toy", {"classes": 2}, INCEPTION, ["a", "b"])
-
-
-def toy_model():
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
-    model.compile(keras.optimizers.Adam(0.1), "mse")
-    model.optimizer.build(model.trainable_variables)
-    return model
 
 
 def epochs_in(run):

@@ -17,7 +17,7 @@ import keras
 import pytest
 
 from keras_mlp.data.embedded import load_digits
-from tests.data.test_sources import image_folder
+from tests.data.folders import image_folder
 from tests.testing import REPO_ROOT, TestCase
 
 TRAIN = "python examples/train.py"
@@ -94,9 +94,20 @@ class RunDocumentedCommandsTest(TestCase):
         self.assertEqual({n: os.stat(os.path.join(run_dir, n)).st_mtime_ns for n in os.listdir(run_dir)}, before)
 
     def test_evaluate_reports_the_accuracy_of_the_run(self):
-        for command in (EVALUATE, EVALUATE_DEPLOY):
-            result = self.command(command)
+        # --model agreeing with the file is accepted, not a reason to rebuild the model.
+        for command, extra in ((EVALUATE, []), (EVALUATE_DEPLOY, ["--model=mixer_t4"])):
+            result = self.command(command, *extra)
             self.assertIn(f"on digits/test: top-1 {self.reported:.4f}", result.stdout)
+
+    def test_final_model_loads_after_import_keras_mlp_alone(self):
+        path = os.path.join(self.cwd, "runs", self.run_name, "final.keras")
+        code = f"import keras, keras_mlp; print(keras.saving.load_model({path!r}).optimizer.iterations.numpy())"
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
+            env=dict(os.environ, PYTHONPATH=REPO_ROOT, KERAS_BACKEND="tensorflow"),
+        )
+        self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+        self.assertEqual(result.stdout.split()[-1], "4")  # 2 epochs of 2 steps, optimizer included
 
     def test_predict_gets_the_accuracy_of_the_run_from_image_files(self):
         result = self.command(PREDICT)

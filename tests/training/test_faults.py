@@ -17,6 +17,7 @@ import keras
 import pytest
 
 import keras_mlp  # noqa: F401  (registers what load_model needs)
+from tests.saved_models import tear
 from tests.testing import REPO_ROOT, TestCase
 
 TINY = ["--epochs=3", "--steps_per_epoch=2", "--batch_size=8", "--image_size=16"]
@@ -38,13 +39,6 @@ def run(command, cwd, **fault):
 def logged_epochs(model_dir):
     with open(os.path.join(model_dir, "history.csv"), newline="") as f:
         return [int(row["epoch"]) for row in csv.DictReader(f)]
-
-
-def tear(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    with open(path, "wb") as f:
-        f.write(data[: len(data) // 2])
 
 
 @pytest.mark.slow

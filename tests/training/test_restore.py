@@ -7,16 +7,9 @@ import numpy as np
 from keras_mlp.training.callbacks import Backup, EpochCheckpoint
 from keras_mlp.training.resume import restore
 from keras_mlp.training.run_dir import RunDirectory
-from tests.training.test_callbacks import METADATA, toy_model
+from tests.saved_models import TINY_METADATA as METADATA
+from tests.saved_models import tear, toy_model
 from tests.testing import TestCase
-
-
-def tear(path, keep=0.5):
-    """Cuts a file as a kill mid-write would (keep=0: the 0-byte file)."""
-    with open(path, "rb") as f:
-        data = f.read()
-    with open(path, "wb") as f:
-        f.write(data[: int(len(data) * keep)])
 
 
 class RestoreTest(TestCase):

@@ -12,7 +12,7 @@ from keras_mlp.predict import load_saved_classifier, predict_files
 from keras_mlp.training import TrainConfig, evaluate, train
 from keras_mlp.training.trainer import _lock, plan
 from tests.testing import TestCase
-from tests.training.test_restore import tear
+from tests.saved_models import tear
 
 TINY = dict(model="mixer_t4", epochs=2, batch_size=32, image_size=16, steps_per_epoch=3, verbose=0)
 
