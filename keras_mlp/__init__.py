@@ -37,6 +37,7 @@ from keras_mlp.models import (
     count_macs,
     create_model,
     feature_extractor,
+    get_constructor,
     list_models,
     reparameterize,
 )
@@ -49,3 +50,4 @@ from keras_mlp.weights import (
     list_pretrained,
     preprocess_input,
 )
+from keras_mlp.weights.hub import from_pretrained, load_metadata, save_pretrained

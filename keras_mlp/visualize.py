@@ -12,13 +12,16 @@ from keras import ops
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from keras_mlp.models.naming import block_of
+
 
 def token_mixing_units(model, block):
     """The token-mixing hidden units of one block, on the patch grid.
 
     Args:
-        model: a model whose blocks have a `token_mixing` MLP (MLP-Mixer)
-            after a patch `stem`.
+        model: a model whose blocks mix tokens with weights, i.e. whose
+            block layers have a `token_mixing_kernel()` (MLP-Mixer, the
+            feed-forward-only ViT), after a patch `stem`.
         block: block name (`"block_0"`) or index among the blocks that
             have a token-mixing MLP.
 
@@ -40,7 +43,7 @@ def token_mixing_units(model, block):
             f"model {model.name!r} has {mixing or 'none'}. Received: block={block!r}"
         )
     _, rows, cols, _ = model.get_layer("stem").output.shape
-    kernel = ops.convert_to_numpy(model.get_layer(name).token_mixing.fc1.kernel)
+    kernel = ops.convert_to_numpy(model.get_layer(name).token_mixing_kernel())
     return kernel[-rows * cols :].T.reshape(-1, rows, cols)
 
 
@@ -52,7 +55,7 @@ def plot_token_mixing(model, path, blocks=(0, 1, 2), max_units=64, columns=16, u
     magnitude), in the order of the hidden units.
 
     Args:
-        model: an MLP-Mixer model (see `token_mixing_units`).
+        model: a model with token-mixing blocks (see `token_mixing_units`).
         path: PNG file to write.
         blocks: block names or indices.
         max_units: first hidden units shown per block.
@@ -96,4 +99,8 @@ def plot_token_mixing(model, path, blocks=(0, 1, 2), max_units=64, columns=16, u
 
 
 def _token_mixing_blocks(model):
-    return [layer.name for layer in model.layers if hasattr(layer, "token_mixing")]
+    return [
+        layer.name
+        for layer in model.layers
+        if block_of(layer.name) == layer.name and hasattr(layer, "token_mixing_kernel")
+    ]

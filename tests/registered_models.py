@@ -14,6 +14,24 @@ from keras_mlp.layers import Reparameterizable
 CANDIDATE_SIDES = (28, 32, 56, 64, 112, 128, 224, 256)
 
 
+# The smallest registered model of each family module: the conformance
+# matrix runs these in the default suite (tests/models/test_conformance.py
+# checks that every family has one) and every name under -m slow.
+REPRESENTATIVES = (
+    "mixer_t4",
+    "feedforward_tiny",
+    "deit_tiny",
+    "repmlpnet_t224",
+    "repmlp_res50_light_224",
+    "repmlp_cifar",
+)
+
+
+def smallest_side(name):
+    """The smallest square side in `CANDIDATE_SIDES` that `name` accepts."""
+    return smallest_model(name, include_top=False, pooling="avg").input_shape[1]
+
+
 def smallest_model(name, **kwargs):
     """`create_model(name, **kwargs)` at the smallest accepted square input."""
     errors = []

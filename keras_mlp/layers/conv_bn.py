@@ -1,7 +1,7 @@
 import keras
 from keras import ops
 
-from keras_mlp.layers import locality_injection
+from keras_mlp.layers import weight_folding
 from keras_mlp.layers.reparameterizable import Reparameterizable
 
 # PyTorch BatchNorm defaults: eps 1e-5, running stats updated with 0.1 of the
@@ -103,7 +103,7 @@ class ConvBN(Reparameterizable):
         return self.activation(x)
 
     def fused_weights(self):
-        scale, shift = locality_injection.batch_norm_affine(self.bn)
+        scale, shift = weight_folding.batch_norm_affine(self.bn)
         return [ops.convert_to_numpy(self.conv.kernel) * scale, shift]
 
     def _padded(self, input_shape):

@@ -90,6 +90,11 @@ class FeedForwardBlock(keras.layers.Layer):
         x = x + self.drop_path(self.mlp2(self.norm2(x), training=training), training=training)
         return ops.transpose(x, (0, 2, 1))
 
+    def token_mixing_kernel(self):
+        """`(num_tokens, units)`: the weights from each token (class token
+        first) to each hidden unit of the token MLP."""
+        return self.mlp2.fc1.kernel
+
     def compute_output_shape(self, input_shape):
         return input_shape
 

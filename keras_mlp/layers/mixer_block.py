@@ -111,6 +111,11 @@ class MLPMixerBlock(keras.layers.Layer):
         y = ops.matmul(ops.transpose(mlp.fc2.kernel), y) + ops.expand_dims(mlp.fc2.bias, -1)
         return mlp.dropout(y, training=training)
 
+    def token_mixing_kernel(self):
+        """`(num_patches, units)`: the weights from each patch to each hidden
+        unit of the token-mixing MLP (what `keras_mlp.visualize` draws)."""
+        return self.token_mixing.fc1.kernel
+
     def compute_output_shape(self, input_shape):
         return input_shape
 

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_mlp.layers import locality_injection
+from keras_mlp.layers import weight_folding
 from keras_mlp.layers.conv_bn import batch_norm
 from keras_mlp.layers.reparameterizable import Reparameterizable
 
@@ -135,20 +135,20 @@ class RepMLPBlock(Reparameterizable):
 
     def fused_weights(self):
         sets, pixels = self.num_sharesets, self.h * self.w
-        scale, shift = locality_injection.batch_norm_affine(self.fc3_bn)
+        scale, shift = weight_folding.batch_norm_affine(self.fc3_bn)
         kernel = ops.convert_to_numpy(self.fc3_kernel) * scale[:, None, None]
         bias = np.repeat(shift, pixels)
         if self.reparam_conv_k:
             size = max(self.reparam_conv_k)
             local_kernel = np.zeros((size, size, sets, 1), "float32")
             for conv, bn in zip(self.local_convs, self.local_bns):
-                bn_scale, bn_shift = locality_injection.batch_norm_affine(bn)
-                local_kernel += locality_injection.pad_kernel(
+                bn_scale, bn_shift = weight_folding.batch_norm_affine(bn)
+                local_kernel += weight_folding.pad_kernel(
                     ops.convert_to_numpy(conv.kernel) * bn_scale[:, None], size
                 )
                 bias += np.repeat(bn_shift, pixels)
             for s in range(sets):
-                kernel[s] += locality_injection.conv_to_fc(
+                kernel[s] += weight_folding.conv_to_fc(
                     local_kernel[:, :, s : s + 1], self.h, self.w
                 )
         gp = [ops.convert_to_numpy(v) for v in self.gp_fc1.weights + self.gp_fc2.weights]

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_mlp.layers import locality_injection
+from keras_mlp.layers import weight_folding
 from keras_mlp.layers.conv_bn import batch_norm
 from keras_mlp.layers.repmlp_block import check_kernels, check_partition, check_positive_ints
 from keras_mlp.layers.reparameterizable import Reparameterizable
@@ -147,7 +147,7 @@ class RepMLPV1Block(Reparameterizable):
     def fused_weights(self):
         groups, features = self.fc3_kernel.shape[0], self.fc3_kernel.shape[1]
         pixels = self.h * self.w
-        scale, shift = locality_injection.batch_norm_affine(self.fc3_bn)
+        scale, shift = weight_folding.batch_norm_affine(self.fc3_bn)
         kernel = ops.convert_to_numpy(self.fc3_kernel) * scale.reshape(groups, 1, features)
         bias = shift
         if self.reparam_conv_k:
@@ -155,19 +155,19 @@ class RepMLPV1Block(Reparameterizable):
             per_group = features // pixels
             local_kernel = 0
             for conv, bn in zip(self.local_convs, self.local_bns):
-                bn_scale, bn_shift = locality_injection.batch_norm_affine(bn)
-                local_kernel = local_kernel + locality_injection.pad_kernel(
+                bn_scale, bn_shift = weight_folding.batch_norm_affine(bn)
+                local_kernel = local_kernel + weight_folding.pad_kernel(
                     ops.convert_to_numpy(conv.kernel) * bn_scale, size
                 )
                 bias = bias + np.repeat(bn_shift, pixels)
             for g in range(groups):
-                kernel[g] += locality_injection.conv_to_fc(
+                kernel[g] += weight_folding.conv_to_fc(
                     local_kernel[..., g * per_group : (g + 1) * per_group], self.h, self.w
                 )
         weights = [kernel, bias]
         if self.has_global_perceptron:
             fc1_kernel, fc1_bias = (ops.convert_to_numpy(v) for v in self.gp_fc1.weights)
-            avg_scale, avg_shift = locality_injection.batch_norm_affine(self.avg_bn)
+            avg_scale, avg_shift = weight_folding.batch_norm_affine(self.avg_bn)
             repeats = fc1_kernel.shape[0] // avg_scale.shape[0]
             weights += [
                 fc1_kernel * np.repeat(avg_scale, repeats)[:, None],

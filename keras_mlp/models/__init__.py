@@ -21,7 +21,7 @@ from keras_mlp.models.mlp_mixer import (
     MLPMixer,
 )
 from keras_mlp.models.features import block_names, feature_extractor
-from keras_mlp.models.registry import create_model, list_models
+from keras_mlp.models.registry import create_model, get_constructor, list_models
 from keras_mlp.models.reparameterize import reparameterize
 from keras_mlp.models.repmlp_cifar import RepMLPCIFAR
 from keras_mlp.models.repmlp_resnet import (

@@ -1,40 +1,18 @@
-"""Pieces shared by every application builder: inputs and heads."""
+"""Pieces shared by every application builder: inputs, heads, the model."""
 
 import keras
 
-POOLING_CHOICES = (None, "avg", "max")
+from keras_mlp.layers.stochastic_depth import StochasticDepth
 
 
-def validate_head_args(include_top, pooling, classes, classifier_activation):
-    if pooling not in POOLING_CHOICES:
-        raise ValueError(
-            f"`pooling` must be one of {POOLING_CHOICES}. Received: pooling={pooling!r}"
-        )
-    if include_top and (not isinstance(classes, int) or classes <= 0):
-        raise ValueError(
-            "`classes` must be a positive int when `include_top=True`. "
-            f"Received: classes={classes!r}"
-        )
-    if include_top:
-        keras.activations.get(classifier_activation)
-
-
-def validate_features_only(features_only, include_top):
-    """`features_only` models return stage maps, so they have no classifier."""
-    if features_only and include_top:
-        raise ValueError(
-            "`features_only=True` returns the stage feature maps and has no "
-            "classifier: pass `include_top=False`."
-        )
-
-
-def image_input(input_tensor, input_shape, default_size):
+def image_input(args, default_size):
     """The model's input layer and its static `(height, width, channels)`."""
     if keras.config.image_data_format() != "channels_last":
         raise ValueError(
             "keras_mlp models use channels_last images. Set "
             "`keras.config.set_image_data_format('channels_last')`."
         )
+    input_tensor, input_shape = args.input_tensor, args.input_shape
     if input_shape is None:
         if input_tensor is not None and len(input_tensor.shape) == 4:
             input_shape = tuple(input_tensor.shape[1:])
@@ -54,6 +32,16 @@ def image_input(input_tensor, input_shape, default_size):
     return input_tensor, input_shape
 
 
+def check_multiple(input_shape, multiple, why):
+    """Height and width must be multiples of `multiple`, else a clear error."""
+    height, width, _ = input_shape
+    if height % multiple or width % multiple:
+        raise ValueError(
+            f"`input_shape` height and width must be multiples of {multiple} "
+            f"(e.g. {multiple * 2}, {multiple * 4}): {why}. Received: input_shape={input_shape}"
+        )
+
+
 def check_patch_grid(input_shape, patch_size):
     """`(rows, cols)` of non-overlapping patches, or a clear error."""
     height, width, _ = input_shape
@@ -66,26 +54,30 @@ def check_patch_grid(input_shape, patch_size):
     return height // patch_size, width // patch_size
 
 
-def classification_head(x, include_top, pooling, classes, classifier_activation, head_initializer):
-    """Pools a `(batch, rows, cols, channels)` map and applies the classifier.
+def pooled_head(args, x, head_initializer, pool_1d=False):
+    """Pools the final features and applies the classifier.
 
     With `include_top` the features are average-pooled (the papers' head);
-    otherwise `pooling` picks `None` (the map itself), `"avg"` or `"max"`.
+    otherwise `pooling` picks `None` (the features themselves), `"avg"` or
+    `"max"`. `pool_1d` pools `(batch, tokens, channels)` instead of
+    `(batch, rows, cols, channels)`.
     """
-    if include_top or pooling == "avg":
-        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    elif pooling == "max":
-        x = keras.layers.GlobalMaxPooling2D(name="max_pool")(x)
-    if include_top:
-        x = dense_head(x, classes, classifier_activation, head_initializer)
+    average = keras.layers.GlobalAveragePooling1D if pool_1d else keras.layers.GlobalAveragePooling2D
+    maximum = keras.layers.GlobalMaxPooling1D if pool_1d else keras.layers.GlobalMaxPooling2D
+    if args.include_top or args.pooling == "avg":
+        x = average(name="avg_pool")(x)
+    elif args.pooling == "max":
+        x = maximum(name="max_pool")(x)
+    if args.include_top:
+        x = dense_head(args, x, head_initializer)
     return x
 
 
-def dense_head(x, classes, classifier_activation, head_initializer):
+def dense_head(args, x, head_initializer):
     """The classifier, named `predictions` in every family."""
     return keras.layers.Dense(
-        classes,
-        activation=classifier_activation,
+        args.classes,
+        activation=args.classifier_activation,
         kernel_initializer=head_initializer,
         # Logits and softmax in float32 keep mixed-precision training stable.
         dtype="float32",
@@ -93,10 +85,21 @@ def dense_head(x, classes, classifier_activation, head_initializer):
     )(x)
 
 
-def functional_model(img_input, input_tensor, outputs, name):
+def functional_model(args, img_input, features, head, model_name):
+    """The `keras.Model`: `features` (a `{block name: tensor}` dict of the
+    family's feature points) with `features_only`, else `head()`."""
+    outputs = features if args.features_only else head()
     inputs = (
-        keras.utils.get_source_inputs(input_tensor)
-        if input_tensor is not None
+        keras.utils.get_source_inputs(args.input_tensor)
+        if args.input_tensor is not None
         else img_input
     )
-    return keras.Model(inputs, outputs, name=name)
+    return keras.Model(inputs, outputs, name=args.name or model_name)
+
+
+def residual_add(x, branch, drop_path_rate, name):
+    """`x + drop_path(branch)`; the drop-path layer exists only with a rate,
+    so the official models keep their exact layer list."""
+    if drop_path_rate:
+        branch = StochasticDepth(drop_path_rate, name=f"{name}_drop_path")(branch)
+    return keras.layers.Add(name=name)([x, branch])

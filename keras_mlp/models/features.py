@@ -1,17 +1,15 @@
 """Intermediate outputs of any keras_mlp model, as a multi-output model."""
 
-import re
-
 import keras
 
-# Every family names its blocks `block_<i>` (isotropic models) or
-# `stage<s>_block<b>_<part>` (staged models); models without blocks name their
-# stages `stage<s>_<part>`. A block's output is the last layer of its group.
-_GROUP = re.compile(r"^((?:stage\d+_)?block_?\d+|stage\d+)(?:_|$)")
+from keras_mlp.models.naming import block_of
 
 
 def block_names(model):
     """The names of `model`'s blocks, in order, as `feature_extractor` keys them.
+
+    Every family follows `keras_mlp.models.naming`: `block_<i>` in isotropic
+    models, `stage<s>_block_<b>` in staged ones, counted from 0.
 
     Example:
 
@@ -19,7 +17,7 @@ def block_names(model):
     >>> block_names(model)[:3]
     ['block_0', 'block_1', 'block_2']
     """
-    return list(_block_output_layers(model))
+    return list(block_output_layers(model))
 
 
 def feature_extractor(model, layer_names=None):
@@ -33,9 +31,8 @@ def feature_extractor(model, layer_names=None):
         model: a functional `keras.Model`, e.g. from `keras_mlp.create_model`.
         layer_names: names of the layers whose outputs to return. `None`
             returns every block's output, keyed by block name (`"block_0"`,
-            ... for MLP-Mixer and the feed-forward ViT, `"stage0_block0"`,
-            ... for RepMLPNet and RepMLP-ResNet, `"stage0"`, ... for models
-            built of stages only); see `block_names(model)`.
+            ... in isotropic models, `"stage0_block_0"`, ... in staged ones);
+            see `block_names(model)`.
 
     Returns:
         A `keras.Model` with `model`'s inputs, whose outputs are a dict from
@@ -58,11 +55,11 @@ def feature_extractor(model, layer_names=None):
             f"is). Received: model={model!r}"
         )
     if layer_names is None:
-        layers = _block_output_layers(model)
+        layers = block_output_layers(model)
         if not layers:
             raise ValueError(
-                f"Model {model.name!r} has no layers named `block_<i>`, "
-                "`stage<s>_block<b>_*` or `stage<s>_*`: pass `layer_names`. "
+                f"Model {model.name!r} has no layers named `block_<i>` or "
+                "`stage<s>_block_<b>`: pass `layer_names`. "
                 f"Its layers: {[layer.name for layer in model.layers]}"
             )
     else:
@@ -83,12 +80,12 @@ def feature_extractor(model, layer_names=None):
     return keras.Model(model.inputs, outputs, name=f"{model.name}_features")
 
 
-def _block_output_layers(model):
+def block_output_layers(model):
     """`{block name: last layer of the block}`, in layer order."""
     groups = {}
     for layer in model.layers:
-        match = _GROUP.match(layer.name)
-        if match:
+        block = block_of(layer.name)
+        if block:
             # Functional layers are topologically sorted: the last one wins.
-            groups[match.group(1)] = layer
+            groups[block] = layer
     return groups

@@ -16,18 +16,20 @@ everything else, so one builder serves all arms, picked by `token_mixer`:
   our reading of it (see docs/feedforward.md).
 """
 
-import numpy as np
+import inspect
 
 import keras
+import numpy as np
 
+from keras_mlp import validation
 from keras_mlp.layers.class_token_embedding import ClassTokenEmbedding
 from keras_mlp.layers.feed_forward_block import FeedForwardBlock
 from keras_mlp.layers.transformer_block import TransformerBlock
-from keras_mlp.models import common
-from keras_mlp.models.registry import register_model
+from keras_mlp.models import common, factory
+from keras_mlp.models.naming import block_name
 from keras_mlp.weights import feedforward_checkpoints
-from keras_mlp.weights import feedforward_pretrained  # noqa: F401  (registers tags)
-from keras_mlp.weights.loading import WeightsSource, load_weights
+from keras_mlp.weights.loading import WeightsSource, load_weights, read_weights
+from keras_mlp.weights.registry import list_pretrained
 
 # Table 1 of the paper; `num_heads` is used by the attention arms only.
 MODEL_CONFIGS = {
@@ -47,19 +49,20 @@ _INITIALIZER = keras.initializers.TruncatedNormal(stddev=0.02)
 BASE_DOCSTRING = """Instantiates {title} (arXiv 2105.02723{paper}).
 
 Inputs are channels-last RGB images, already normalised as the weights
-expect: use `keras_mlp.preprocess_input(images, "<model_name>.imagenet")`
+expect: use `keras_mlp.preprocess_input(images, "{model_name}.imagenet1k")`
 (ImageNet mean and std, as DeiT). Any height and width that are multiples of
 the patch size ({patch_size}) work.
 
 Args:
     include_top: whether to include the classifier on the class token.
     weights: `None` (random initialisation), the pretrained tag
-        `"imagenet"` ({tags}), or the path of a checkpoint: an official
+        `"imagenet1k"` ({tags}), or the path of a checkpoint: an official
         feed-forward-only `.pth` (DeiT training checkpoint), a timm/DeiT
-        `VisionTransformer` `.pth`/`.safetensors` for the attention arm, or
-        a keras_mlp `.weights.h5`. Attention weights load at any resolution
-        (position embeddings are resized bilinearly); feed-forward weights
-        only at their own, because the token MLP has one weight per token.
+        `VisionTransformer` `.pth`/`.safetensors` for the attention arm, a
+        keras_mlp `.weights.h5` or a saved `.keras` model. Attention weights
+        load at any resolution (position embeddings are resized
+        bilinearly); feed-forward weights only at their own, because the
+        token MLP has one weight per token.
     input_tensor: optional Keras tensor to use as the image input.
     input_shape: optional `(height, width, 3)`; defaults to `(224, 224, 3)`.
     pooling: with `include_top=False`: `None` returns the
@@ -67,11 +70,13 @@ Args:
         patch tokens.
     classes: number of classes of the head. A pretrained head of another
         size is skipped (with a warning) so the model can be fine-tuned.
-    classifier_activation: activation of the head; `None` returns logits.{token_mixer_arg}
+    classifier_activation: activation of the head; `None` returns logits.
     drop_path_rate: stochastic depth rate of the last block; it grows
         linearly from 0 over the blocks, as in DeiT.
-    dropout_rate: dropout after the embeddings and inside the MLPs.
+    features_only: return `{{"block_0": ..., ...}}`, every block's
+        `(batch, 1 + patches, channels)` output; needs `include_top=False`.
     name: model name.
+    dropout_rate: dropout after the embeddings and inside the MLPs.{token_mixer_arg}
 
 Returns:
     A `keras.Model`.
@@ -91,81 +96,63 @@ _TOKEN_MIXER_ARG = """
         switches between the arms of the paper's comparison."""
 
 
-def FeedForwardViT(
+def _build(
+    args,
+    *,
+    model_name,
     patch_size,
     hidden_dim,
     num_blocks,
     num_heads,
     mlp_ratio=4.0,
+    size=None,
     token_mixer="feedforward",
-    model_name="feedforward_vit",
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    drop_path_rate=0.0,
     dropout_rate=0.0,
-    name=None,
 ):
-    """Generic feed-forward-only ViT / ViT builder; see `FeedForwardBase`.
-
-    `patch_size`, `hidden_dim`, `num_blocks`, `num_heads` and `mlp_ratio` are
-    the ViT hyper-parameters; `model_name` is the registry name that
-    pretrained tags belong to.
-
-    Example:
-
-    >>> model = FeedForwardViT(8, 32, 2, 2, input_shape=(32, 32, 3), classes=5)
-    >>> model.output_shape
-    (None, 5)
-    """
-    _check_token_mixer(token_mixer)
-    common.validate_head_args(include_top, pooling, classes, classifier_activation)
-    source = WeightsSource(weights, model_name)
-    img_input, input_shape = common.image_input(input_tensor, input_shape, 224)
+    validation.one_of("token_mixer", token_mixer, TOKEN_MIXERS)
+    # `FeedForwardTiny(token_mixer="attention")` is DeiT-Ti and has its tags.
+    weights_name = f"{TOKEN_MIXERS[token_mixer]}_{size}" if size else model_name
+    source = WeightsSource(args.weights, weights_name)
+    img_input, input_shape = common.image_input(args, 224)
     grid = common.check_patch_grid(input_shape, patch_size)
 
-    converted = None
-    if source and not source.is_keras:
-        converted = source.read(feedforward_checkpoints.KEY_MAPS)
-        if token_mixer == "feedforward":
-            _check_token_count(converted, grid, patch_size, source)
+    converted = read_weights(source, feedforward_checkpoints.SPEC) if source else {}
+    if token_mixer == "feedforward":
+        _check_token_count(converted, grid, patch_size, source)
 
-    x = keras.layers.Conv2D(
-        hidden_dim, patch_size, strides=patch_size, name="stem"
-    )(img_input)
+    x = keras.layers.Conv2D(hidden_dim, patch_size, strides=patch_size, name="stem")(img_input)
     x = keras.layers.Reshape((grid[0] * grid[1], hidden_dim), name="stem_tokens")(x)
     x = ClassTokenEmbedding(name="embedding")(x)
     x = keras.layers.Dropout(dropout_rate, name="embedding_dropout")(x)
-    for i, rate in enumerate(np.linspace(0.0, drop_path_rate, num_blocks)):
+    features = {}
+    for i, rate in enumerate(np.linspace(0.0, args.drop_path_rate, num_blocks)):
         block = dict(
             drop_path_rate=float(rate),
             dropout_rate=dropout_rate,
             kernel_initializer=_INITIALIZER,
-            name=f"block_{i}",
+            name=block_name(i),
         )
         if token_mixer == "feedforward":
             x = FeedForwardBlock(mlp_ratio, **block)(x)
         else:
             ratio = mlp_ratio if token_mixer == "attention" else None
             x = TransformerBlock(num_heads, mlp_ratio=ratio, **block)(x)
-    x = keras.layers.LayerNormalization(epsilon=1e-6, name="pre_head_norm")(x)
-    if include_top:
-        x = common.dense_head(x[:, 0], classes, classifier_activation, _INITIALIZER)
-    elif pooling == "avg":
-        x = keras.layers.GlobalAveragePooling1D(name="avg_pool")(x[:, 1:])
-    elif pooling == "max":
-        x = keras.layers.GlobalMaxPooling1D(name="max_pool")(x[:, 1:])
-    model = common.functional_model(img_input, input_tensor, x, name or model_name)
+        features[block_name(i)] = x
 
+    def head():
+        y = keras.layers.LayerNormalization(epsilon=1e-6, name="pre_head_norm")(x)
+        if args.include_top:
+            return common.dense_head(args, y[:, 0], _INITIALIZER)
+        if args.pooling is None:
+            return y
+        return common.pooled_head(args, y[:, 1:], None, pool_1d=True)
+
+    model = common.functional_model(args, img_input, features, head, model_name)
     if source:
         load_weights(
             model,
             source,
-            feedforward_checkpoints.KEY_MAPS,
+            feedforward_checkpoints.SPEC,
             adapt=feedforward_checkpoints.adapt_position_embedding(grid),
             converted=converted,
         )
@@ -189,114 +176,70 @@ def _check_token_count(converted, grid, patch_size, source):
     )
 
 
-def _check_token_mixer(token_mixer):
-    if token_mixer not in TOKEN_MIXERS:
-        raise ValueError(
-            f"`token_mixer` must be one of {sorted(TOKEN_MIXERS)}. "
-            f"Received: token_mixer={token_mixer!r}"
-        )
+FEEDFORWARD = factory.Family(
+    build=_build,
+    extras=(("dropout_rate", 0.0), ("token_mixer", "feedforward")),
+    docstring=BASE_DOCSTRING,
+)
+# The paper's baselines: `FeedForwardTiny(token_mixer="attention")` is DeiTTiny.
+DEIT = factory.Family(build=_build, extras=(("dropout_rate", 0.0),), docstring=BASE_DOCSTRING)
+
+FeedForwardViT = factory.generic_builder(
+    FEEDFORWARD,
+    "FeedForwardViT",
+    architecture=(
+        *((name, inspect.Parameter.empty) for name in ("patch_size", "hidden_dim", "num_blocks", "num_heads")),
+        ("mlp_ratio", 4.0),
+    ),
+    module=__name__,
+    model_name="feedforward_vit",
+    doc="""Generic feed-forward-only ViT / ViT builder; see `FeedForwardBase`.
+
+    `patch_size`, `hidden_dim`, `num_blocks`, `num_heads` and `mlp_ratio` are
+    the ViT hyper-parameters.
+
+    Example:
+
+    >>> model = FeedForwardViT(8, 32, 2, 2, input_shape=(32, 32, 3), classes=5)
+    >>> model.output_shape
+    (None, 5)
+    """,
+)
 
 
-def _build(size, token_mixer, **kwargs):
-    _check_token_mixer(token_mixer)
-    return FeedForwardViT(
-        **MODEL_CONFIGS[size],
-        token_mixer=token_mixer,
-        model_name=f"{TOKEN_MIXERS[token_mixer]}_{size}",
-        **kwargs,
-    )
-
-
-def _document(constructor, size, registry_name, title, paper="", token_mixer_arg=""):
-    constructor.__doc__ = BASE_DOCSTRING.format(
-        title=title,
-        paper=paper,
+def _constructor(family, size, token_mixer, public_name, title, **doc):
+    model_name = f"{TOKEN_MIXERS[token_mixer]}_{size}"
+    architecture = dict(MODEL_CONFIGS[size], size=size)
+    if family is DEIT:
+        architecture["token_mixer"] = token_mixer
+    return factory.constructor(
+        family,
+        model_name,
+        public_name,
+        architecture,
+        title,
+        __name__,
         patch_size=MODEL_CONFIGS[size]["patch_size"],
-        tags=", ".join(_tags(registry_name)) or "none published",
-        token_mixer_arg=token_mixer_arg,
-        constructor=constructor.__name__,
+        tags=", ".join(list_pretrained(model_name)) or "none published",
+        **doc,
     )
-    return register_model(registry_name)(constructor)
 
 
 def _feedforward(size, public_name, title):
-    def constructor(
-        include_top=True,
-        weights=None,
-        input_tensor=None,
-        input_shape=None,
-        pooling=None,
-        classes=1000,
-        classifier_activation="softmax",
-        token_mixer="feedforward",
-        drop_path_rate=0.0,
-        dropout_rate=0.0,
-        name=None,
-    ):
-        return _build(
-            size,
-            token_mixer,
-            include_top=include_top,
-            weights=weights,
-            input_tensor=input_tensor,
-            input_shape=input_shape,
-            pooling=pooling,
-            classes=classes,
-            classifier_activation=classifier_activation,
-            drop_path_rate=drop_path_rate,
-            dropout_rate=dropout_rate,
-            name=name,
-        )
-
-    constructor.__name__ = constructor.__qualname__ = public_name
-    return _document(
-        constructor, size, f"feedforward_{size}", title, token_mixer_arg=_TOKEN_MIXER_ARG
+    return _constructor(
+        FEEDFORWARD, size, "feedforward", public_name, title, paper="", token_mixer_arg=_TOKEN_MIXER_ARG
     )
 
 
 def _deit(size, public_name, title):
-    def constructor(
-        include_top=True,
-        weights=None,
-        input_tensor=None,
-        input_shape=None,
-        pooling=None,
-        classes=1000,
-        classifier_activation="softmax",
-        drop_path_rate=0.0,
-        dropout_rate=0.0,
-        name=None,
-    ):
-        return _build(
-            size,
-            "attention",
-            include_top=include_top,
-            weights=weights,
-            input_tensor=input_tensor,
-            input_shape=input_shape,
-            pooling=pooling,
-            classes=classes,
-            classifier_activation=classifier_activation,
-            drop_path_rate=drop_path_rate,
-            dropout_rate=dropout_rate,
-            name=name,
-        )
-
-    constructor.__name__ = constructor.__qualname__ = public_name
-    return _document(
-        constructor, size, f"deit_{size}", title, paper=", baseline: DeiT, arXiv 2012.12877"
+    return _constructor(
+        DEIT, size, "attention", public_name, title,
+        paper=", baseline: DeiT, arXiv 2012.12877", token_mixer_arg="",
     )
-
-
-def _tags(model_name):
-    from keras_mlp.weights.registry import list_pretrained
-
-    return list_pretrained(model_name)
 
 
 FeedForwardTiny = _feedforward("tiny", "FeedForwardTiny", "the feed-forward-only ViT-Tiny")
 FeedForwardBase = _feedforward("base", "FeedForwardBase", "the feed-forward-only ViT-Base")
 FeedForwardLarge = _feedforward("large", "FeedForwardLarge", "the feed-forward-only ViT-Large/32")
-# The paper's baselines: `FeedForwardTiny(token_mixer="attention")` is DeiTTiny.
 DeiTTiny = _deit("tiny", "DeiTTiny", "DeiT-Tiny, the attention baseline")
 DeiTBase = _deit("base", "DeiTBase", "DeiT-Base, the attention baseline")

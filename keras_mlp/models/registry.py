@@ -28,8 +28,24 @@ def list_models(pattern="*"):
     return sorted(fnmatch.filter(_MODELS, pattern))
 
 
-def create_model(name, **kwargs):
-    """Builds the model registered as `name`; `kwargs` go to its constructor.
+def get_constructor(name):
+    """The public constructor registered as `name` (e.g. `MixerB16`).
+
+    Example:
+
+    >>> get_constructor("mixer_b16").__name__
+    'MixerB16'
+    """
+    if name not in _MODELS:
+        raise ValueError(
+            f"Unknown model {name!r}. Available models: {list_models()}"
+        )
+    return _MODELS[name]
+
+
+def create_model(model_name, /, **kwargs):
+    """Builds the model registered as `model_name`; `kwargs` go to its
+    constructor (`name=` among them, the Keras model's name).
 
     Example:
 
@@ -37,8 +53,4 @@ def create_model(name, **kwargs):
     >>> model.output_shape
     (None, 10)
     """
-    if name not in _MODELS:
-        raise ValueError(
-            f"Unknown model {name!r}. Available models: {list_models()}"
-        )
-    return _MODELS[name](**kwargs)
+    return get_constructor(model_name)(**kwargs)

@@ -3,6 +3,8 @@
 import keras
 
 from keras_mlp.layers.reparameterizable import Reparameterizable
+from keras_mlp.weights.checkpoint_io import CheckpointError
+from keras_mlp.weights.loading import load_weights, read_weights
 
 
 def reparameterize(model):
@@ -62,3 +64,30 @@ def _copy_weights(source, target):
             _copy_weights(source_layer, target_layer)
     else:
         target.set_weights(source.get_weights())
+
+
+def load_in_form(build, deploy, source, spec):
+    """`build(deploy)` with `source` loaded, in the requested form.
+
+    A checkpoint of the requested form loads directly. A training-form one
+    asked for in deploy form is loaded into the training form as trained,
+    then fused: deploy weights are a function of training weights, never
+    the other way round, so a deploy-form checkpoint with `deploy=False`
+    stays an error (the family's `CheckpointSpec.hint` says so).
+    """
+    model = build(deploy)
+    if not source:
+        return model
+    converted = read_weights(source, spec)
+    try:
+        load_weights(model, source, spec, converted=converted)
+        return model
+    except CheckpointError as deploy_error:
+        if not deploy:
+            raise
+        trained = build(False)
+        try:
+            load_weights(trained, source, spec, converted=converted)
+        except CheckpointError:
+            raise deploy_error from None
+    return reparameterize(trained)

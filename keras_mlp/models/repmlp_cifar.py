@@ -12,80 +12,101 @@ import keras
 
 from keras_mlp.layers.conv_bn import ConvBN
 from keras_mlp.layers.repmlp_v1_block import RepMLPV1Block
-from keras_mlp.models import common
-from keras_mlp.models.registry import register_model
-from keras_mlp.models.repmlp_resnet import load_keras_only
+from keras_mlp.models import common, factory
+from keras_mlp.models.naming import block_name
+from keras_mlp.models.reparameterize import load_in_form
+from keras_mlp.weights.loading import CheckpointSpec, WeightsSource
 
 STAGE_CHANNELS = (16, 32, 64)
 PARTITION_SIZE = 8
+# No checkpoints were published: keras_mlp's own files only.
+SPEC = CheckpointSpec()
+
+DOCSTRING = """Instantiates the pure-MLP CIFAR model of RepMLP (arXiv 2105.01883).
+
+Each of the three stages is one block, `stage<s>_block_0`: an FC (1x1
+conv) and a RepMLP block. The model has no residual connections, so
+`drop_path_rate` must stay 0.
+
+Args:
+    include_top: whether to include the average pool and classifier.
+    weights: `None`, a keras_mlp `.weights.h5` or a saved `.keras` model.
+    input_tensor: optional Keras tensor to use as the image input.
+    input_shape: optional `(height, width, 3)`, multiples of 32;
+        defaults to `(32, 32, 3)`.
+    pooling: with `include_top=False`: `None`, `"avg"` or `"max"`.
+    classes: number of classes of the head.
+    classifier_activation: activation of the head; `None` returns logits.
+    drop_path_rate: must be 0 (no residual branches to drop).
+    features_only: return `{{"stage0_block_0": ..., ...}}`, the three stage
+        outputs; needs `include_top=False`.
+    name: model name.
+    reparam_conv_k: Local Perceptron kernels of every RepMLP block.
+    fc3_groups: channel groups `g` of every RepMLP block's `fc3`.
+    deploy: build the deploy (reparameterized) form.
+
+Returns:
+    A `keras.Model`.
+
+Example:
+
+```python
+model = keras_mlp.{constructor}()
+model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+```
+"""
 
 
-@register_model("repmlp_cifar")
-def RepMLPCIFAR(
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=10,
-    classifier_activation="softmax",
-    reparam_conv_k=(1, 3, 5),
-    fc3_groups=2,
-    deploy=False,
-    name=None,
-):
-    """Instantiates the pure-MLP CIFAR model of RepMLP (arXiv 2105.01883).
-
-    Args:
-        include_top: whether to include the average pool and classifier.
-        weights: `None` or a keras_mlp `.weights.h5`.
-        input_tensor: optional Keras tensor to use as the image input.
-        input_shape: optional `(height, width, 3)`, multiples of 32;
-            defaults to `(32, 32, 3)`.
-        pooling: with `include_top=False`: `None`, `"avg"` or `"max"`.
-        classes: number of classes of the head.
-        classifier_activation: activation of the head; `None` returns logits.
-        reparam_conv_k: Local Perceptron kernels of every RepMLP block.
-        fc3_groups: channel groups `g` of every RepMLP block's `fc3`.
-        deploy: build the deploy (reparameterized) form.
-        name: model name.
-
-    Returns:
-        A `keras.Model`.
-
-    Example:
-
-    ```python
-    model = keras_mlp.RepMLPCIFAR()
-    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    ```
-    """
-    common.validate_head_args(include_top, pooling, classes, classifier_activation)
-    img_input, input_shape = common.image_input(input_tensor, input_shape, 32)
-    multiple = PARTITION_SIZE * 2 ** (len(STAGE_CHANNELS) - 1)
-    if input_shape[0] % multiple or input_shape[1] % multiple:
+def _build(args, *, model_name, reparam_conv_k=(1, 3, 5), fc3_groups=2, deploy=False):
+    if args.drop_path_rate:
         raise ValueError(
-            f"`input_shape` height and width must be multiples of {multiple}: "
-            f"the last stage runs at stride {multiple // PARTITION_SIZE} with "
-            f"{PARTITION_SIZE}x{PARTITION_SIZE} partitions. Received: input_shape={input_shape}"
+            "The RepMLP CIFAR model has no residual branches for stochastic "
+            f"depth: pass drop_path_rate=0. Received: drop_path_rate={args.drop_path_rate}"
         )
-    x = ConvBN(STAGE_CHANNELS[0], 3, padding=1, activation="relu", deploy=deploy, name="stem")(img_input)
-    for stage, channels in enumerate(STAGE_CHANNELS):
-        if stage:
-            x = keras.layers.MaxPooling2D(2, name=f"stage{stage}_pool")(x)
-        x = ConvBN(channels, 1, activation="relu", deploy=deploy, name=f"stage{stage}_fc")(x)
-        x = RepMLPV1Block(
-            PARTITION_SIZE,
-            PARTITION_SIZE,
-            reparam_conv_k=reparam_conv_k,
-            fc3_groups=fc3_groups,
-            deploy=deploy,
-            name=f"stage{stage}_repmlp",
-        )(x)
-        x = keras.layers.ReLU(name=f"stage{stage}_relu")(x)
-    x = common.classification_head(
-        x, include_top, pooling, classes, classifier_activation, "glorot_uniform"
+    source = WeightsSource(args.weights, model_name)
+    img_input, input_shape = common.image_input(args, 32)
+    stride = 2 ** (len(STAGE_CHANNELS) - 1)
+    common.check_multiple(
+        input_shape,
+        PARTITION_SIZE * stride,
+        f"the last stage runs at stride {stride} with {PARTITION_SIZE}x{PARTITION_SIZE} partitions",
     )
-    model = common.functional_model(img_input, input_tensor, x, name or "repmlp_cifar")
-    load_keras_only(model, weights)
-    return model
+
+    def build(deploy):
+        x = ConvBN(STAGE_CHANNELS[0], 3, padding=1, activation="relu", deploy=deploy, name="stem")(img_input)
+        features = {}
+        for stage, channels in enumerate(STAGE_CHANNELS):
+            prefix = block_name(0, stage)
+            if stage:
+                x = keras.layers.MaxPooling2D(2, name=f"{prefix}_pool")(x)
+            x = ConvBN(channels, 1, activation="relu", deploy=deploy, name=f"{prefix}_fc")(x)
+            x = RepMLPV1Block(
+                PARTITION_SIZE,
+                PARTITION_SIZE,
+                reparam_conv_k=reparam_conv_k,
+                fc3_groups=fc3_groups,
+                deploy=deploy,
+                name=f"{prefix}_repmlp",
+            )(x)
+            x = keras.layers.ReLU(name=f"{prefix}_relu")(x)
+            features[prefix] = x
+        return common.functional_model(
+            args, img_input, features, lambda: common.pooled_head(args, x, "glorot_uniform"), model_name
+        )
+
+    return load_in_form(build, deploy, source, SPEC)
+
+
+RepMLPCIFAR = factory.constructor(
+    factory.Family(
+        build=_build,
+        extras=(("reparam_conv_k", (1, 3, 5)), ("fc3_groups", 2), ("deploy", False)),
+        docstring=DOCSTRING,
+        defaults=dict(classes=10),
+    ),
+    "repmlp_cifar",
+    "RepMLPCIFAR",
+    {},
+    "RepMLP CIFAR",
+    __name__,
+)

@@ -9,11 +9,13 @@ fuses the whole network, like the official `switch_to_deploy()`.
 
 import keras
 
+from keras_mlp import validation
 from keras_mlp.layers.conv_bn import ConvBN
 from keras_mlp.layers.repmlp_v1_block import RepMLPV1Block
-from keras_mlp.models import common
-from keras_mlp.models.registry import register_model
-from keras_mlp.weights.loading import KERAS_SUFFIX, WeightsSource, load_keras_weights
+from keras_mlp.models import common, factory
+from keras_mlp.models.naming import block_name
+from keras_mlp.models.reparameterize import load_in_form
+from keras_mlp.weights.loading import CheckpointSpec, WeightsSource
 
 STAGE_CHANNELS = (256, 512, 1024, 2048)
 MODEL_CONFIGS = {
@@ -33,17 +35,19 @@ the resolution.
 
 Args:
     include_top: whether to include the average pool and classifier.
-    weights: `None` (random initialisation) or a keras_mlp `.weights.h5`
-        (the official v1 checkpoints are not converted).
+    weights: `None` (random initialisation), a keras_mlp `.weights.h5` or
+        a saved `.keras` model (the official v1 checkpoints are not converted).
     input_tensor: optional Keras tensor to use as the image input.
     input_shape: optional `(height, width, 3)`; defaults to `(224, 224, 3)`.
     pooling: with `include_top=False`: `None`, `"avg"` or `"max"`.
     classes: number of classes of the head.
     classifier_activation: activation of the head; `None` returns logits.
-    features_only: return the four stage outputs (strides 4, 8, 16, 32) as
-        a list, for dense prediction; needs `include_top=False`.
-    deploy: build the deploy (reparameterized) form.
+    drop_path_rate: stochastic depth rate of every residual branch.
+    features_only: return `{{"stage0_block_2": ..., ...}}`, the last
+        block's output of each of the four stages (strides 4, 8, 16, 32),
+        for dense prediction; needs `include_top=False`.
     name: model name.
+    deploy: build the deploy (reparameterized) form.
 
 Returns:
     A `keras.Model`.
@@ -57,7 +61,10 @@ deploy_model = keras_mlp.reparameterize(model)
 """
 
 
-def RepMLPResNet(
+def _build(
+    args,
+    *,
+    model_name,
     num_blocks=(3, 4, 6, 3),
     block_type="light",
     partition_size=7,
@@ -65,95 +72,64 @@ def RepMLPResNet(
     fc1_fc2_reduction=1,
     fc3_groups=4,
     bottleneck_r=(2, 4),
-    model_name="repmlp_resnet",
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    features_only=False,
     deploy=False,
-    name=None,
 ):
-    """Generic RepMLP-ResNet builder; see `RepMLPRes50Light224` for the arguments.
-
-    `block_type` is `"base"` (plain ResNet), `"light"` or `"bottleneck"`;
-    `bottleneck_r` is the RepMLP Bottleneck's channel reduction in the
-    stride-8 and stride-16 stages.
-    """
-    if block_type not in BLOCK_TYPES:
-        raise ValueError(f"`block_type` must be one of {BLOCK_TYPES}. Received: block_type={block_type!r}")
-    common.validate_head_args(include_top, pooling, classes, classifier_activation)
-    common.validate_features_only(features_only, include_top)
-    img_input, input_shape = common.image_input(input_tensor, input_shape, 224)
-    multiple = max(_REPMLP_STRIDES) * partition_size
-    if block_type != "base" and (input_shape[0] % multiple or input_shape[1] % multiple):
-        raise ValueError(
-            f"`input_shape` height and width must be multiples of {multiple}: "
-            f"the stride-{max(_REPMLP_STRIDES)} stage is cut into "
-            f"{partition_size}x{partition_size} partitions. Received: input_shape={input_shape}"
+    validation.one_of("block_type", block_type, BLOCK_TYPES)
+    source = WeightsSource(args.weights, model_name)
+    img_input, input_shape = common.image_input(args, 224)
+    if block_type != "base":
+        common.check_multiple(
+            input_shape,
+            max(_REPMLP_STRIDES) * partition_size,
+            f"the stride-{max(_REPMLP_STRIDES)} stage is cut into {partition_size}x{partition_size} partitions",
         )
-    repmlp = dict(
-        h=partition_size,
-        w=partition_size,
-        reparam_conv_k=reparam_conv_k,
-        fc1_fc2_reduction=fc1_fc2_reduction,
-        fc3_groups=fc3_groups,
-        deploy=deploy,
-    )
 
-    x = ConvBN(64, 7, strides=2, padding=3, activation="relu", deploy=deploy, name="stem")(img_input)
-    # Zero padding equals PyTorch's -inf padding here: the inputs are >= 0.
-    x = keras.layers.ZeroPadding2D(1, name="stem_pool_pad")(x)
-    x = keras.layers.MaxPooling2D(3, strides=2, name="stem_pool")(x)
-    stage_outputs = []
-    for stage, (channels, depth) in enumerate(zip(STAGE_CHANNELS, num_blocks)):
-        total_stride = 4 * 2**stage
-        for block in range(depth):
-            prefix = f"stage{stage + 1}_block{block}"
-            stride = 2 if stage > 0 and block == 0 else 1
-            if block_type == "base" or stride == 2 or total_stride not in _REPMLP_STRIDES:
-                x = _base_block(x, channels, stride, deploy, prefix)
-            elif block_type == "light":
-                x = _light_block(x, channels, repmlp, prefix)
-            else:
-                r = bottleneck_r[_REPMLP_STRIDES.index(total_stride)]
-                x = _bottleneck_block(x, channels, r, repmlp, prefix)
-        stage_outputs.append(x)
-
-    if features_only:
-        outputs = stage_outputs
-    else:
-        outputs = common.classification_head(
-            x, include_top, pooling, classes, classifier_activation, "glorot_uniform"
+    def build(deploy):
+        repmlp = dict(
+            h=partition_size,
+            w=partition_size,
+            reparam_conv_k=reparam_conv_k,
+            fc1_fc2_reduction=fc1_fc2_reduction,
+            fc3_groups=fc3_groups,
+            deploy=deploy,
         )
-    model = common.functional_model(img_input, input_tensor, outputs, name or model_name)
-    load_keras_only(model, weights)
-    return model
-
-
-def load_keras_only(model, weights):
-    """Loads a keras_mlp `.weights.h5`: the only weights these models have."""
-    if weights is None:
-        return
-    if not str(weights).endswith(KERAS_SUFFIX):
-        raise ValueError(
-            "No official checkpoints of this model are supported; `weights` "
-            f"must be None or a keras_mlp `{KERAS_SUFFIX}` file. Received: weights={weights!r}"
+        x = ConvBN(64, 7, strides=2, padding=3, activation="relu", deploy=deploy, name="stem")(img_input)
+        # Zero padding equals PyTorch's -inf padding here: the inputs are >= 0.
+        x = keras.layers.ZeroPadding2D(1, name="stem_pool_pad")(x)
+        x = keras.layers.MaxPooling2D(3, strides=2, name="stem_pool")(x)
+        features = {}
+        for stage, (channels, depth) in enumerate(zip(STAGE_CHANNELS, num_blocks)):
+            total_stride = 4 * 2**stage
+            for block in range(depth):
+                prefix = block_name(block, stage)
+                stride = 2 if stage > 0 and block == 0 else 1
+                if block_type == "base" or stride == 2 or total_stride not in _REPMLP_STRIDES:
+                    x = _base_block(x, channels, stride, deploy, prefix, args.drop_path_rate)
+                elif block_type == "light":
+                    x = _light_block(x, channels, repmlp, prefix, args.drop_path_rate)
+                else:
+                    r = bottleneck_r[_REPMLP_STRIDES.index(total_stride)]
+                    x = _bottleneck_block(x, channels, r, repmlp, prefix, args.drop_path_rate)
+            features[prefix] = x
+        return common.functional_model(
+            args, img_input, features, lambda: common.pooled_head(args, x, "glorot_uniform"), model_name
         )
-    load_keras_weights(model, WeightsSource(weights, model.name).local_path())
+
+    return load_in_form(build, deploy, source, SPEC)
 
 
-def _residual(x, y, shortcut, prefix):
+# The official v1 checkpoints are not converted: keras_mlp's own files only.
+SPEC = CheckpointSpec()
+
+
+def _residual(x, y, shortcut, prefix, drop_path_rate):
     if shortcut is not None:
         x = ConvBN(**shortcut, name=f"{prefix}_shortcut")(x)
-    y = keras.layers.Add(name=f"{prefix}_add")([x, y])
+    y = common.residual_add(x, y, drop_path_rate, f"{prefix}_add")
     return keras.layers.ReLU(name=f"{prefix}_out")(y)
 
 
-def _base_block(x, channels, stride, deploy, prefix):
+def _base_block(x, channels, stride, deploy, prefix, drop_path_rate):
     shortcut = None
     if stride != 1 or x.shape[-1] != channels:
         shortcut = dict(filters=channels, kernel_size=1, strides=stride, deploy=deploy)
@@ -161,20 +137,20 @@ def _base_block(x, channels, stride, deploy, prefix):
     y = ConvBN(mid, 1, activation="relu", deploy=deploy, name=f"{prefix}_conv1")(x)
     y = ConvBN(mid, 3, strides=stride, padding=1, activation="relu", deploy=deploy, name=f"{prefix}_conv2")(y)
     y = ConvBN(channels, 1, deploy=deploy, name=f"{prefix}_conv3")(y)
-    return _residual(x, y, shortcut, prefix)
+    return _residual(x, y, shortcut, prefix, drop_path_rate)
 
 
-def _light_block(x, channels, repmlp, prefix):
+def _light_block(x, channels, repmlp, prefix, drop_path_rate):
     deploy = repmlp["deploy"]
     mid = channels // 8
     y = ConvBN(mid, 1, activation="relu", deploy=deploy, name=f"{prefix}_light_conv1")(x)
     y = RepMLPV1Block(**repmlp, name=f"{prefix}_light_repmlp")(y)
     y = keras.layers.ReLU(name=f"{prefix}_repmlp_relu")(y)
     y = ConvBN(channels, 1, deploy=deploy, name=f"{prefix}_light_conv3")(y)
-    return _residual(x, y, None, prefix)
+    return _residual(x, y, None, prefix, drop_path_rate)
 
 
-def _bottleneck_block(x, channels, r, repmlp, prefix):
+def _bottleneck_block(x, channels, r, repmlp, prefix, drop_path_rate):
     deploy = repmlp["deploy"]
     mid = channels // 4
     y = ConvBN(mid, 1, activation="relu", deploy=deploy, name=f"{prefix}_btnk_conv1")(x)
@@ -183,46 +159,38 @@ def _bottleneck_block(x, channels, r, repmlp, prefix):
     y = keras.layers.ReLU(name=f"{prefix}_repmlp_relu")(y)
     y = ConvBN(mid, 3, padding=1, activation="relu", deploy=deploy, name=f"{prefix}_btnk_conv4")(y)
     y = ConvBN(channels, 1, deploy=deploy, name=f"{prefix}_btnk_conv5")(y)
-    return _residual(x, y, None, prefix)
+    return _residual(x, y, None, prefix, drop_path_rate)
 
 
-def _constructor(model_name, title, public_name):
-    config = MODEL_CONFIGS[model_name]
+FAMILY = factory.Family(build=_build, extras=(("deploy", False),), docstring=BASE_DOCSTRING)
 
-    @register_model(model_name)
-    def constructor(
-        include_top=True,
-        weights=None,
-        input_tensor=None,
-        input_shape=None,
-        pooling=None,
-        classes=1000,
-        classifier_activation="softmax",
-        features_only=False,
-        deploy=False,
-        name=None,
-    ):
-        return RepMLPResNet(
-            **config,
-            model_name=model_name,
-            include_top=include_top,
-            weights=weights,
-            input_tensor=input_tensor,
-            input_shape=input_shape,
-            pooling=pooling,
-            classes=classes,
-            classifier_activation=classifier_activation,
-            features_only=features_only,
-            deploy=deploy,
-            name=name,
-        )
+RepMLPResNet = factory.generic_builder(
+    FAMILY,
+    "RepMLPResNet",
+    architecture=(
+        ("num_blocks", (3, 4, 6, 3)),
+        ("block_type", "light"),
+        ("partition_size", 7),
+        ("reparam_conv_k", (1, 3, 5)),
+        ("fc1_fc2_reduction", 1),
+        ("fc3_groups", 4),
+        ("bottleneck_r", (2, 4)),
+    ),
+    module=__name__,
+    model_name="repmlp_resnet",
+    doc="""Generic RepMLP-ResNet builder; see `RepMLPRes50Light224` for the other arguments.
 
-    constructor.__name__ = constructor.__qualname__ = public_name
-    constructor.__doc__ = BASE_DOCSTRING.format(title=title, constructor=public_name)
-    return constructor
+    `block_type` is `"base"` (plain ResNet), `"light"` or `"bottleneck"`;
+    `bottleneck_r` is the RepMLP Bottleneck's channel reduction in the
+    stride-8 and stride-16 stages.
+    """,
+)
 
-
-RepMLPRes50Light224 = _constructor("repmlp_res50_light_224", "RepMLP-Res50-Light-224", "RepMLPRes50Light224")
-RepMLPRes50Bottleneck224 = _constructor(
-    "repmlp_res50_bottleneck_224", "RepMLP-Res50-Bottleneck-224", "RepMLPRes50Bottleneck224"
+RepMLPRes50Light224 = factory.constructor(
+    FAMILY, "repmlp_res50_light_224", "RepMLPRes50Light224",
+    MODEL_CONFIGS["repmlp_res50_light_224"], "RepMLP-Res50-Light-224", __name__,
+)
+RepMLPRes50Bottleneck224 = factory.constructor(
+    FAMILY, "repmlp_res50_bottleneck_224", "RepMLPRes50Bottleneck224",
+    MODEL_CONFIGS["repmlp_res50_bottleneck_224"], "RepMLP-Res50-Bottleneck-224", __name__,
 )

@@ -6,15 +6,17 @@ linear head. Configurations follow the official `repmlpnet.py`
 (github.com/DingXiaoH/RepMLP).
 """
 
+import inspect
+
 import keras
 
 from keras_mlp.layers.conv_bn import ConvBN, batch_norm
 from keras_mlp.layers.repmlp_block import RepMLPBlock
-from keras_mlp.models import common
-from keras_mlp.models.registry import register_model
-from keras_mlp.models.reparameterize import reparameterize
+from keras_mlp.models import common, factory
+from keras_mlp.models.naming import block_name
+from keras_mlp.models.reparameterize import load_in_form
 from keras_mlp.weights import repmlp_checkpoints
-from keras_mlp.weights.loading import WeightsSource, load_weights
+from keras_mlp.weights.loading import WeightsSource
 
 _SIZES_224 = (56, 28, 14, 7)
 _SIZES_256 = (64, 32, 16, 8)
@@ -47,8 +49,8 @@ Args:
     weights: `None` (random initialisation) or the path of an official
         RepMLPNet checkpoint (`.pth`, training or deploy form, downloaded
         from the links in the official README), or a keras_mlp
-        `.weights.h5`. A training-form checkpoint with `deploy=True` is
-        loaded and then reparameterized.
+        `.weights.h5` or `.keras`. A training-form checkpoint with
+        `deploy=True` is loaded and then reparameterized.
     input_tensor: optional Keras tensor to use as the image input.
     input_shape: optional `(height, width, 3)`; defaults to `({size}, {size}, 3)`.
     pooling: with `include_top=False`: `None` returns the last stage's
@@ -56,10 +58,12 @@ Args:
     classes: number of classes of the head. A checkpoint head of another
         size is skipped (with a warning) so the model can be fine-tuned.
     classifier_activation: activation of the head; `None` returns logits.
-    features_only: return the four stage outputs (strides 4, 8, 16, 32) as
-        a list, for dense prediction; needs `include_top=False`.
-    deploy: build the deploy (reparameterized) form.
+    drop_path_rate: stochastic depth rate of every residual branch.
+    features_only: return `{{"stage0_block_1": ..., ...}}`, the last
+        block's output of each of the four stages (strides 4, 8, 16, 32),
+        for dense prediction; needs `include_top=False`.
     name: model name.
+    deploy: build the deploy (reparameterized) form.
 
 Returns:
     A `keras.Model`.
@@ -73,7 +77,10 @@ deploy_model = keras_mlp.reparameterize(model)
 """
 
 
-def RepMLPNet(
+def _build(
+    args,
+    *,
+    model_name,
     channels,
     num_blocks,
     sharesets_nums,
@@ -81,85 +88,47 @@ def RepMLPNet(
     reparam_conv_k=(1, 3),
     globalperceptron_reduce=4,
     ffn_expand=4,
-    model_name="repmlpnet",
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    features_only=False,
     deploy=False,
-    name=None,
 ):
-    """Generic RepMLPNet builder; see `RepMLPNetB224` for the arguments.
-
-    `channels`, `num_blocks`, `sharesets_nums` and `partition_sizes` (the
-    `h = w` of each stage) have one entry per stage.
-    """
-    common.validate_head_args(include_top, pooling, classes, classifier_activation)
-    common.validate_features_only(features_only, include_top)
-    source = WeightsSource(weights, model_name)
-    converted, fuse_after_loading = None, False
-    if source and not source.is_keras:
-        converted, form = repmlp_checkpoints.read(source)
-        if form == "deploy" and not deploy:
-            raise ValueError(
-                f"Weights {source} are a deploy-form checkpoint (fused, without "
-                "Local Perceptron branches): pass `deploy=True`."
-            )
-        # A training-form checkpoint is loaded as trained, then fused.
-        fuse_after_loading = form == "train" and deploy
-        deploy = deploy and not fuse_after_loading
-    default_size = PATCH_SIZE * partition_sizes[0]
-    img_input, input_shape = common.image_input(input_tensor, input_shape, default_size)
+    source = WeightsSource(args.weights, model_name)
+    img_input, input_shape = common.image_input(args, PATCH_SIZE * partition_sizes[0])
     _check_resolution(input_shape, partition_sizes)
+    rate = args.drop_path_rate
 
-    x = ConvBN(channels[0], PATCH_SIZE, strides=PATCH_SIZE, activation="relu", deploy=deploy, name="stem")(img_input)
-    stage_outputs = []
-    for stage, (width, depth, sets, size) in enumerate(
-        zip(channels, num_blocks, sharesets_nums, partition_sizes)
-    ):
-        for block in range(depth):
-            prefix = f"stage{stage}_block{block}"
-            y = batch_norm(f"{prefix}_prebn1")(x)
-            y = RepMLPBlock(
-                size,
-                size,
-                num_sharesets=sets,
-                reparam_conv_k=reparam_conv_k,
-                globalperceptron_reduce=globalperceptron_reduce,
-                deploy=deploy,
-                name=f"{prefix}_repmlp",
-            )(y)
-            x = keras.layers.Add(name=f"{prefix}_add1")([x, y])
-            y = batch_norm(f"{prefix}_prebn2")(x)
-            y = ConvBN(width * ffn_expand, 1, activation="gelu", deploy=deploy, name=f"{prefix}_ffn_fc1")(y)
-            y = ConvBN(width, 1, deploy=deploy, name=f"{prefix}_ffn_fc2")(y)
-            x = keras.layers.Add(name=f"{prefix}_add2")([x, y])
-        stage_outputs.append(x)
-        if stage < len(channels) - 1:
-            x = ConvBN(channels[stage + 1], 2, strides=2, activation="relu", deploy=deploy, name=f"embed{stage}")(x)
+    def build(deploy):
+        x = ConvBN(channels[0], PATCH_SIZE, strides=PATCH_SIZE, activation="relu", deploy=deploy, name="stem")(img_input)
+        features = {}
+        for stage, (width, depth, sets, size) in enumerate(
+            zip(channels, num_blocks, sharesets_nums, partition_sizes)
+        ):
+            for block in range(depth):
+                prefix = block_name(block, stage)
+                y = batch_norm(f"{prefix}_prebn1")(x)
+                y = RepMLPBlock(
+                    size,
+                    size,
+                    num_sharesets=sets,
+                    reparam_conv_k=reparam_conv_k,
+                    globalperceptron_reduce=globalperceptron_reduce,
+                    deploy=deploy,
+                    name=f"{prefix}_repmlp",
+                )(y)
+                x = common.residual_add(x, y, rate, f"{prefix}_add1")
+                y = batch_norm(f"{prefix}_prebn2")(x)
+                y = ConvBN(width * ffn_expand, 1, activation="gelu", deploy=deploy, name=f"{prefix}_ffn_fc1")(y)
+                y = ConvBN(width, 1, deploy=deploy, name=f"{prefix}_ffn_fc2")(y)
+                x = common.residual_add(x, y, rate, f"{prefix}_add2")
+            features[prefix] = x
+            if stage < len(channels) - 1:
+                x = ConvBN(channels[stage + 1], 2, strides=2, activation="relu", deploy=deploy, name=f"embed{stage}")(x)
 
-    if features_only:
-        outputs = stage_outputs
-    else:
-        if include_top:
-            x = batch_norm("head_norm")(x)
-        outputs = common.classification_head(
-            x, include_top, pooling, classes, classifier_activation, "glorot_uniform"
-        )
-    model = common.functional_model(img_input, input_tensor, outputs, name or model_name)
-    if source:
-        load_weights(
-            model,
-            source,
-            repmlp_checkpoints.KEY_MAPS,
-            head_prefix=repmlp_checkpoints.HEAD_PREFIXES,
-            converted=converted,
-        )
-    return reparameterize(model) if fuse_after_loading else model
+        def head():
+            y = batch_norm("head_norm")(x) if args.include_top else x
+            return common.pooled_head(args, y, "glorot_uniform")
+
+        return common.functional_model(args, img_input, features, head, model_name)
+
+    return load_in_form(build, deploy, source, repmlp_checkpoints.SPEC)
 
 
 def _check_resolution(input_shape, partition_sizes):
@@ -176,50 +145,36 @@ def _check_resolution(input_shape, partition_sizes):
             )
 
 
+FAMILY = factory.Family(build=_build, extras=(("deploy", False),), docstring=BASE_DOCSTRING)
+
+RepMLPNet = factory.generic_builder(
+    FAMILY,
+    "RepMLPNet",
+    architecture=(
+        *((name, inspect.Parameter.empty) for name in ("channels", "num_blocks", "sharesets_nums", "partition_sizes")),
+        ("reparam_conv_k", (1, 3)),
+        ("globalperceptron_reduce", 4),
+        ("ffn_expand", 4),
+    ),
+    module=__name__,
+    model_name="repmlpnet",
+    doc="""Generic RepMLPNet builder; see `RepMLPNetB224` for the other arguments.
+
+    `channels`, `num_blocks`, `sharesets_nums` and `partition_sizes` (the
+    `h = w` of each stage) have one entry per stage.
+    """,
+)
+
+
 def _constructor(model_name, title):
     config = MODEL_CONFIGS[model_name]
-
-    @register_model(model_name)
-    def constructor(
-        include_top=True,
-        weights=None,
-        input_tensor=None,
-        input_shape=None,
-        pooling=None,
-        classes=1000,
-        classifier_activation="softmax",
-        features_only=False,
-        deploy=False,
-        name=None,
-    ):
-        return RepMLPNet(
-            **config,
-            model_name=model_name,
-            include_top=include_top,
-            weights=weights,
-            input_tensor=input_tensor,
-            input_shape=input_shape,
-            pooling=pooling,
-            classes=classes,
-            classifier_activation=classifier_activation,
-            features_only=features_only,
-            deploy=deploy,
-            name=name,
-        )
-
     public_name = title.replace("-", "")
     part = config["partition_sizes"][0]
     multiple = PATCH_SIZE * part
-    constructor.__name__ = constructor.__qualname__ = public_name
-    constructor.__doc__ = BASE_DOCSTRING.format(
-        title=title,
-        multiple=multiple,
-        part=part,
-        size=multiple,
-        double=2 * multiple,
-        constructor=public_name,
+    return factory.constructor(
+        FAMILY, model_name, public_name, config, title, __name__,
+        multiple=multiple, part=part, size=multiple, double=2 * multiple,
     )
-    return constructor
 
 
 RepMLPNetT224 = _constructor("repmlpnet_t224", "RepMLPNet-T224")

@@ -6,6 +6,7 @@ import numpy as np
 from keras import ops
 
 from keras_mlp.weights.key_mapping import KeyMap, conv_to_hwio, transpose
+from keras_mlp.weights.loading import CheckpointSpec
 
 POSITION_EMBEDDING = "embedding/position_embedding"
 
@@ -62,7 +63,7 @@ TIMM_VIT = KeyMap(
     ),
 )
 
-KEY_MAPS = (OFFICIAL_FEEDFORWARD, TIMM_VIT)
+SPEC = CheckpointSpec(key_maps=(OFFICIAL_FEEDFORWARD, TIMM_VIT))
 
 
 def resize_position_embedding(array, grid):

@@ -88,7 +88,7 @@ def pick_key_map(state, key_maps, source):
     return best
 
 
-def assign_weights(model, weights, source, head_prefix=None, adapt=None):
+def assign_weights(model, weights, source, head_prefix=None, adapt=None, hint=""):
     """Assigns `{keras_path: array}` to `model`'s variables, all or nothing.
 
     Args:
@@ -102,6 +102,8 @@ def assign_weights(model, weights, source, head_prefix=None, adapt=None):
         adapt: optional `fn(path, array, target_shape) -> array or None`
             that resizes an array whose shape differs (e.g. another input
             resolution); `None` means it cannot.
+        hint: a line added to the error, e.g. what the family's
+            checkpoints commonly get wrong.
     """
     variables = {v.path: v for v in model.weights}
 
@@ -138,6 +140,7 @@ def assign_weights(model, weights, source, head_prefix=None, adapt=None):
             f"{source} does not fit model {model.name!r}; nothing was loaded.\n"
             + "\n".join(problems)
             + "\nCheck that the checkpoint is for this architecture and size."
+            + (f" {hint}" if hint else "")
         )
     if any(is_head(p) and p not in ready for p in variables):
         warnings.warn(

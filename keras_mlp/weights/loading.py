@@ -1,10 +1,19 @@
-"""Resolves a `weights=` argument and loads it into a model."""
+"""The one weights pipeline: resolve `weights=`, read, convert, adapt, assign.
 
+Every family loads through `load_weights`. What a family supplies is data: a
+`CheckpointSpec` (its key tables and what counts as its classifier head)
+and, per model, adapters for arrays whose shape differs (another
+resolution). Every format, keras_mlp's own included, is read into one flat
+`{Variable.path: array}` dict first, so they all adapt alike and every
+mismatch is reported in one `CheckpointError`.
+"""
+
+import dataclasses
 import os
 
-import numpy as np
-
-from keras_mlp.weights.checkpoint_io import CheckpointError, check_keras_archive, read_state_dict
+from keras_mlp.weights import hub
+from keras_mlp.weights.checkpoint_io import CheckpointError, read_state_dict
+from keras_mlp.weights.keras_files import read_keras_model, read_keras_weights
 from keras_mlp.weights.key_mapping import assign_weights, pick_key_map
 from keras_mlp.weights.registry import fetch, get_pretrained
 
@@ -12,12 +21,32 @@ KERAS_SUFFIX = ".weights.h5"
 KERAS_MODEL_SUFFIX = ".keras"
 
 
+@dataclasses.dataclass(frozen=True)
+class CheckpointSpec:
+    """What a family tells the pipeline about its checkpoints.
+
+    Attributes:
+        key_maps: `KeyMap` layouts of the published checkpoints; empty for a
+            family that has only keras_mlp's own files.
+        head_prefixes: variable path prefixes of the classifier and of what
+            exists only with it; such weights are skipped with a warning
+            when the model lacks them or has another `classes`.
+        hint: one line added to a mismatch error, for what the family's
+            checkpoints commonly get wrong.
+    """
+
+    key_maps: tuple = ()
+    head_prefixes: tuple = ("predictions/",)
+    hint: str = ""
+
+
 class WeightsSource:
     """A validated `weights=` argument: a local file or a pretrained record.
 
     Args:
-        weights: `None`, a path to a checkpoint file, or a pretrained tag of
-            `model_name` (see `keras_mlp.list_pretrained(model_name)`).
+        weights: `None`, a path to a checkpoint file, a pretrained tag of
+            `model_name` (see `keras_mlp.list_pretrained(model_name)`), or a
+            Hub repository (`"hf://org/name"`) or model folder of one.
         model_name: registered model name the tag belongs to.
     """
 
@@ -32,6 +61,8 @@ class WeightsSource:
                 f"Received: weights={weights!r}"
             )
         weights = os.fspath(weights)
+        if hub.is_reference(weights):
+            weights = hub.weights_file(weights)
         if os.path.exists(weights) or os.sep in weights or "." in weights:
             if not os.path.isfile(weights):
                 raise FileNotFoundError(
@@ -46,10 +77,6 @@ class WeightsSource:
         return bool(self.path or self.record)
 
     @property
-    def is_keras(self):
-        return self.local_path().endswith(KERAS_SUFFIX)
-
-    @property
     def is_flax(self):
         return self.local_path().endswith(".npz")
 
@@ -59,74 +86,49 @@ class WeightsSource:
             self.path = fetch(self.record)
         return self.path
 
-    def read(self, key_maps, prepare=None):
-        """Converted `{keras_path: array}`; unknown keys are kept as they are.
-
-        `prepare(state)`, if given, rewrites the raw `{key: array}` dict
-        first (e.g. folds arrays that the model stores as one).
-        """
-        path = self.local_path()
-        if path.endswith(KERAS_MODEL_SUFFIX):
-            return read_keras_model(path)
-        state = read_state_dict(path)
-        if prepare is not None:
-            state = prepare(state)
-        key_map = pick_key_map(state, key_maps, source=repr(path))
-        converted, unknown = key_map.convert(state)
-        converted.update({key: state[key] for key in unknown})
-        return converted
-
     def __str__(self):
         return self.record.name if self.record else repr(self.path)
 
 
-def read_keras_model(path):
-    """`{Variable.path: array}` of a saved `.keras` model.
+def read_weights(source, spec, model=None):
+    """`{Variable.path: array}` of any supported file; unknown keys kept as they are.
 
-    keras_mlp layer names are deterministic, so these paths are the ones a
-    rebuilt model has, and the same adaptation rules as for converted
-    checkpoints apply (new classes, a finer Mixer patch grid, ...).
+    `model` is needed for `.weights.h5` files, whose variable names come
+    from the model's layers; the other formats are read on their own (a
+    builder may read them first to decide an architecture argument).
     """
-    import keras
-
-    check_keras_archive(path)
-    try:
-        saved = keras.saving.load_model(path, compile=False)
-    except Exception as e:
+    path = source.local_path()
+    if path.endswith(KERAS_SUFFIX):
+        if model is None:
+            return {}
+        return read_keras_weights(path, model)
+    if path.endswith(KERAS_MODEL_SUFFIX):
+        return read_keras_model(path)
+    if not spec.key_maps:
         raise CheckpointError(
-            f"Could not load the Keras model {path!r} ({type(e).__name__}: {e}). "
-            "The file may be corrupt, or need `import keras_mlp` of a version "
-            "that defines its layers."
-        ) from e
-    return {v.path: np.array(v.numpy()) for v in saved.weights}
+            f"No published checkpoints of this model are supported, so {path!r} "
+            f"cannot be read: pass a keras_mlp `{KERAS_SUFFIX}` or "
+            f"`{KERAS_MODEL_SUFFIX}` file, or None."
+        )
+    state = read_state_dict(path)
+    key_map = pick_key_map(state, spec.key_maps, source=repr(path))
+    converted, unknown = key_map.convert(state)
+    converted.update({key: state[key] for key in unknown})
+    return converted
 
 
-def load_keras_weights(model, path):
-    """`model.load_weights(path)` that leaves the model untouched on failure."""
-    snapshot = [np.array(v.numpy()) for v in model.weights]
-    try:
-        model.load_weights(path)
-    except Exception as e:
-        for variable, value in zip(model.weights, snapshot):
-            variable.assign(value)
-        raise CheckpointError(
-            f"Could not load Keras weights {path!r} into model {model.name!r}; "
-            f"nothing was loaded. ({type(e).__name__}: {e}) The file must come "
-            "from `save_weights` of a model with the same architecture, "
-            "input shape and classes."
-        ) from e
-
-
-def load_weights(model, source, key_maps, head_prefix="predictions/", adapt=None, converted=None):
-    """Loads a `WeightsSource` into `model`.
+def load_weights(model, source, spec, adapt=None, converted=None):
+    """Loads a `WeightsSource` into `model`, all or nothing.
 
     Args:
-        converted: weights already read with `source.read(key_maps)`, when
-            the builder needed them to decide the architecture.
+        spec: the family's `CheckpointSpec`.
+        adapt: optional `fn(path, array, target_shape) -> array or None`
+            for arrays of another shape (see `assign_weights`).
+        converted: weights already read with `read_weights`, when the
+            builder needed them to decide an architecture argument.
     """
-    if source.is_keras:
-        load_keras_weights(model, source.local_path())
-        return
-    if converted is None:
-        converted = source.read(key_maps)
-    assign_weights(model, converted, str(source), head_prefix=head_prefix, adapt=adapt)
+    if not converted:
+        converted = read_weights(source, spec, model)
+    assign_weights(
+        model, converted, str(source), head_prefix=spec.head_prefixes, adapt=adapt, hint=spec.hint
+    )

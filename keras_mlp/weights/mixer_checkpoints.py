@@ -6,6 +6,7 @@ import re
 import numpy as np
 
 from keras_mlp.weights.key_mapping import KeyMap, conv_to_hwio, transpose
+from keras_mlp.weights.loading import CheckpointSpec
 
 _B = r"MixerBlock_(\d+)"
 # Official JAX/Flax release (google-research/vision_transformer,
@@ -49,7 +50,7 @@ TIMM_MIXER = KeyMap(
     ),
 )
 
-KEY_MAPS = (FLAX_MIXER, TIMM_MIXER)
+SPEC = CheckpointSpec(key_maps=(FLAX_MIXER, TIMM_MIXER))
 _TOKEN_MIXING = re.compile(r"block_\d+/token_mixing/(fc1|fc2)/(kernel|bias)")
 
 

@@ -2,11 +2,13 @@
 
 Official releases: google-research/vision_transformer, as `.npz` in the public
 `mixer_models` bucket (no digest is published for them). timm releases: the
-timm GitHub release assets, whose file names carry the SHA-256 prefix.
+Hugging Face Hub repositories `timm/<arch>.<tag>` (`model.safetensors`, checked
+against the Hub's SHA-256), falling back to timm's former GitHub release assets,
+whose file names carry the SHA-256 prefix of those `.pth` files.
 """
 
 from keras_mlp.data.preprocessing import Preprocessing
-from keras_mlp.weights.registry import PretrainedWeights, register
+from keras_mlp.weights.registry import PretrainedWeights
 
 _GCS = "https://storage.googleapis.com/mixer_models"
 _TIMM = "https://github.com/rwightman/pytorch-image-models/releases/download"
@@ -42,10 +44,12 @@ def _timm(model, tag, url, sha256, classes, labels, preprocessing, description):
         labels=labels,
         description=description,
         preprocessing=preprocessing,
+        # timm names these architectures `<model>_224`.
+        hf_hub_id=f"timm/{model}_224.{tag}",
     )
 
 
-register(
+RECORDS = (
     _official("mixer_b16", "imagenet1k", "imagenet1k", "Mixer-B_16", 1000, "imagenet1k",
               "Official: ImageNet-21k pre-training, ImageNet-1k fine-tuning."),
     _official("mixer_l16", "imagenet1k", "imagenet1k", "Mixer-L_16", 1000, "imagenet1k",

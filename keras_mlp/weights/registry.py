@@ -1,19 +1,21 @@
 """Pretrained weights: one record per `model.tag`, with its preprocessing.
 
-Families register their records from their own `*_pretrained.py` module;
-this module only knows how to look them up and fetch them.
+Each family lists its records in its own `*_pretrained.py` module;
+`keras_mlp/weights/pretrained.py` is the one table of all of them. This
+module only knows how to look them up and fetch them.
 """
 
 import dataclasses
+import functools
 import hashlib
 import os
 import urllib.parse
+import warnings
 
 import keras
 
 from keras_mlp.data.preprocessing import Preprocessing
-
-_REGISTRY = {}
+from keras_mlp.weights import hub
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,10 +25,12 @@ class PretrainedWeights:
     Attributes:
         model: registered model name, e.g. `"mixer_b16"`.
         tag: weights tag, e.g. `"imagenet1k"`.
-        url: public download address.
-        sha256: expected SHA-256 of the file: the full hex digest, or a
-            prefix of it (timm and torch.hub publish the first 8 hex digits
-            in the file name). `None` where upstream publishes no digest.
+        url: public download address; with `hf_hub_id`, the fallback when
+            the Hub cannot deliver the file.
+        sha256: expected SHA-256 of the file at `url`: the full hex digest,
+            or a prefix of it (timm and torch.hub publish the first 8 hex
+            digits in the file name). `None` where upstream publishes no
+            digest.
         classes: size of the checkpoint's classification head.
         labels: name of the label set (see `keras_mlp.weights.labels`).
         preprocessing: the input pipeline the weights were evaluated with
@@ -34,6 +38,11 @@ class PretrainedWeights:
             input size).
         gelu_approximate: GELU variant the reference implementation runs.
         description: one line on the provenance of the weights.
+        hf_hub_id: Hugging Face Hub repository holding the same weights as
+            `model.safetensors` (timm's `timm/<arch>.<tag>`), fetched first.
+            That file is another file than the one at `url`, so `sha256`
+            does not apply to it; it is checked against the SHA-256 the Hub
+            publishes for it (see `keras_mlp.weights.hub.download`).
     """
 
     model: str
@@ -45,6 +54,7 @@ class PretrainedWeights:
     preprocessing: Preprocessing
     gelu_approximate: bool = False
     description: str = ""
+    hf_hub_id: str | None = None
 
     @property
     def name(self):
@@ -58,17 +68,23 @@ class PretrainedWeights:
         return f"{self.model}.{self.tag}.{base}"
 
 
-def register(*records):
-    for record in records:
-        if record.name in _REGISTRY:
-            raise ValueError(f"Pretrained weights {record.name!r} registered twice.")
-        _REGISTRY[record.name] = record
+@functools.cache
+def _records():
+    """`{"model.tag": record}` of the table in `keras_mlp/weights/pretrained.py`."""
+    from keras_mlp.weights.pretrained import PRETRAINED
+
+    records = {}
+    for record in PRETRAINED:
+        if record.name in records:
+            raise ValueError(f"Pretrained weights {record.name!r} listed twice.")
+        records[record.name] = record
+    return records
 
 
 def list_pretrained(model=None):
-    """Names (`"model.tag"`) of the registered pretrained weights."""
+    """Names (`"model.tag"`) of the pretrained weights, of one model or all."""
     return sorted(
-        name for name, record in _REGISTRY.items() if model in (None, record.model)
+        name for name, record in _records().items() if model in (None, record.model)
     )
 
 
@@ -76,7 +92,7 @@ def get_pretrained(model, tag=None):
     """The `PretrainedWeights` for `("mixer_b16", "imagenet1k")` or `"mixer_b16.imagenet1k"`."""
     if tag is None:
         model, _, tag = model.partition(".")
-    record = _REGISTRY.get(f"{model}.{tag}")
+    record = _records().get(f"{model}.{tag}")
     if record is None:
         available = [name.partition(".")[2] for name in list_pretrained(model)]
         raise ValueError(
@@ -90,11 +106,20 @@ def get_pretrained(model, tag=None):
 def fetch(record, cache_dir=None):
     """Downloads (or finds in the cache) the file of `record`; returns its path.
 
+    A record with an `hf_hub_id` comes from the Hugging Face Hub (its cache,
+    `HF_HOME`, shared with timm); when the Hub cannot deliver it (offline
+    and not cached, no network), from `record.url`, with a warning.
+
     Args:
         record: a `PretrainedWeights`.
-        cache_dir: cache root; default `~/.keras` (or `$KERAS_HOME`). Files
-            go to `<cache_dir>/models/keras_mlp/`.
+        cache_dir: cache root of files from `record.url`; default `~/.keras`
+            (or `$KERAS_HOME`). Files go to `<cache_dir>/models/keras_mlp/`.
     """
+    if record.hf_hub_id:
+        try:
+            return hub.download(record.hf_hub_id, hub.TIMM_WEIGHTS_FILES[0])
+        except hub.HubFileNotFound as e:
+            warnings.warn(f"{record.name}: {e} Trying {record.url} instead.", stacklevel=2)
     if cache_dir is not None:
         # get_file silently falls back to /tmp for a root it cannot write to.
         os.makedirs(cache_dir, exist_ok=True)

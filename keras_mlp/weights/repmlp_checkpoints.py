@@ -13,6 +13,7 @@ import re
 import numpy as np
 
 from keras_mlp.weights.key_mapping import KeyMap, conv_to_hwio, transpose
+from keras_mlp.weights.loading import CheckpointSpec
 
 _BN_NAMES = (("weight", "gamma"), ("bias", "beta"), ("running_mean", "moving_mean"), ("running_var", "moving_variance"))
 _BN_EPSILON = 1e-5  # nn.BatchNorm2d default, used by every official BN
@@ -46,38 +47,6 @@ def _conv_bn(source, target):
     ) + _bn(rf"{source}\.bn", rf"{target}/bn")
 
 
-_U = r"stages\.(\d+)\.(\d+)"
-_B = r"stage\1_block\2"
-# `RepMLPNet.state_dict()` of the official repmlpnet.py, both forms.
-OFFICIAL_REPMLPNET = KeyMap(
-    name="official RepMLPNet (.pth, training or deploy form)",
-    rules=(
-        *_conv_bn(r"conv_embedding", "stem"),
-        *_conv_bn(r"embeds\.(\d+)", r"embed\1"),
-        *_bn(_U + r"\.prebn([12])", _B + r"_prebn\3"),
-        (_U + r"\.repmlp_block\.gp\.(fc[12])\.weight", _B + r"_repmlp/gp_\3/kernel", pointwise_to_dense),
-        (_U + r"\.repmlp_block\.gp\.(fc[12])\.bias", _B + r"_repmlp/gp_\3/bias", None),
-        (_U + r"\.repmlp_block\.fc3\.weight", _B + r"_repmlp/fc3_kernel", fc3_to_sharesets),
-        (_U + r"\.repmlp_block\.fc3\.bias", _B + r"_repmlp/fc3_bias", None),
-        *_bn(_U + r"\.repmlp_block\.fc3_bn", _B + r"_repmlp/fc3_bn"),
-        (_U + r"\.repmlp_block\.repconv(\d+)\.conv\.weight", _B + r"_repmlp/repconv\3_conv/kernel", depthwise_to_hwcm),
-        *_bn(_U + r"\.repmlp_block\.repconv(\d+)\.bn", _B + r"_repmlp/repconv\3_bn"),
-        *_conv_bn(_U + r"\.ffn_block\.ffn_(fc[12])", _B + r"_ffn_\3"),
-        *_bn(r"head_norm", "head_norm"),
-        (r"head\.weight", "predictions/kernel", transpose),
-        (r"head\.bias", "predictions/bias", None),
-    ),
-    ignore=(r".*num_batches_tracked",),
-)
-KEY_MAPS = (OFFICIAL_REPMLPNET,)
-HEAD_PREFIXES = ("predictions/", "head_norm/")
-
-
-def form(converted):
-    """`"deploy"` if converted weights have fused RepMLP blocks, else `"train"`."""
-    return "deploy" if any(key.endswith("/fc3_bias") for key in converted) else "train"
-
-
 def fold_deploy_conv_bn(state):
     """Folds each `X.conv` + `X.bn` pair of a deploy-form state dict into `X.conv`.
 
@@ -100,7 +69,37 @@ def fold_deploy_conv_bn(state):
     return folded
 
 
-def read(source):
-    """`(converted weights, form)` of a `WeightsSource` holding an official checkpoint."""
-    converted = source.read(KEY_MAPS, prepare=fold_deploy_conv_bn)
-    return converted, form(converted)
+_U = r"stages\.(\d+)\.(\d+)"
+_B = r"stage\1_block_\2"
+# `RepMLPNet.state_dict()` of the official repmlpnet.py, both forms.
+OFFICIAL_REPMLPNET = KeyMap(
+    name="official RepMLPNet (.pth, training or deploy form)",
+    rules=(
+        *_conv_bn(r"conv_embedding", "stem"),
+        *_conv_bn(r"embeds\.(\d+)", r"embed\1"),
+        *_bn(_U + r"\.prebn([12])", _B + r"_prebn\3"),
+        (_U + r"\.repmlp_block\.gp\.(fc[12])\.weight", _B + r"_repmlp/gp_\3/kernel", pointwise_to_dense),
+        (_U + r"\.repmlp_block\.gp\.(fc[12])\.bias", _B + r"_repmlp/gp_\3/bias", None),
+        (_U + r"\.repmlp_block\.fc3\.weight", _B + r"_repmlp/fc3_kernel", fc3_to_sharesets),
+        (_U + r"\.repmlp_block\.fc3\.bias", _B + r"_repmlp/fc3_bias", None),
+        *_bn(_U + r"\.repmlp_block\.fc3_bn", _B + r"_repmlp/fc3_bn"),
+        (_U + r"\.repmlp_block\.repconv(\d+)\.conv\.weight", _B + r"_repmlp/repconv\3_conv/kernel", depthwise_to_hwcm),
+        *_bn(_U + r"\.repmlp_block\.repconv(\d+)\.bn", _B + r"_repmlp/repconv\3_bn"),
+        *_conv_bn(_U + r"\.ffn_block\.ffn_(fc[12])", _B + r"_ffn_\3"),
+        *_bn(r"head_norm", "head_norm"),
+        (r"head\.weight", "predictions/kernel", transpose),
+        (r"head\.bias", "predictions/bias", None),
+    ),
+    ignore=(r".*num_batches_tracked",),
+    prepare=fold_deploy_conv_bn,
+)
+
+
+SPEC = CheckpointSpec(
+    key_maps=(OFFICIAL_REPMLPNET,),
+    head_prefixes=("predictions/", "head_norm/"),
+    hint=(
+        "A deploy-form checkpoint (fused: `fc3` with a bias, no Local "
+        "Perceptron branches) loads only with deploy=True."
+    ),
+)

@@ -43,12 +43,12 @@ class FeatureExtractorTest(TestCase, parameterized.TestCase):
         net = TINY_MODELS["repmlpnet"]()
         self.assertEqual(
             keras_mlp.block_names(net),
-            ["stage0_block0", "stage1_block0", "stage2_block0", "stage3_block0"],
+            ["stage0_block_0", "stage1_block_0", "stage2_block_0", "stage3_block_0"],
         )
         # A block's output is its last layer: RepMLPNet blocks end at add2.
         features = keras_mlp.feature_extractor(net)
         self.assertIs(
-            features.output["stage0_block0"], net.get_layer("stage0_block0_add2").output
+            features.output["stage0_block_0"], net.get_layer("stage0_block_0_add2").output
         )
 
     def test_last_mixer_block_feeds_the_backbone_output(self):

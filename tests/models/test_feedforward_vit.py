@@ -126,18 +126,18 @@ class FeedForwardViTTest(TestCase, parameterized.TestCase):
 
     def test_unknown_tag(self):
         with self.assertRaisesRegex(ValueError, "Available tags: none"):
-            keras_mlp.FeedForwardLarge(weights="imagenet")
+            keras_mlp.FeedForwardLarge(weights="imagenet1k")
         with self.assertRaisesRegex(ValueError, "attention_only_tiny"):
-            keras_mlp.FeedForwardTiny(token_mixer="attention_only", weights="imagenet")
+            keras_mlp.FeedForwardTiny(token_mixer="attention_only", weights="imagenet1k")
 
     def test_pretrained_records(self):
         for name in ("feedforward_tiny", "feedforward_base", "deit_tiny", "deit_base"):
-            record = keras_mlp.get_pretrained(name, "imagenet")
+            record = keras_mlp.get_pretrained(name, "imagenet1k")
             self.assertEqual(record.preprocessing.mean, (0.485, 0.456, 0.406))
             self.assertEqual((record.preprocessing.crop_pct, record.preprocessing.interpolation), (0.875, "bicubic"))
             self.assertFalse(record.gelu_approximate)
         self.assertEqual(
-            keras_mlp.get_pretrained("feedforward_base.imagenet").url,
+            keras_mlp.get_pretrained("feedforward_base.imagenet1k").url,
             "https://github.com/lukemelas/do-you-even-need-attention/releases/"
             "download/v0.0.1/linear-base-checkpoint.pth",
         )

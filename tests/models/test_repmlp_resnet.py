@@ -1,3 +1,5 @@
+import os
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -40,8 +42,11 @@ class RepMLPResNetTest(testing.TestCase, parameterized.TestCase):
             keras_mlp.RepMLPResNet(block_type="heavy")
 
     def test_weights_are_keras_files_only(self):
-        with self.assertRaisesRegex(ValueError, ".weights.h5"):
-            keras_mlp.RepMLPRes50Light224(weights="RepMLP-Res50-light-224_train.pth")
+        path = os.path.join(self.get_temp_dir(), "RepMLP-Res50-light-224_train.pth")
+        with open(path, "wb") as f:
+            f.write(b"official v1 checkpoint")
+        with self.assertRaisesRegex(keras_mlp.CheckpointError, r"No published checkpoints.*\.weights\.h5"):
+            keras_mlp.RepMLPRes50Light224(weights=path, input_shape=(112, 112, 3))
 
 
 if __name__ == "__main__":

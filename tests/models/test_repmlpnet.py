@@ -137,7 +137,7 @@ class RepMLPNetTest(testing.TestCase, parameterized.TestCase):
         restored = keras.saving.load_model(path)
         x = _images(model)
         self.assertAllClose(restored(x), model(x), atol=1e-6)
-        self.assertEqual(restored.get_layer("stage0_block0_repmlp").deploy, deploy)
+        self.assertEqual(restored.get_layer("stage0_block_0_repmlp").deploy, deploy)
 
     def test_features_only(self):
         model = keras_mlp.RepMLPNet(**dict(TINY, classes=1000, classifier_activation="softmax"), include_top=False, features_only=True)
@@ -150,11 +150,11 @@ class RepMLPNetTest(testing.TestCase, parameterized.TestCase):
         """A segmentation-style model around a `features_only` backbone."""
         backbone = keras_mlp.RepMLPNet(**TINY, include_top=False, features_only=True)
         inputs = keras.Input((32, 32, 3))
-        outputs = keras.layers.Conv2D(5, 1, name="seg_head")(backbone(inputs)[1])
+        outputs = keras.layers.Conv2D(5, 1, name="seg_head")(backbone(inputs)["stage1_block_0"])
         model = keras.Model(inputs, outputs)
         randomize_batch_norms(model)
         deploy = keras_mlp.reparameterize(model)
-        self.assertTrue(deploy.layers[1].get_layer("stage0_block0_repmlp").deploy)
+        self.assertTrue(deploy.layers[1].get_layer("stage0_block_0_repmlp").deploy)
         x = _images(model)
         expected = keras.ops.convert_to_numpy(model(x, training=False))
         error = np.max(np.abs(keras.ops.convert_to_numpy(deploy(x)) - expected)) / np.max(np.abs(expected))

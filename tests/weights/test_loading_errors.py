@@ -77,7 +77,7 @@ class LoadingErrorsTest(TestCase):
         model = tiny_mixer()
         before = [np.array(v.numpy()) for v in model.weights]
         with self.assertRaises(CheckpointError) as ctx:
-            load_weights(model, WeightsSource(path, "mlp_mixer"), mixer_checkpoints.KEY_MAPS)
+            load_weights(model, WeightsSource(path, "mlp_mixer"), mixer_checkpoints.SPEC)
         message = str(ctx.exception)
         self.assertIn("nothing was loaded", message)
         self.assertIn("missing from the checkpoint", message)
@@ -96,6 +96,6 @@ class LoadingErrorsTest(TestCase):
         model = tiny_mixer()
         before = [np.array(v.numpy()) for v in model.weights]
         with self.assertRaisesRegex(CheckpointError, "nothing was loaded"):
-            load_weights(model, WeightsSource(path, "mlp_mixer"), mixer_checkpoints.KEY_MAPS)
+            load_weights(model, WeightsSource(path, "mlp_mixer"), mixer_checkpoints.SPEC)
         for variable, value in zip(model.weights, before):
             self.assertAllEqual(variable.numpy(), value)

@@ -11,6 +11,8 @@ from tests.reference import flax_mixer
 from tests.testing import TestCase
 
 CONFIG = dict(patch_size=16, hidden_dim=32, num_blocks=2, tokens_mlp_dim=16, channels_mlp_dim=64)
+# `.weights.h5` files do not say which GELU made them: name the Flax one.
+FLAX = dict(CONFIG, gelu_approximate=True)
 
 
 class MixerFineTuningTest(TestCase):
@@ -72,3 +74,35 @@ class MixerFineTuningTest(TestCase):
     def test_unadaptable_grid_is_refused(self):
         with self.assertRaisesRegex(ValueError, "adapts only to a square grid K times finer"):
             keras_mlp.MLPMixer(**CONFIG, weights=self.path, input_shape=(48, 48, 3), classes=5)
+
+    def test_token_mixing_grid_rebuilds_a_finer_grid_model_without_weights(self):
+        finer = keras_mlp.MLPMixer(**FLAX, weights=self.path, input_shape=(64, 64, 3), classes=5)
+        path = os.path.join(self.get_temp_dir(), "finer.weights.h5")
+        finer.save_weights(path)
+        same_call = dict(FLAX, input_shape=(64, 64, 3), classes=5, token_mixing_grid=(2, 2))
+        self.assertEqual(keras_mlp.MLPMixer(**same_call).count_params(), finer.count_params())
+        rebuilt = keras_mlp.MLPMixer(**same_call, weights=path)
+        x = np.random.RandomState(1).uniform(size=(2, 64, 64, 3)).astype("float32")
+        self.assertAllClose(rebuilt(x), finer(x), atol=1e-6)
+        # Without `token_mixing_grid` the file's token MLPs do not fit: one
+        # error lists every mismatch.
+        with self.assertRaises(keras_mlp.CheckpointError) as ctx:
+            keras_mlp.MLPMixer(**FLAX, input_shape=(64, 64, 3), classes=5, weights=path)
+        message = str(ctx.exception)
+        self.assertIn("nothing was loaded", message)
+        for block in (0, 1):
+            self.assertIn(f"block_{block}/token_mixing/fc1/kernel: checkpoint (16, 64), model (16, 16)", message)
+
+    def test_keras_weights_adapt_like_the_other_formats(self):
+        trained = keras_mlp.MLPMixer(**FLAX, weights=self.path, input_shape=(32, 32, 3), classes=5)
+        path = os.path.join(self.get_temp_dir(), "trained.weights.h5")
+        trained.save_weights(path)
+        with self.assertWarnsRegex(UserWarning, "classifier head was not loaded"):
+            other_head = keras_mlp.MLPMixer(**FLAX, weights=path, input_shape=(32, 32, 3), classes=3)
+        self.assertAllClose(other_head.get_layer("stem").kernel, trained.get_layer("stem").kernel)
+        finer = keras_mlp.MLPMixer(
+            **FLAX, weights=path, input_shape=(64, 64, 3), classes=5, token_mixing_grid=(2, 2)
+        )
+        from_npz = keras_mlp.MLPMixer(**FLAX, weights=self.path, input_shape=(64, 64, 3), classes=5)
+        x = np.random.RandomState(2).uniform(size=(2, 64, 64, 3)).astype("float32")
+        self.assertAllClose(finer(x), from_npz(x), atol=1e-6)

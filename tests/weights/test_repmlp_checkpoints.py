@@ -58,7 +58,7 @@ class RepMLPCheckpointsTest(testing.TestCase):
 
     def test_train_checkpoint_into_deploy_form(self):
         model = self._build(weights=self._save("train.pth"), deploy=True)
-        self.assertTrue(model.get_layer("stage0_block0_repmlp").deploy)
+        self.assertTrue(model.get_layer("stage0_block_0_repmlp").deploy)
         self.assertAllClose(model(self.images), self._expected(), atol=1e-4, rtol=1e-4)
 
     def test_deploy_checkpoint(self):
@@ -93,13 +93,12 @@ class RepMLPCheckpointsTest(testing.TestCase):
         torch.save(state, path)
         model = self._build()
         before = [keras.ops.convert_to_numpy(v) for v in model.weights]
-        converted = repmlp_checkpoints.read(keras_mlp.weights.loading.WeightsSource(path, "repmlpnet"))[0]
         with self.assertRaisesRegex(
             keras_mlp.CheckpointError, r"(?s)nothing was loaded.*prebn1/moving_variance.*fc3_kernel"
         ):
             keras_mlp.weights.loading.load_weights(
                 model, keras_mlp.weights.loading.WeightsSource(path, "repmlpnet"),
-                repmlp_checkpoints.KEY_MAPS, converted=converted,
+                repmlp_checkpoints.SPEC,
             )
         for variable, value in zip(model.weights, before):
             self.assertAllEqual(variable, value)

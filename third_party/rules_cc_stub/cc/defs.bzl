@@ -1,10 +1,7 @@
-"""Offline stand-in for rules_cc: re-exports Bazel's native C++ rules."""
+"""Offline stand-in for rules_cc: the rules @bazel_tools loads, as the native ones."""
 
 def cc_binary(**attrs):
     native.cc_binary(**attrs)
-
-def cc_import(**attrs):
-    native.cc_import(**attrs)
 
 def cc_library(**attrs):
     native.cc_library(**attrs)
@@ -20,15 +17,6 @@ def cc_toolchain(**attrs):
 
 def cc_toolchain_suite(**attrs):
     native.cc_toolchain_suite(**attrs)
-
-def fdo_prefetch_hints(**attrs):
-    native.fdo_prefetch_hints(**attrs)
-
-def fdo_profile(**attrs):
-    native.fdo_profile(**attrs)
-
-def objc_import(**attrs):
-    native.objc_import(**attrs)
 
 def objc_library(**attrs):
     native.objc_library(**attrs)

@@ -1,4 +1,4 @@
-"""Offline stand-in for rules_java: re-exports Bazel's native Java rules."""
+"""Offline stand-in for rules_java: the rules @bazel_tools loads, as the native ones."""
 
 def java_binary(**attrs):
     native.java_binary(**attrs)
@@ -9,23 +9,11 @@ def java_import(**attrs):
 def java_library(**attrs):
     native.java_library(**attrs)
 
-def java_lite_proto_library(**attrs):
-    native.java_lite_proto_library(**attrs)
-
-def java_package_configuration(**attrs):
-    native.java_package_configuration(**attrs)
-
-def java_plugin(**attrs):
-    native.java_plugin(**attrs)
-
 def java_proto_library(**attrs):
     native.java_proto_library(**attrs)
 
 def java_runtime(**attrs):
     native.java_runtime(**attrs)
-
-def java_test(**attrs):
-    native.java_test(**attrs)
 
 def java_toolchain(**attrs):
     native.java_toolchain(**attrs)

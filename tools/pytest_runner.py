@@ -1,4 +1,4 @@
-"""Entry point of every Bazel `py_test`: runs one test file through pytest.
+"""Entry point of the py_tests of tools/pytest.bzl: runs one test file through pytest.
 
 The suites are `tf.test.TestCase` classes written for pytest: tests/conftest.py
 must load (it imports torch before tensorflow) and setup.cfg's options apply

@@ -1,0 +1,171 @@
+"""One constructor contract for every family, and the factory that writes it.
+
+Every public constructor (`MixerB16`, `RepMLPNetT224`, ...) and every generic
+builder (`MLPMixer`, `RepMLPNet`, ...) takes the `keras.applications`
+arguments, `drop_path_rate` and `features_only` (the `CONTRACT`), then its
+family's own extras. The signatures are written here once, from data: a
+family module declares a `Family` (its builder, extras and docstring) and
+calls `constructor` / `generic_builder` for its public names, which stay
+plain module-level assignments that grep and IDEs find. `inspect.signature`
+and `help()` show the full explicit signature.
+
+The builder receives the contract as one `Args` value and the architecture
+and extras as keywords, so it never retypes the contract either.
+"""
+
+import dataclasses
+import inspect
+
+import keras
+
+from keras_mlp import validation
+from keras_mlp.models.registry import register_model
+
+POOLING_CHOICES = (None, "avg", "max")
+
+
+@dataclasses.dataclass(frozen=True)
+class Args:
+    """The contract arguments of one constructor call.
+
+    Attributes:
+        include_top: whether to include the classifier (and what only it
+            needs: the final pool, a family's head norm).
+        weights: `None`, a pretrained tag of the model, or a checkpoint path.
+        input_tensor: optional Keras tensor to use as the image input.
+        input_shape: optional `(height, width, 3)`.
+        pooling: with `include_top=False`: `None`, `"avg"` or `"max"`.
+        classes: classes of the head.
+        classifier_activation: activation of the head; `None` for logits.
+        drop_path_rate: stochastic depth on the residual branches; 0 keeps
+            the official model.
+        features_only: return the feature maps of every feature point
+            (`keras_mlp.block_names`) as a dict; needs `include_top=False`.
+        name: model name; default the registered name.
+    """
+
+    include_top: bool = True
+    weights: object = None
+    input_tensor: object = None
+    input_shape: tuple | None = None
+    pooling: str | None = None
+    classes: int = 1000
+    classifier_activation: object = "softmax"
+    drop_path_rate: float = 0.0
+    features_only: bool = False
+    name: str | None = None
+
+    def __post_init__(self):
+        validation.one_of("pooling", self.pooling, POOLING_CHOICES)
+        validation.rate("drop_path_rate", self.drop_path_rate)
+        if self.include_top:
+            validation.positive_int("classes", self.classes)
+            keras.activations.get(self.classifier_activation)
+        if self.features_only and self.include_top:
+            raise ValueError(
+                "`features_only=True` returns the feature maps and has no "
+                "classifier: pass `include_top=False`."
+            )
+
+
+CONTRACT = tuple((f.name, f.default) for f in dataclasses.fields(Args))
+
+
+@dataclasses.dataclass(frozen=True)
+class Family:
+    """What a family module gives the factory.
+
+    Attributes:
+        build: `build(args, *, model_name, **architecture, **extras)` that
+            returns the `keras.Model`; `args` is an `Args`.
+        extras: `((name, default), ...)`: the family's own arguments, after
+            the contract in every signature.
+        docstring: template of the constructors' docstrings; `format`ted
+            with `title`, `constructor`, `model_name` and the `doc` values
+            given to `constructor`.
+        defaults: contract defaults that differ for this family (e.g. a
+            CIFAR model's `classes=10`).
+    """
+
+    build: object
+    extras: tuple = ()
+    docstring: str = ""
+    defaults: dict = dataclasses.field(default_factory=dict)
+
+
+def _parameters(names_and_defaults, kind=inspect.Parameter.KEYWORD_ONLY):
+    return [inspect.Parameter(name, kind, default=default) for name, default in names_and_defaults]
+
+
+def _call(family, signature, architecture, model_name, args, kwargs):
+    bound = signature.bind(*args, **kwargs)
+    bound.apply_defaults()
+    values = dict(bound.arguments)
+    contract = Args(**{name: values.pop(name) for name, _ in CONTRACT})
+    return family.build(contract, model_name=model_name, **architecture, **values)
+
+
+def constructor(family, model_name, public_name, architecture, title, module, **doc):
+    """The registered public constructor `public_name` of one configuration.
+
+    Args:
+        family: the `Family`.
+        model_name: registry name (`keras_mlp.create_model(model_name)`).
+        public_name: the function's `__name__` (`"MixerB16"`).
+        architecture: the configuration's keyword arguments for `build`.
+        title: human name for the docstring (`"Mixer-B/16"`).
+        module: the family module's `__name__`, for `help()` and pickling.
+        **doc: extra values for the docstring template.
+    """
+    contract = [(n, family.defaults.get(n, d)) for n, d in CONTRACT]
+    signature = inspect.Signature(
+        _parameters(contract, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        + _parameters(family.extras)
+    )
+
+    def construct(*args, **kwargs):
+        return _call(family, signature, architecture, model_name, args, kwargs)
+
+    construct.__signature__ = signature
+    construct.__name__ = construct.__qualname__ = public_name
+    construct.__module__ = module
+    construct.__doc__ = family.docstring.format(
+        title=title, constructor=public_name, model_name=model_name, **doc
+    )
+    return register_model(model_name)(construct)
+
+
+def generic_builder(family, public_name, architecture, module, doc, model_name):
+    """The family's generic builder (`MLPMixer(patch_size=..., ...)`).
+
+    Args:
+        architecture: `((name, default), ...)` of the architecture
+            arguments; `inspect.Parameter.empty` marks a required one.
+        doc: the builder's docstring.
+        model_name: the `model_name` its models get.
+    """
+    signature = inspect.Signature(
+        _parameters(architecture, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        + _parameters([(n, family.defaults.get(n, d)) for n, d in CONTRACT])
+        + _parameters(family.extras)
+    )
+    arch_names = [name for name, _ in architecture]
+
+    def build(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        values = dict(bound.arguments)
+        arch = {name: values.pop(name) for name in arch_names}
+        return _call(family, _keyword_signature(signature, arch_names), arch, model_name, (), values)
+
+    build.__signature__ = signature
+    build.__name__ = build.__qualname__ = public_name
+    build.__module__ = module
+    build.__doc__ = doc
+    return build
+
+
+def _keyword_signature(signature, dropped):
+    return signature.replace(
+        parameters=[p for name, p in signature.parameters.items() if name not in dropped]
+    )

@@ -1,0 +1,143 @@
+"""The model contract, checked for every registered model the same way.
+
+Each check runs on the smallest model of every family in the default suite
+and on every registered name under `-m slow`; nothing below knows which
+family a model belongs to.
+"""
+
+import inspect
+import os
+
+import keras
+import numpy as np
+import pytest
+from absl.testing import parameterized
+
+import keras_mlp
+from keras_mlp.export import export_model, run_artifact
+from keras_mlp.layers import Reparameterizable
+from keras_mlp.models.factory import CONTRACT
+from keras_mlp.models.naming import block_name, block_of
+from keras_mlp.training import TrainConfig, train
+from tests.registered_models import REPRESENTATIVES, randomize_head, smallest_side
+from tests.testing import TestCase
+
+SLOW_NAMES = sorted(set(keras_mlp.list_models()) - set(REPRESENTATIVES))
+
+
+def _build(model_name, side, **kwargs):
+    return keras_mlp.create_model(model_name, input_shape=(side, side, 3), **kwargs)
+
+
+def _images(side, batch=2, seed=0):
+    return np.random.RandomState(seed).uniform(-1, 1, size=(batch, side, side, 3)).astype("float32")
+
+
+class ConformanceTest(TestCase, parameterized.TestCase):
+    def check_contract(self, name):
+        signature = inspect.signature(keras_mlp.get_constructor(name))
+        contract_names = [n for n, _ in CONTRACT]
+        self.assertEqual(list(signature.parameters)[: len(CONTRACT)], contract_names)
+        for parameter, (_, default) in zip(signature.parameters.values(), CONTRACT):
+            if parameter.name != "classes":
+                self.assertEqual(parameter.default, default, parameter.name)
+        with self.assertRaisesRegex(TypeError, "unexpected keyword argument 'not_an_argument'"):
+            keras_mlp.create_model(name, not_an_argument=1)
+
+    def check_forward_and_files(self, name, side):
+        keras.utils.set_random_seed(0)
+        kwargs = dict(classes=3, classifier_activation=None, name=f"{name}_check")
+        model = _build(name, side, **kwargs)
+        randomize_head(model)
+        self.assertEqual(model.name, f"{name}_check")
+        x = _images(side)
+        y = keras.ops.convert_to_numpy(model(x, training=False))
+        self.assertEqual(y.shape, (2, 3))
+        self.assertTrue(np.all(np.isfinite(y)))
+        self.assertGreater(np.abs(y[0] - y[1]).max(), 1e-6, "outputs do not depend on the input")
+
+        keras_path = os.path.join(self.get_temp_dir(), f"{name}.keras")
+        model.save(keras_path)
+        restored = keras.saving.load_model(keras_path)
+        self.assertAllClose(restored(x, training=False), y, atol=1e-5)
+        weights_path = os.path.join(self.get_temp_dir(), f"{name}.weights.h5")
+        model.save_weights(weights_path)
+        for weights in (weights_path, keras_path):
+            rebuilt = _build(name, side, weights=weights, **kwargs)
+            self.assertAllClose(rebuilt(x, training=False), y, atol=1e-5)
+        return model, x, y
+
+    def check_features(self, name, side):
+        backbone = _build(name, side, include_top=False)
+        names = keras_mlp.block_names(backbone)
+        self.assertNotEmpty(names)
+        # Stages and blocks are counted from 0 without gaps, in every family.
+        stages = {}
+        for block in names:
+            stage, _, index = block.rpartition("block_")
+            stages.setdefault(stage, []).append(int(index))
+        for stage, indices in stages.items():
+            self.assertEqual(indices, list(range(len(indices))), stage)
+        if list(stages) != [""]:
+            self.assertEqual(list(stages), [f"stage{s}_" for s in range(len(stages))])
+
+        def full_name(stage, index):
+            return block_name(index, int(stage[len("stage"):-1]) if stage else None)
+
+        self.assertEqual(names, [full_name(s, i) for s, indices in stages.items() for i in indices])
+        self.assertTrue(all(block_of(n) == n for n in names))
+
+        features = keras_mlp.feature_extractor(backbone)
+        self.assertEqual(list(features.output), names)
+        # features_only: at least the end of every stage, only block outputs.
+        only = _build(name, side, include_top=False, features_only=True)
+        self.assertIsInstance(only.output, dict)
+        self.assertTrue(set(only.output) <= set(names))
+        for stage, indices in stages.items():
+            self.assertIn(full_name(stage, indices[-1]), only.output)
+        with self.assertRaisesRegex(ValueError, "include_top=False"):
+            _build(name, side, features_only=True)
+
+    def check_training_step(self, name, side):
+        model_dir = os.path.join(self.get_temp_dir(), f"run_{name}")
+        config = TrainConfig(
+            model=name, image_size=side, epochs=1, steps_per_epoch=1, batch_size=8,
+            model_dir=model_dir, verbose=0,
+        )
+        _, results = train(config)
+        self.assertTrue(os.path.isfile(results["final_model"]))
+        self.assertTrue(np.isfinite(results["loss"]))
+
+    def check_reparameterize_flops_and_tflite(self, name, model, x, y):
+        if any(isinstance(layer, Reparameterizable) for layer in model._flatten_layers()):
+            deploy = keras_mlp.reparameterize(model)
+            self.assertAllClose(deploy(x, training=False), y, atol=1e-4, rtol=1e-4)
+            model = deploy
+        # Every kernel weight is used at least once per image.
+        kernels = sum(int(np.prod(v.shape)) for v in model.trainable_weights if len(v.shape) >= 2)
+        self.assertGreaterEqual(keras_mlp.count_flops(model), 2 * kernels)
+        path = os.path.join(self.get_temp_dir(), f"{name}.tflite")
+        export_model(model, path, "tflite")
+        self.assertAllClose(run_artifact(path, "tflite", x), y, atol=1e-4, rtol=1e-4)
+
+    def check_all(self, name):
+        side = smallest_side(name)
+        self.check_contract(name)
+        model, x, y = self.check_forward_and_files(name, side)
+        self.check_features(name, side)
+        self.check_reparameterize_flops_and_tflite(name, model, x, y)
+        self.check_training_step(name, side)
+
+    @parameterized.parameters(*REPRESENTATIVES)
+    def test_family_representative(self, name):
+        self.check_all(name)
+
+    @parameterized.parameters(*SLOW_NAMES)
+    @pytest.mark.slow
+    def test_every_registered_model(self, name):
+        self.check_all(name)
+
+    def test_every_family_has_a_representative(self):
+        families = {keras_mlp.get_constructor(n).__module__ for n in keras_mlp.list_models()}
+        represented = {keras_mlp.get_constructor(n).__module__ for n in REPRESENTATIVES}
+        self.assertEqual(families, represented)
