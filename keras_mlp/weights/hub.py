@@ -269,9 +269,15 @@ def _check_rebuilds(model, folder, metadata):
     actual = keras.tree.flatten(rebuilt(x, training=False))
     for want, got in zip(expected, actual):
         want, got = keras.ops.convert_to_numpy(want), keras.ops.convert_to_numpy(got)
+        if want.shape != got.shape:
+            raise ValueError(
+                f"`metadata` does not describe `model`: {described} has outputs of "
+                f"shape {got.shape[1:]}, the model {want.shape[1:]}. Pass the "
+                "constructor arguments that built `model`."
+            )
         # The same weights through the same layers give the same numbers: a
         # relative gap means another computation (e.g. the other GELU).
-        gap = float(np.max(np.abs(want - got))) if want.shape == got.shape else np.inf
+        gap = float(np.max(np.abs(want - got)))
         if gap > 1e-6 * float(np.max(np.abs(want))):
             raise ValueError(
                 f"`metadata` does not describe `model`: {described} loads its weights "

@@ -357,7 +357,7 @@ class SavePretrainedTest(OfflineHubTestCase, parameterized.TestCase):
             meta, arguments={**meta.arguments, "classes": 4}, class_names=None
         )
         with self.assertRaisesRegex(
-            ValueError, r"does not describe `model`: mixer_t4\(classes=4.*cannot load"
+            ValueError, r"does not describe `model`: mixer_t4\(classes=4.*outputs of shape \(4,\), the model \(3,\)"
         ):
             keras_mlp.save_pretrained(model, folder, other_head)
         self.assertEqual(os.listdir(folder), [])
