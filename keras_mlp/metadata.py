@@ -16,7 +16,6 @@ import zipfile
 
 from keras_mlp.atomic import atomic_path, write_json
 from keras_mlp.data.preprocessing import Preprocessing
-from keras_mlp.weights.checkpoint_io import check_keras_archive
 
 FORMAT_VERSION = 1
 # The entry of a `.keras` archive that holds the metadata.
@@ -161,6 +160,9 @@ def read_metadata(path):
     Raises `keras_mlp.CheckpointError` for a file that is not a `.keras`
     archive (truncated, corrupt, another format).
     """
+    # keras_mlp.weights imports this module (Hub folders hold metadata).
+    from keras_mlp.weights.checkpoint_io import check_keras_archive
+
     check_keras_archive(path)
     with zipfile.ZipFile(path) as archive:
         if ARCHIVE_ENTRY not in archive.namelist():
