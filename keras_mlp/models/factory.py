@@ -15,6 +15,7 @@ and extras as keywords, so it never retypes the contract either.
 
 import dataclasses
 import inspect
+import textwrap
 
 import keras
 
@@ -70,6 +71,35 @@ class Args:
 
 CONTRACT = tuple((f.name, f.default) for f in dataclasses.fields(Args))
 
+# The contract's part of every constructor docstring. A family overrides an
+# entry in `Family.arg_docs` where it has more to say; `{...}` fields come
+# from the values each constructor is documented with.
+CONTRACT_DOCS = {
+    "include_top": "whether to include the classifier (and the final norm and pooling only it uses).",
+    "weights": (
+        "`None` (random initialisation), a pretrained tag ({tags}), or the "
+        "path of a checkpoint: {formats}a keras_mlp `.weights.h5` or a saved "
+        "`.keras` model."
+    ),
+    "input_tensor": "optional Keras tensor to use as the image input.",
+    "input_shape": "optional `(height, width, 3)`; defaults to `({default_size}, {default_size}, 3)`.",
+    "pooling": (
+        "with `include_top=False`: `None` returns the final `(batch, rows, "
+        "cols, channels)` features, `\"avg\"`/`\"max\"` pool them."
+    ),
+    "classes": (
+        "number of classes of the head. A pretrained head of another size "
+        "is skipped (with a warning), ready for fine-tuning."
+    ),
+    "classifier_activation": "activation of the head; `None` returns logits.",
+    "drop_path_rate": "stochastic depth rate of the residual branches; 0 keeps the official model.",
+    "features_only": (
+        "return a dict `{{block name: output}}` of the feature points, "
+        "{feature_points}; needs `include_top=False`."
+    ),
+    "name": "the Keras model's name; default the registered name.",
+}
+
 
 @dataclasses.dataclass(frozen=True)
 class Family:
@@ -81,8 +111,11 @@ class Family:
         extras: `((name, default), ...)`: the family's own arguments, after
             the contract in every signature.
         docstring: template of the constructors' docstrings; `format`ted
-            with `title`, `constructor`, `model_name` and the `doc` values
-            given to `constructor`.
+            with `title`, `constructor`, `model_name`, `args` (the rendered
+            `Args:` section) and the `doc` values given to `constructor`.
+        arg_docs: `{argument: text}` for the extras and for contract
+            arguments whose `CONTRACT_DOCS` text the family replaces; the
+            texts are `format`ted with the same values.
         defaults: contract defaults that differ for this family (e.g. a
             CIFAR model's `classes=10`).
     """
@@ -90,7 +123,24 @@ class Family:
     build: object
     extras: tuple = ()
     docstring: str = ""
+    arg_docs: dict = dataclasses.field(default_factory=dict)
     defaults: dict = dataclasses.field(default_factory=dict)
+
+    def document(self, signature, **values):
+        """The docstring of a constructor with `signature`."""
+        lines = ["Args:"]
+        for name in signature.parameters:
+            text = self.arg_docs.get(name, CONTRACT_DOCS.get(name))
+            if text is None:
+                raise ValueError(f"Argument {name!r} has no documentation: add it to `arg_docs`.")
+            lines += textwrap.wrap(
+                f"{name}: {text.format(**values)}",
+                width=78,
+                initial_indent="    ",
+                subsequent_indent="        ",
+                break_on_hyphens=False,
+            )
+        return self.docstring.format(args="\n".join(lines), **values)
 
 
 def _parameters(names_and_defaults, kind=inspect.Parameter.KEYWORD_ONLY):
@@ -129,8 +179,8 @@ def constructor(family, model_name, public_name, architecture, title, module, **
     construct.__signature__ = signature
     construct.__name__ = construct.__qualname__ = public_name
     construct.__module__ = module
-    construct.__doc__ = family.docstring.format(
-        title=title, constructor=public_name, model_name=model_name, **doc
+    construct.__doc__ = family.document(
+        signature, title=title, constructor=public_name, model_name=model_name, **doc
     )
     return register_model(model_name)(construct)
 

@@ -16,6 +16,7 @@ everything else, so one builder serves all arms, picked by `token_mixer`:
   our reading of it (see docs/feedforward.md).
 """
 
+import dataclasses
 import inspect
 
 import keras
@@ -53,30 +54,7 @@ expect: use `keras_mlp.preprocess_input(images, "{model_name}.imagenet1k")`
 (ImageNet mean and std, as DeiT). Any height and width that are multiples of
 the patch size ({patch_size}) work.
 
-Args:
-    include_top: whether to include the classifier on the class token.
-    weights: `None` (random initialisation), the pretrained tag
-        `"imagenet1k"` ({tags}), or the path of a checkpoint: an official
-        feed-forward-only `.pth` (DeiT training checkpoint), a timm/DeiT
-        `VisionTransformer` `.pth`/`.safetensors` for the attention arm, a
-        keras_mlp `.weights.h5` or a saved `.keras` model. Attention weights
-        load at any resolution (position embeddings are resized
-        bilinearly); feed-forward weights only at their own, because the
-        token MLP has one weight per token.
-    input_tensor: optional Keras tensor to use as the image input.
-    input_shape: optional `(height, width, 3)`; defaults to `(224, 224, 3)`.
-    pooling: with `include_top=False`: `None` returns the
-        `(batch, 1 + patches, channels)` tokens, `"avg"`/`"max"` pool the
-        patch tokens.
-    classes: number of classes of the head. A pretrained head of another
-        size is skipped (with a warning) so the model can be fine-tuned.
-    classifier_activation: activation of the head; `None` returns logits.
-    drop_path_rate: stochastic depth rate of the last block; it grows
-        linearly from 0 over the blocks, as in DeiT.
-    features_only: return `{{"block_0": ..., ...}}`, every block's
-        `(batch, 1 + patches, channels)` output; needs `include_top=False`.
-    name: model name.
-    dropout_rate: dropout after the embeddings and inside the MLPs.{token_mixer_arg}
+{args}
 
 Returns:
     A `keras.Model`.
@@ -89,11 +67,40 @@ model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
 ```
 """
 
-_TOKEN_MIXER_ARG = """
-    token_mixer: `"feedforward"` (the paper's model), `"attention"` (the
-        ViT/DeiT baseline) or `"attention_only"` (attention without the
-        feature MLP). Everything else stays the same, so this one argument
-        switches between the arms of the paper's comparison."""
+_ARG_DOCS = dict(
+    include_top="whether to include the final LayerNorm and the classifier on the class token.",
+    weights=(
+        "`None` (random initialisation), the pretrained tag ({tags}), or the "
+        "path of a checkpoint: an official feed-forward-only `.pth` (DeiT "
+        "training checkpoint), a timm/DeiT `VisionTransformer` "
+        "`.pth`/`.safetensors` for the attention arm, a keras_mlp "
+        "`.weights.h5` or a saved `.keras` model. Attention weights load at "
+        "any resolution (position embeddings are resized bilinearly); "
+        "feed-forward weights only at their own, because the token MLP has "
+        "one weight per token."
+    ),
+    input_shape="optional `(height, width, 3)`; defaults to `(224, 224, 3)`.",
+    pooling=(
+        "with `include_top=False`: `None` returns the `(batch, 1 + patches, "
+        "channels)` tokens after the final LayerNorm, `\"avg\"`/`\"max\"` pool "
+        "the patch tokens."
+    ),
+    drop_path_rate=(
+        "stochastic depth rate of the last block; it grows linearly from 0 "
+        "over the blocks, as in DeiT."
+    ),
+    features_only=(
+        "return a dict `{{\"block_0\": ..., ...}}`, every block's `(batch, 1 + "
+        "patches, channels)` output; needs `include_top=False`."
+    ),
+    dropout_rate="dropout after the embeddings and inside the MLPs.",
+    token_mixer=(
+        "`\"feedforward\"` (the paper's model), `\"attention\"` (the ViT/DeiT "
+        "baseline) or `\"attention_only\"` (attention without the feature "
+        "MLP). Everything else stays the same, so this one argument switches "
+        "between the arms of the paper's comparison."
+    ),
+)
 
 
 def _build(
@@ -180,9 +187,10 @@ FEEDFORWARD = factory.Family(
     build=_build,
     extras=(("dropout_rate", 0.0), ("token_mixer", "feedforward")),
     docstring=BASE_DOCSTRING,
+    arg_docs=_ARG_DOCS,
 )
 # The paper's baselines: `FeedForwardTiny(token_mixer="attention")` is DeiTTiny.
-DEIT = factory.Family(build=_build, extras=(("dropout_rate", 0.0),), docstring=BASE_DOCSTRING)
+DEIT = dataclasses.replace(FEEDFORWARD, extras=(("dropout_rate", 0.0),))
 
 FeedForwardViT = factory.generic_builder(
     FEEDFORWARD,
@@ -226,15 +234,12 @@ def _constructor(family, size, token_mixer, public_name, title, **doc):
 
 
 def _feedforward(size, public_name, title):
-    return _constructor(
-        FEEDFORWARD, size, "feedforward", public_name, title, paper="", token_mixer_arg=_TOKEN_MIXER_ARG
-    )
+    return _constructor(FEEDFORWARD, size, "feedforward", public_name, title, paper="")
 
 
 def _deit(size, public_name, title):
     return _constructor(
-        DEIT, size, "attention", public_name, title,
-        paper=", baseline: DeiT, arXiv 2012.12877", token_mixer_arg="",
+        DEIT, size, "attention", public_name, title, paper=", baseline: DeiT, arXiv 2012.12877"
     )
 
 

@@ -35,32 +35,7 @@ Inputs are channels-last RGB images, already normalised as the weights
 expect: use `keras_mlp.preprocess_input(images, "{model_name}.<tag>")`.
 Any height and width that are multiples of the patch size ({patch_size}) work.
 
-Args:
-    include_top: whether to include the final norm, average pool and classifier.
-    weights: `None` (random initialisation), a pretrained tag
-        ({tags}), or the path of a checkpoint: official Flax `.npz`,
-        timm `.pth`/`.safetensors`, a keras_mlp `.weights.h5` or a saved
-        `.keras` model.
-    input_tensor: optional Keras tensor to use as the image input.
-    input_shape: optional `(height, width, 3)`; defaults to `({default_size}, {default_size}, 3)`.
-    pooling: with `include_top=False`: `None` returns the
-        `(batch, rows, cols, channels)` patch features, `"avg"`/`"max"` pool them.
-    classes: number of classes of the head. A pretrained head of another
-        size is skipped (with a warning) so the model can be fine-tuned.
-    classifier_activation: activation of the head; `None` returns logits.
-    drop_path_rate: stochastic depth rate of every block's two branches.
-    features_only: return `{{"block_0": ..., ...}}`, every block's
-        `(batch, patches, channels)` output; needs `include_top=False`.
-    name: model name.
-    dropout_rate: dropout inside the MLPs.
-    gelu_approximate: tanh-approximate GELU. `None` picks what the weights
-        were trained with: `True` for official Flax checkpoints, else `False`.
-    token_mixing_grid: `(rows, cols)` patch grid the token-mixing MLPs were
-        trained on. At a grid `K` times finer per side the MLPs are `K^2`
-        times wider and a checkpoint of that grid is loaded block-diagonally,
-        as in the paper's Appendix C. `None`: the model's own grid, or the
-        checkpoint's when `weights` are given; pass it to rebuild such a
-        model without weights (e.g. to load its `.weights.h5`).
+{args}
 
 Returns:
     A `keras.Model`.
@@ -164,6 +139,27 @@ FAMILY = factory.Family(
     build=_build,
     extras=(("dropout_rate", 0.0), ("gelu_approximate", None), ("token_mixing_grid", None)),
     docstring=BASE_DOCSTRING,
+    arg_docs=dict(
+        pooling=(
+            "with `include_top=False`: `None` returns the `(batch, rows, cols, "
+            "channels)` patch features after the final LayerNorm, `\"avg\"`/"
+            "`\"max\"` pool them."
+        ),
+        drop_path_rate="stochastic depth rate of every block's two branches.",
+        dropout_rate="dropout inside the MLPs.",
+        gelu_approximate=(
+            "tanh-approximate GELU. `None` picks what the weights were trained "
+            "with: `True` for official Flax checkpoints, else `False`."
+        ),
+        token_mixing_grid=(
+            "`(rows, cols)` patch grid the token-mixing MLPs were trained on. At "
+            "a grid `K` times finer per side the MLPs are `K^2` times wider and "
+            "a checkpoint of that grid is loaded block-diagonally, as in the "
+            "paper's Appendix C. `None`: the model's own grid, or the "
+            "checkpoint's when `weights` are given; pass it to rebuild such a "
+            "model without weights (e.g. to load its `.weights.h5`)."
+        ),
+    ),
 )
 
 MLPMixer = factory.generic_builder(
@@ -203,6 +199,8 @@ def _constructor(model_name, public_name, title):
         patch_size=config["patch_size"],
         default_size=config.get("default_size", 224),
         tags=", ".join(f'`"{t.partition(".")[2]}"`' for t in tags) or "none published",
+        formats="an official Flax `.npz`, a timm `.pth`/`.safetensors`, ",
+        feature_points="every block's `(batch, patches, channels)` output",
     )
 
 

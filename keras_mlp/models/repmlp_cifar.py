@@ -28,22 +28,7 @@ Each of the three stages is one block, `stage<s>_block_0`: an FC (1x1
 conv) and a RepMLP block. The model has no residual connections, so
 `drop_path_rate` must stay 0.
 
-Args:
-    include_top: whether to include the average pool and classifier.
-    weights: `None`, a keras_mlp `.weights.h5` or a saved `.keras` model.
-    input_tensor: optional Keras tensor to use as the image input.
-    input_shape: optional `(height, width, 3)`, multiples of 32;
-        defaults to `(32, 32, 3)`.
-    pooling: with `include_top=False`: `None`, `"avg"` or `"max"`.
-    classes: number of classes of the head.
-    classifier_activation: activation of the head; `None` returns logits.
-    drop_path_rate: must be 0 (no residual branches to drop).
-    features_only: return `{{"stage0_block_0": ..., ...}}`, the three stage
-        outputs; needs `include_top=False`.
-    name: model name.
-    reparam_conv_k: Local Perceptron kernels of every RepMLP block.
-    fc3_groups: channel groups `g` of every RepMLP block's `fc3`.
-    deploy: build the deploy (reparameterized) form.
+{args}
 
 Returns:
     A `keras.Model`.
@@ -102,6 +87,18 @@ RepMLPCIFAR = factory.constructor(
         build=_build,
         extras=(("reparam_conv_k", (1, 3, 5)), ("fc3_groups", 2), ("deploy", False)),
         docstring=DOCSTRING,
+        arg_docs=dict(
+            weights="`None`, a keras_mlp `.weights.h5` or a saved `.keras` model.",
+            input_shape="optional `(height, width, 3)`, multiples of 32; defaults to `(32, 32, 3)`.",
+            drop_path_rate="must be 0 (no residual branches to drop).",
+            features_only=(
+                "return a dict `{{\"stage0_block_0\": ..., ...}}` of the three "
+                "stage outputs; needs `include_top=False`."
+            ),
+            reparam_conv_k="Local Perceptron kernels of every RepMLP block.",
+            fc3_groups="channel groups `g` of every RepMLP block's `fc3`.",
+            deploy="build the deploy (reparameterized) form.",
+        ),
         defaults=dict(classes=10),
     ),
     "repmlp_cifar",

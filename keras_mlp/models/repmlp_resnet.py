@@ -33,21 +33,7 @@ standard deviation. Height and width must be multiples of 112 (the 7x7
 partitions of the stride-16 stage); the Global Perceptron's size follows
 the resolution.
 
-Args:
-    include_top: whether to include the average pool and classifier.
-    weights: `None` (random initialisation), a keras_mlp `.weights.h5` or
-        a saved `.keras` model (the official v1 checkpoints are not converted).
-    input_tensor: optional Keras tensor to use as the image input.
-    input_shape: optional `(height, width, 3)`; defaults to `(224, 224, 3)`.
-    pooling: with `include_top=False`: `None`, `"avg"` or `"max"`.
-    classes: number of classes of the head.
-    classifier_activation: activation of the head; `None` returns logits.
-    drop_path_rate: stochastic depth rate of every residual branch.
-    features_only: return `{{"stage0_block_2": ..., ...}}`, the last
-        block's output of each of the four stages (strides 4, 8, 16, 32),
-        for dense prediction; needs `include_top=False`.
-    name: model name.
-    deploy: build the deploy (reparameterized) form.
+{args}
 
 Returns:
     A `keras.Model`.
@@ -162,7 +148,24 @@ def _bottleneck_block(x, channels, r, repmlp, prefix, drop_path_rate):
     return _residual(x, y, None, prefix, drop_path_rate)
 
 
-FAMILY = factory.Family(build=_build, extras=(("deploy", False),), docstring=BASE_DOCSTRING)
+FAMILY = factory.Family(
+    build=_build,
+    extras=(("deploy", False),),
+    docstring=BASE_DOCSTRING,
+    arg_docs=dict(
+        weights=(
+            "`None` (random initialisation), a keras_mlp `.weights.h5` or a "
+            "saved `.keras` model (the official v1 checkpoints are not converted)."
+        ),
+        input_shape="optional `(height, width, 3)`; defaults to `(224, 224, 3)`.",
+        features_only=(
+            "return a dict `{{\"stage0_block_2\": ..., ...}}` of the last "
+            "block's output of each of the four stages (strides 4, 8, 16, 32), "
+            "for dense prediction; needs `include_top=False`."
+        ),
+        deploy="build the deploy (reparameterized) form.",
+    ),
+)
 
 RepMLPResNet = factory.generic_builder(
     FAMILY,

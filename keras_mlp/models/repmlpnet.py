@@ -44,26 +44,7 @@ block has its Local Perceptron convs and BatchNorms. Train or fine-tune it,
 then call `keras_mlp.reparameterize(model)` for the deploy form (pure MLP
 blocks, same outputs in inference mode, faster).
 
-Args:
-    include_top: whether to include the final BatchNorm, pool and classifier.
-    weights: `None` (random initialisation) or the path of an official
-        RepMLPNet checkpoint (`.pth`, training or deploy form, downloaded
-        from the links in the official README), or a keras_mlp
-        `.weights.h5` or `.keras`. A training-form checkpoint with
-        `deploy=True` is loaded and then reparameterized.
-    input_tensor: optional Keras tensor to use as the image input.
-    input_shape: optional `(height, width, 3)`; defaults to `({size}, {size}, 3)`.
-    pooling: with `include_top=False`: `None` returns the last stage's
-        `(batch, rows, cols, channels)` map, `"avg"`/`"max"` pool it.
-    classes: number of classes of the head. A checkpoint head of another
-        size is skipped (with a warning) so the model can be fine-tuned.
-    classifier_activation: activation of the head; `None` returns logits.
-    drop_path_rate: stochastic depth rate of every residual branch.
-    features_only: return `{{"stage0_block_1": ..., ...}}`, the last
-        block's output of each of the four stages (strides 4, 8, 16, 32),
-        for dense prediction; needs `include_top=False`.
-    name: model name.
-    deploy: build the deploy (reparameterized) form.
+{args}
 
 Returns:
     A `keras.Model`.
@@ -145,7 +126,31 @@ def _check_resolution(input_shape, partition_sizes):
             )
 
 
-FAMILY = factory.Family(build=_build, extras=(("deploy", False),), docstring=BASE_DOCSTRING)
+FAMILY = factory.Family(
+    build=_build,
+    extras=(("deploy", False),),
+    docstring=BASE_DOCSTRING,
+    arg_docs=dict(
+        include_top="whether to include the final BatchNorm, pool and classifier.",
+        weights=(
+            "`None` (random initialisation), the path of an official RepMLPNet "
+            "checkpoint (`.pth`, training or deploy form, downloaded from the "
+            "links in the official README), a keras_mlp `.weights.h5` or a "
+            "saved `.keras` model. A training-form checkpoint with "
+            "`deploy=True` is loaded, then reparameterized."
+        ),
+        pooling=(
+            "with `include_top=False`: `None` returns the last stage's `(batch, "
+            "rows, cols, channels)` map, `\"avg\"`/`\"max\"` pool it."
+        ),
+        features_only=(
+            "return a dict `{{\"stage0_block_<n>\": ..., ...}}` of the last "
+            "block's output of each of the four stages (strides 4, 8, 16, 32), "
+            "for dense prediction; needs `include_top=False`."
+        ),
+        deploy="build the deploy (reparameterized) form.",
+    ),
+)
 
 RepMLPNet = factory.generic_builder(
     FAMILY,
@@ -173,7 +178,7 @@ def _constructor(model_name, title):
     multiple = PATCH_SIZE * part
     return factory.constructor(
         FAMILY, model_name, public_name, config, title, __name__,
-        multiple=multiple, part=part, size=multiple, double=2 * multiple,
+        multiple=multiple, part=part, size=multiple, double=2 * multiple, default_size=multiple,
     )
 
 
