@@ -15,9 +15,9 @@ TINY_METADATA = ModelMetadata(
 )
 
 
-def toy_model():
-    """A compiled two-output Dense model with its optimizer built: a training state in milliseconds."""
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+def toy_model(outputs=2):
+    """A compiled two-layer model with its optimizer built: a training state in milliseconds."""
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.Dense(outputs)])
     model.compile(keras.optimizers.Adam(0.1), "mse")
     model.optimizer.build(model.trainable_variables)
     return model
