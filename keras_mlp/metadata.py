@@ -20,8 +20,9 @@ from keras_mlp.data.preprocessing import Preprocessing
 FORMAT_VERSION = 1
 # The entry of a `.keras` archive that holds the metadata.
 ARCHIVE_ENTRY = "keras_mlp.json"
-# What a training run directory calls its trained model.
+# What a training run directory calls its trained model and its settings.
 FINAL_MODEL = "final.keras"
+RUN_FILE = "run.json"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,10 +143,16 @@ def model_file(path):
 
 
 def is_model_file(weights):
-    """Whether a `weights` argument names a `.keras` file or a run directory."""
-    return isinstance(weights, (str, os.PathLike)) and (
-        os.path.isdir(weights) or os.fspath(weights).endswith(".keras")
-    )
+    """Whether a `weights` argument names a `.keras` file or a run directory.
+
+    A run directory holds `final.keras` or `run.json`; other directories
+    (a Hub model folder, with its `config.json`) are not one.
+    """
+    if not isinstance(weights, (str, os.PathLike)):
+        return False
+    if os.path.isdir(weights):
+        return any(os.path.isfile(os.path.join(weights, n)) for n in (FINAL_MODEL, RUN_FILE))
+    return os.fspath(weights).endswith(".keras")
 
 
 def find_metadata(weights):

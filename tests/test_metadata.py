@@ -50,6 +50,10 @@ class MetadataTest(TestCase):
         keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]).save(path)
         self.assertIsNone(read_metadata(path))
         self.assertIsNone(find_metadata("imagenet1k"))  # a tag is no file
+        hub_folder = os.path.join(self.get_temp_dir(), "hub_folder")
+        os.makedirs(hub_folder)
+        open(os.path.join(hub_folder, "config.json"), "w").close()
+        self.assertIsNone(find_metadata(hub_folder))  # a Hub model folder is not a run
 
     def test_corrupt_file_is_called_corrupt(self):
         path = os.path.join(self.get_temp_dir(), "random.keras")
@@ -61,6 +65,10 @@ class MetadataTest(TestCase):
     def test_unfinished_run_directory(self):
         run = os.path.join(self.get_temp_dir(), "run")
         os.makedirs(run)
+        self.assertIsNone(find_metadata(run), "not a run directory yet")
+        open(os.path.join(run, "run.json"), "w").close()
+        with self.assertRaisesRegex(FileNotFoundError, "has no final.keras"):
+            find_metadata(run)
         with self.assertRaisesRegex(FileNotFoundError, "has no final.keras: the run has not finished"):
             model_file(run)
         with self.assertRaisesRegex(FileNotFoundError, "No such model file"):

@@ -30,8 +30,12 @@ def evaluate(model, dataset, split, preprocessing, batch_size=256, data_dir=None
     return evaluate_split(model, data, preprocessing, batch_size, class_names, f"{dataset}/{split}")
 
 
-def evaluate_split(model, data, preprocessing, batch_size=256, class_names=None, name="the split"):
+def evaluate_split(model, data, preprocessing, batch_size=256, class_names=None, name="the split",
+                   logits=False):
     """`{"top1": ..., "top5": ...}` of `model` on a loaded `Split`.
+
+    With `logits=True` (a head without softmax, as training builds it) the
+    cross-entropy is reported too, as `"loss"`.
 
     Raises a `ValueError` when the model cannot be scored on the split: a
     head of another size, other class names, another input size.
@@ -44,6 +48,8 @@ def evaluate_split(model, data, preprocessing, batch_size=256, class_names=None,
     )
     metrics = [keras.metrics.CategoricalAccuracy(name="top1"),
                keras.metrics.TopKCategoricalAccuracy(min(5, num_classes), name="top5")]
+    if logits:
+        metrics.append(keras.metrics.CategoricalCrossentropy(from_logits=True, name="loss"))
     for x, y in ds:
         logits = model(x, training=False)
         for metric in metrics:

@@ -24,6 +24,7 @@ import os
 import re
 
 from keras_mlp import atomic
+from keras_mlp.metadata import FINAL_MODEL, RUN_FILE
 
 # The settings that change what a run computes; the default directory name is
 # derived from them, so the same command finds the same directory again.
@@ -74,9 +75,9 @@ class RunDirectory:
         self.history = os.path.join(self.path, "history.csv")
         self.curves = os.path.join(self.path, "learning_curves.png")
         self.logs = os.path.join(self.path, "logs")
-        self.final = os.path.join(self.path, "final.keras")
+        self.final = os.path.join(self.path, FINAL_MODEL)
         self.results_file = os.path.join(self.path, "results.json")
-        self.identity_file = os.path.join(self.path, "run.json")
+        self.identity_file = os.path.join(self.path, RUN_FILE)
         self.corrupt = os.path.join(self.path, "corrupt")
 
     def checkpoint(self, epoch):

@@ -25,6 +25,7 @@ from keras_mlp.training.resume import restore
 from keras_mlp.training.run_dir import RunDirectory, default_model_dir, run_identity
 from keras_mlp.training.schedules import WarmupDecay
 from keras_mlp.training.strategy import get_strategy
+from keras_mlp.weights import hub
 from keras_mlp.weights.loading import WeightsSource
 
 MIXED_PRECISION = (None, "mixed_bfloat16", "mixed_float16")
@@ -138,8 +139,8 @@ def _flag(name, value, default):
 def _initial_weights(config):
     """`(model name, weights, their Preprocessing or None)`.
 
-    A keras_mlp `.keras` file (or a run directory) names its model and input
-    pipeline in its metadata; a pretrained tag in its record.
+    A keras_mlp `.keras` file (or a run directory) and a Hub model name their
+    model and input pipeline in their metadata; a pretrained tag in its record.
     """
     model = config.model or DEFAULT_MODEL
     weights = config.weights
@@ -150,14 +151,17 @@ def _initial_weights(config):
         metadata = read_metadata(weights)
         if metadata is None:
             return model, weights, None
-        if config.model not in (None, metadata.model):
-            raise ValueError(
-                f"--weights={config.weights} holds a {metadata.model} model, "
-                f"not {config.model}. Drop --model, or pass weights of {config.model}."
-            )
-        return metadata.model, weights, metadata.preprocessing
-    record = WeightsSource(weights, model).record
-    return model, weights, record.preprocessing if record else None
+    elif hub.is_reference(weights):
+        metadata = hub.load_metadata(weights)
+    else:
+        record = WeightsSource(weights, model).record
+        return model, weights, record.preprocessing if record else None
+    if config.model not in (None, metadata.model):
+        raise ValueError(
+            f"--weights={config.weights} holds a {metadata.model} model, "
+            f"not {config.model}. Drop --model, or pass weights of {config.model}."
+        )
+    return metadata.model, weights, metadata.preprocessing
 
 
 def _directory_state(plan, config):
@@ -352,7 +356,8 @@ def train(config, callbacks=()):
             verbose=config.verbose,
         )
         metrics = evaluate_split(
-            model, eval_split, prep, run_plan.batch_size, name=f"{config.dataset}/{eval_split_name}"
+            model, eval_split, prep, run_plan.batch_size,
+            name=f"{config.dataset}/{eval_split_name}", logits=True,
         )
         final = dataclasses.replace(metadata, extra={**metadata.extra, "results": metrics})
         save_model(model, run.final, final)

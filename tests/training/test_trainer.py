@@ -6,13 +6,14 @@ import os
 import keras
 import numpy as np
 
+import keras_mlp
 from keras_mlp.data.embedded import load_digits
-from keras_mlp.metadata import load_model
+from keras_mlp.metadata import load_model, save_model
 from keras_mlp.predict import load_saved_classifier, predict_files
 from keras_mlp.training import TrainConfig, evaluate, train
 from keras_mlp.training.trainer import _lock, plan
+from tests.saved_models import TINY_METADATA, tear
 from tests.testing import TestCase
-from tests.saved_models import tear
 
 TINY = dict(model="mixer_t4", epochs=2, batch_size=32, image_size=16, steps_per_epoch=3, verbose=0)
 
@@ -60,6 +61,7 @@ class TrainerTest(TestCase):
         metrics = evaluate(saved, meta.extra["dataset"], meta.extra["eval_split"],
                            meta.preprocessing, class_names=meta.class_names)
         self.assertEqual(metrics["top1"], results["top1"])
+        self.assertTrue(np.isfinite(results["loss"]))
         self.assertGreaterEqual(metrics["top5"], metrics["top1"])
 
         # The same accuracy from image files, through predict's own pipeline.
@@ -109,6 +111,20 @@ class TrainerTest(TestCase):
             train(TrainConfig(**{**TINY, "image_size": 30}, model_dir=model_dir))
         self.assertFalse(os.path.exists(model_dir))
         self.assertEqual(plan(TrainConfig()).epochs, 30, "None means the recipe's")
+
+    def test_model_and_input_size_come_from_the_weights_metadata(self):
+        final = os.path.join(self.get_temp_dir(), "source_run", "final.keras")
+        os.makedirs(os.path.dirname(final))
+        model = TINY_METADATA.build()
+        save_model(model, final, TINY_METADATA)
+        hub_folder = os.path.join(self.get_temp_dir(), "hub_folder")
+        keras_mlp.save_pretrained(model, hub_folder, TINY_METADATA)
+        for weights in (final, os.path.dirname(final), hub_folder):
+            run_plan = plan(TrainConfig(weights=weights, recipe="finetune"))
+            self.assertEqual((run_plan.model, run_plan.image_size), ("mixer_t4", 16), weights)
+            self.assertEqual(run_plan.weights_preprocessing, TINY_METADATA.preprocessing)
+        with self.assertRaisesRegex(ValueError, "holds a mixer_t4 model, not mixer_s16"):
+            plan(TrainConfig(model="mixer_s16", weights=final))
 
     def test_restart_keeps_the_previous_run_renamed(self):
         model_dir = os.path.join(self.get_temp_dir(), "again")
