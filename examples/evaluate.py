@@ -1,28 +1,37 @@
 r"""Top-1 / top-5 accuracy of a model on a dataset split.
 
-  # a run of train.py
-  python examples/evaluate.py --model_path=runs/<run>/final.keras
+  # a run of train.py: its model, dataset, split and preprocessing are in the file
+  python examples/evaluate.py --weights=runs/<run>/final.keras
   # pretrained weights on ImageNet (prepared tfds data)
   python examples/evaluate.py --model=mixer_b16 --weights=imagenet1k \
       --dataset=imagenet2012 --split=validation --data_dir=/data/tfds
   # a RepMLP model in its deploy form
-  python examples/evaluate.py --model_path=runs/<run>/final.keras --reparameterize
+  python examples/evaluate.py --weights=runs/<run>/final.keras --reparameterize
 """
 
-import keras
 from absl import app, flags
 
 import keras_mlp
+from keras_mlp.data import sources
+from keras_mlp.metadata import find_metadata, load_model
+from keras_mlp.predict import build_classifier
 from keras_mlp.training import evaluate
+from keras_mlp.training.trainer import normalization
 from keras_mlp.weights.loading import WeightsSource
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("model_path", None, "A saved .keras model (e.g. final.keras of a run).")
-flags.DEFINE_string("model", None, "Registered model name, with --weights, instead of --model_path.")
-flags.DEFINE_string("weights", None, "Pretrained tag or checkpoint path for --model.")
-flags.DEFINE_string("dataset", "digits", "'digits', a tfds name or a folder of class sub-folders.")
-flags.DEFINE_string("split", "test", "Split to evaluate.")
-flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory.")
+flags.DEFINE_string(
+    "weights", None,
+    "A run's final.keras (or its directory), or, with --model, a pretrained tag or checkpoint path.",
+    required=True,
+)
+flags.DEFINE_string("model", None, "Registered model name, for a tag or checkpoint; read from a .keras file.")
+flags.DEFINE_string(
+    "dataset", None,
+    "'digits', a tfds name or a folder. Default: the dataset the .keras model was trained on, else digits.",
+)
+flags.DEFINE_string("split", None, "Split to evaluate. Default: the run's evaluation split, else the dataset's.")
+flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory. Default: the run's.")
 flags.DEFINE_integer("image_size", None, "Input side for --model; default the weights' size.")
 flags.DEFINE_integer("batch_size", 256, "Evaluation batch size.")
 flags.DEFINE_bool("reparameterize", False, "Evaluate the deploy form (RepMLP models).")
@@ -30,25 +39,44 @@ flags.DEFINE_bool("reparameterize", False, "Evaluate the deploy form (RepMLP mod
 
 def main(argv):
     del argv
-    record = None
-    if FLAGS.model_path:
-        model = keras.saving.load_model(FLAGS.model_path, compile=False)
+    metadata = find_metadata(FLAGS.weights)
+    if metadata is not None:
+        if FLAGS.model not in (None, metadata.model):
+            raise app.UsageError(f"--weights={FLAGS.weights} holds a {metadata.model} model, not {FLAGS.model}.")
+        if FLAGS.image_size not in (None, metadata.preprocessing.input_size):
+            raise app.UsageError(
+                f"--weights={FLAGS.weights} takes {metadata.preprocessing.input_size}px images; "
+                "its input size is fixed."
+            )
+        model, _ = load_model(FLAGS.weights)
+        run = metadata.extra
+        same_data = FLAGS.dataset in (None, run.get("dataset"))
+        dataset = run.get("dataset", "digits") if same_data else FLAGS.dataset
+        split = FLAGS.split or (run.get("eval_split") if same_data else None)
+        data_dir = FLAGS.data_dir or (run.get("data_dir") if same_data else None)
+        holdout = dict(holdout_fraction=run.get("holdout_fraction"), seed=run.get("seed", 0)) if same_data else {}
+        prep, class_names = metadata.preprocessing, metadata.class_names
     elif FLAGS.model:
-        record = WeightsSource(FLAGS.weights, FLAGS.model).record if FLAGS.weights else None
+        dataset, data_dir, holdout, class_names = FLAGS.dataset or "digits", FLAGS.data_dir, {}, None
+        split = FLAGS.split
+        record = WeightsSource(FLAGS.weights, FLAGS.model).record
         size = FLAGS.image_size or (record.preprocessing.input_size if record else 224)
-        model = keras_mlp.create_model(
-            FLAGS.model, weights=FLAGS.weights, input_shape=(size, size, 3),
-            classes=record.classes if record else 1000,
-        )
+        prep = normalization(dataset, record.preprocessing if record else None).replace(input_size=size)
+        classes = record.classes if record else None
+        if classes is None:
+            split = split or sources.eval_split_name(dataset, data_dir)
+            classes = sources.load_dataset(dataset, split, data_dir).info.num_classes
+        model = build_classifier(FLAGS.model, FLAGS.weights, size, classes)
     else:
-        raise app.UsageError("Pass --model_path, or --model with --weights.")
+        raise app.UsageError("Pass a run's --weights=<run>/final.keras, or --model with --weights.")
+    split = split or sources.eval_split_name(dataset, data_dir)
     if FLAGS.reparameterize:
         model = keras_mlp.reparameterize(model)
     metrics = evaluate(
-        model, FLAGS.dataset, FLAGS.split, image_size=model.input_shape[1],
-        weights_record=record, batch_size=FLAGS.batch_size, data_dir=FLAGS.data_dir,
+        model, dataset, split, prep, batch_size=FLAGS.batch_size, data_dir=data_dir,
+        class_names=class_names, **holdout,
     )
-    print(f"{model.name} on {FLAGS.dataset}/{FLAGS.split}: "
+    print(f"{model.name} on {dataset}/{split}: "
           f"top-1 {metrics['top1']:.4f}, top-5 {metrics['top5']:.4f}")
 
 

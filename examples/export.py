@@ -1,14 +1,17 @@
 r"""Exports a keras_mlp model for serving: TF SavedModel, TFLite (float and
 dynamic-range int8) and ONNX, and checks every artifact against Keras.
 
+  python examples/export.py --weights=runs/<run>/final.keras --output_dir=export/
   python examples/export.py --model=mixer_b16 --weights=goog_in21k_ft_in1k --output_dir=export/
   python examples/export.py --model=repmlpnet_b224 --weights=RepMLPNet-B224-train.pth \
       --reparameterize --formats=tflite,onnx
 
 Writes <output_dir>/<model>_saved_model/, <model>.tflite, <model>_int8.tflite
-and <model>.onnx. With --verify (default) each artifact runs in its own
-runtime on a random batch and the largest logit difference to the Keras
-model is printed.
+and <model>.onnx; by default every format whose converter is installed
+(ONNX needs tf2onnx and onnx). With --verify (default) each artifact runs in
+its own runtime on a random batch and the largest logit difference to the
+Keras model is printed; a model whose outputs do not depend on its input
+(an untrained Mixer's zero head) is checked through a copy with a random head.
 """
 
 import os
@@ -17,15 +20,24 @@ import keras
 import numpy as np
 from absl import app, flags
 
-from keras_mlp.export import FORMATS, export_model, run_artifact
-from keras_mlp.models.registry import create_model
+from keras_mlp.export import FORMATS, available_formats, check_formats, export_model, verify_export
+from keras_mlp.metadata import find_metadata, load_model
+from keras_mlp.predict import build_classifier
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("model", None, "Registered model name (keras_mlp.list_models()).", required=True)
-flags.DEFINE_string("weights", None, "Pretrained tag or checkpoint path; None: random initialisation.")
+flags.DEFINE_string(
+    "weights", None,
+    "A run's final.keras (or its directory), a pretrained tag, a checkpoint path; "
+    "None: random initialisation.",
+)
+flags.DEFINE_string(
+    "model", None, "Registered model name (keras_mlp.list_models()); read from a .keras --weights."
+)
 flags.DEFINE_integer("input_size", None, "Square input side; default: the model's.")
-flags.DEFINE_integer("classes", 1000, "Classes of the checkpoint's head.")
-flags.DEFINE_list("formats", list(FORMATS), f"Formats among {FORMATS}.")
+flags.DEFINE_integer("classes", 1000, "Classes of the checkpoint's head (not for a .keras --weights).")
+flags.DEFINE_list(
+    "formats", None, f"Formats among {FORMATS}. Default: those whose converters are installed."
+)
 flags.DEFINE_string("output_dir", "export", "Directory for the artifacts.")
 flags.DEFINE_bool(
     "reparameterize", False,
@@ -44,29 +56,44 @@ _FILE_NAMES = {
 
 def main(argv):
     del argv
-    unknown = sorted(set(FLAGS.formats) - set(FORMATS))
-    if unknown:
-        raise app.UsageError(f"Unknown --formats {unknown}; choose among {FORMATS}.")
-    shape = (FLAGS.input_size, FLAGS.input_size, 3) if FLAGS.input_size else None
-    model = create_model(
-        FLAGS.model, weights=FLAGS.weights, input_shape=shape, classes=FLAGS.classes,
-        classifier_activation=None,
-    )
+    formats = FLAGS.formats
+    if formats is None:
+        formats = available_formats(FLAGS.verify)
+        skipped = [f for f in FORMATS if f not in formats]
+        if skipped:
+            print(f"Skipping {skipped}: their converters or runtimes are not installed.")
+    try:
+        check_formats(formats, FLAGS.verify)
+    except ValueError as e:
+        raise app.UsageError(str(e)) from e
+    metadata = find_metadata(FLAGS.weights)
+    if metadata is not None:
+        if FLAGS.model not in (None, metadata.model):
+            raise app.UsageError(f"--weights={FLAGS.weights} holds a {metadata.model} model, not {FLAGS.model}.")
+        model, _ = load_model(FLAGS.weights)
+        name = metadata.model
+    elif FLAGS.model is None:
+        raise app.UsageError("Pass --model (and optionally --weights), or a run's --weights=<run>/final.keras.")
+    else:
+        model = build_classifier(
+            FLAGS.model, FLAGS.weights, FLAGS.input_size, FLAGS.classes, classifier_activation=None
+        )
+        name = FLAGS.model
     if FLAGS.reparameterize:
         from keras_mlp.models.reparameterize import reparameterize
 
         model = reparameterize(model)
     os.makedirs(FLAGS.output_dir, exist_ok=True)
     x = np.random.RandomState(0).normal(size=(4, *model.input_shape[1:])).astype("float32")
-    expected = model.predict(x, verbose=0) if FLAGS.verify else None
-    for format in FLAGS.formats:
-        path = os.path.join(FLAGS.output_dir, _FILE_NAMES[format].format(FLAGS.model))
+    for format in formats:
+        path = os.path.join(FLAGS.output_dir, _FILE_NAMES[format].format(name))
         export_model(model, path, format)
         line = f"{format:>14}: {path}"
         if FLAGS.verify:
-            outputs = run_artifact(path, format, x)
-            same_top1 = np.mean(outputs.argmax(-1) == expected.argmax(-1))
-            line += f"  max |logit diff| {np.abs(outputs - expected).max():.2e}, same top-1 {same_top1:.0%}"
+            check = verify_export(model, path, format, x)
+            line += f"  max |logit diff| {check.max_abs_diff:.2e}, same top-1 {check.same_top1:.0%}"
+            if check.note:
+                line += f" ({check.note})"
         print(line, flush=True)
 
 

@@ -1,8 +1,10 @@
 r"""Fine-tunes pretrained weights on new classes and/or a new resolution.
 
 The same flags as train.py, with `--weights` required and the `finetune`
-recipe (SGD momentum, cosine, no weight decay) by default. The classifier
-is replaced when the class count differs; a Mixer at K times the
+recipe (SGD momentum, cosine, no weight decay) by default. A run's
+final.keras (or its run directory) brings its model, input size and
+preprocessing, so --model and --image_size default to its own. The
+classifier is replaced when the class count differs; a Mixer at K times the
 checkpoint's resolution gets the paper's block-diagonal token-mixing
 initialisation, e.g.:
 
@@ -12,7 +14,7 @@ initialisation, e.g.:
 Offline demo: fine-tune a digits run at twice the resolution:
 
   python examples/train.py --model_dir=runs/digits
-  python examples/finetune.py --weights=runs/digits/final.keras --image_size=64 --epochs=3
+  python examples/finetune.py --weights=runs/digits --image_size=64 --epochs=3
 """
 
 from absl import app, flags

@@ -1,10 +1,15 @@
 r"""Classifies image files with a keras_mlp model: top-k labels and probabilities.
 
+A model trained by train.py (its final.keras, or the run directory) knows its
+classes, input size and preprocessing:
+
+  python examples/predict.py --weights=runs/<run>/final.keras digits/
+
 Pretrained tag (downloads once; preprocessing and labels come with the tag):
 
   python examples/predict.py --model=mixer_b16 --weights=goog_in21k_ft_in1k cat.jpg photos/
 
-Your own checkpoint (`model.save_weights`, timm `.pth`/`.safetensors`, Flax
+Another checkpoint (`model.save_weights`, timm `.pth`/`.safetensors`, Flax
 `.npz`): name its classes, its input size, and optionally the pretrained
 record whose input pipeline it was trained with:
 
@@ -20,24 +25,40 @@ import sys
 
 from absl import app, flags
 
-from keras_mlp.predict import image_paths, load_classifier, predict_files, weights_record
+from keras_mlp.metadata import find_metadata
+from keras_mlp.predict import (
+    image_paths,
+    load_classifier,
+    load_saved_classifier,
+    predict_files,
+    weights_record,
+)
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("model", None, "Registered model name (keras_mlp.list_models()).", required=True)
-flags.DEFINE_string("weights", None, "Pretrained tag (keras_mlp.list_pretrained(model)) or checkpoint path.", required=True)
+flags.DEFINE_string(
+    "weights", None,
+    "A run's final.keras (or its directory), a pretrained tag (keras_mlp.list_pretrained(model)) "
+    "or a checkpoint path.",
+    required=True,
+)
+flags.DEFINE_string(
+    "model", None,
+    "Registered model name (keras_mlp.list_models()); needed for a tag or checkpoint, "
+    "read from a .keras file.",
+)
 flags.DEFINE_integer("top_k", 5, "Classes shown per image.", lower_bound=1)
 flags.DEFINE_string(
     "labels", None,
     "Label set (imagenet1k, imagenet21k_goog, imagenet21k_miil) or a text file with one "
-    "class name per line, in head order. Default: the tag's; required for a checkpoint path "
-    "unless --preprocessing names a record.",
+    "class name per line, in head order. Default: the .keras file's or the tag's; required "
+    "for another checkpoint unless --preprocessing names a record. Its length must match the head.",
 )
 flags.DEFINE_string(
     "preprocessing", None,
     "For a checkpoint path: the pretrained record (model.tag) whose mean/std, crop and "
     "interpolation apply. Default: ImageNet mean/std, crop 0.875, bicubic.",
 )
-flags.DEFINE_integer("input_size", None, "Square input side. Default: the weights record's.")
+flags.DEFINE_integer("input_size", None, "Square input side. Default: the .keras file's or the record's.")
 flags.DEFINE_integer("batch_size", 32, "Images per forward pass.", lower_bound=1)
 
 
@@ -45,14 +66,23 @@ def main(argv):
     inputs = argv[1:]
     if not inputs:
         raise app.UsageError("Give image files or folders to classify.")
-    record = weights_record(
-        FLAGS.model, FLAGS.weights, labels=FLAGS.labels,
-        preprocessing=FLAGS.preprocessing, input_size=FLAGS.input_size,
-    )
     paths = image_paths(inputs)
     if not paths:
         raise app.UsageError(f"No image files found in {inputs}.")
-    model = load_classifier(record)
+    if find_metadata(FLAGS.weights):
+        if FLAGS.preprocessing:
+            raise app.UsageError("--preprocessing is for checkpoints; a .keras file has its own.")
+        model, record = load_saved_classifier(
+            FLAGS.weights, labels=FLAGS.labels, model=FLAGS.model, input_size=FLAGS.input_size
+        )
+    elif FLAGS.model is None:
+        raise app.UsageError(f"--model is needed to build the model for --weights={FLAGS.weights}.")
+    else:
+        record = weights_record(
+            FLAGS.model, FLAGS.weights, labels=FLAGS.labels,
+            preprocessing=FLAGS.preprocessing, input_size=FLAGS.input_size,
+        )
+        model = load_classifier(record)
     failed = 0
     for prediction in predict_files(model, record, paths, FLAGS.top_k, FLAGS.batch_size):
         if prediction.error:

@@ -7,9 +7,12 @@ accuracy). The real runs only change flags, e.g. on a GPU machine:
   python examples/train.py --model=mixer_b16 --dataset=imagenet2012 \
       --recipe=mixer_imagenet --data_dir=/data/tfds --mixed_precision=mixed_bfloat16
 
-A run writes checkpoints, TensorBoard logs, a CSV log and a learning-curve
-PNG to --model_dir; after an interruption, rerun the same command and it
-continues from the last completed epoch.
+A run writes checkpoints, TensorBoard logs, a CSV log, a learning-curve PNG
+and the trained model (final.keras, with its class names and preprocessing)
+to --model_dir, default runs/<model>-<dataset>-<recipe>-<digest of the
+settings>. After an interruption, rerun the same command and it continues
+from the last completed epoch; rerun a finished one and it says so and
+changes nothing.
 """
 
 import dataclasses
@@ -18,20 +21,34 @@ from absl import app, flags
 
 from keras_mlp.training import RECIPES, TrainConfig, train
 from keras_mlp.training.strategy import STRATEGIES
+from keras_mlp.training.trainer import DEFAULT_MODEL
 
 _DEFAULTS = TrainConfig()
 FLAGS = flags.FLAGS
-flags.DEFINE_string("model", _DEFAULTS.model, "Registered model name (keras_mlp.list_models()).")
+flags.DEFINE_string(
+    "model", None,
+    f"Registered model name (keras_mlp.list_models()); default the model of a .keras "
+    f"--weights, else {DEFAULT_MODEL}.",
+)
 flags.DEFINE_string(
     "dataset", _DEFAULTS.dataset,
     "'digits' (embedded), a tensorflow-datasets name (imagenet2012, cifar10, ...) "
-    "or a folder of class sub-folders (with train/ and test/ or validation/ inside).",
+    "or a folder: train/<class>/ plus test/<class>/ or validation/<class>/ (or "
+    "<class>/ with --holdout_fraction).",
 )
 flags.DEFINE_enum("recipe", _DEFAULTS.recipe, sorted(RECIPES), "Training recipe (keras_mlp.training.RECIPES).")
-flags.DEFINE_integer("epochs", None, "Epochs; default from the recipe.")
-flags.DEFINE_integer("batch_size", None, "Global batch size, split across replicas; default from the recipe.")
-flags.DEFINE_integer("image_size", None, "Square input side; default from the recipe.")
-flags.DEFINE_string("weights", None, "Initial weights: a pretrained tag or a checkpoint path.")
+flags.DEFINE_integer("epochs", None, "Epochs (>= 1); default from the recipe.")
+flags.DEFINE_integer(
+    "batch_size", None,
+    "Global batch size, split across replicas, at most the training examples; default from the recipe.",
+)
+flags.DEFINE_integer(
+    "image_size", None, "Square input side; default the --weights' input size, else the recipe's."
+)
+flags.DEFINE_string(
+    "weights", None,
+    "Initial weights: a pretrained tag, a checkpoint path, or a run's final.keras (or its directory).",
+)
 flags.DEFINE_enum(
     "strategy", _DEFAULTS.strategy, list(STRATEGIES),
     "Distribution strategy: auto (all local GPUs), mirrored, one_device, tpu, or "
@@ -41,14 +58,33 @@ flags.DEFINE_enum(
     "mixed_precision", None, ["mixed_bfloat16", "mixed_float16"],
     "Mixed-precision policy; mixed_float16 adds loss scaling.",
 )
-flags.DEFINE_string("model_dir", None, "Run directory; default runs/<model>-<dataset>-<time>.")
+flags.DEFINE_string(
+    "model_dir", None,
+    "Run directory; default runs/<model>-<dataset>-<recipe>-<digest of the settings>, "
+    "so the same command finds the same directory.",
+)
 flags.DEFINE_bool(
     "resume", _DEFAULTS.resume,
     "Continue an unfinished run found in --model_dir (rerunning an interrupted "
     "command resumes it); --noresume refuses to touch such a directory.",
 )
+flags.DEFINE_bool(
+    "restart", _DEFAULTS.restart,
+    "Start over even if --model_dir holds a run (finished or not); the old run is "
+    "kept, renamed to <model_dir>.replaced-<time>.",
+)
 flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory.")
+flags.DEFINE_bool(
+    "download", _DEFAULTS.download,
+    "Let tensorflow-datasets download and prepare a dataset that is not prepared yet "
+    "(needs network); without it that is an error.",
+)
 flags.DEFINE_string("eval_split", None, "Evaluation split; default 'validation' or 'test'.")
+flags.DEFINE_float(
+    "holdout_fraction", None,
+    "For a folder dataset: evaluate on this fraction of the training images of each "
+    "class, held out of training (chosen by --seed).",
+)
 flags.DEFINE_bool("skip_corrupt", False, "Skip unreadable images in folders (counted) instead of failing.")
 flags.DEFINE_integer("seed", _DEFAULTS.seed, "Random seed of shuffling, augmentation and initialisation.")
 flags.DEFINE_bool(
@@ -67,10 +103,7 @@ def config_from_flags(**overrides):
 def main(argv):
     del argv
     _, results = train(config_from_flags())
-    metrics = ", ".join(
-        f"{k} {v:.4f}" for k, v in results.items() if isinstance(v, float)
-    )
-    print(f"\nFinal evaluation: {metrics}")
+    print(f"\nFinal evaluation: top-1 {results['top1']:.4f}, top-5 {results['top5']:.4f}")
     print(f"Run directory: {results['model_dir']} (checkpoints/, logs/, history.csv, "
           f"learning_curves.png); trained model: {results['final_model']}")
 

@@ -4,7 +4,7 @@ MLP-Mixer, the feed-forward-only ViT and RepMLP as Keras layers and
 `keras.applications`-style constructors, with pretrained-checkpoint loading.
 """
 
-from keras_mlp import export, layers
+from keras_mlp import export, layers, training
 from keras_mlp.models import (
     DeiTBase,
     DeiTTiny,

@@ -3,17 +3,26 @@
 A trained or shared model is only usable with the facts around it: which
 registered model and constructor arguments rebuild it, its class names, and
 the input pipeline it was trained with. `ModelMetadata` records them as
-JSON; training runs write it next to their models, `save_pretrained`
-writes it as a Hub folder's `config.json`, and every script reads it back.
+JSON. `save_model` stores it inside the `.keras` file itself (an extra
+`keras_mlp.json` entry of the zip archive, which `keras.saving.load_model`
+ignores), so it travels with the file; `save_pretrained` writes it as a Hub
+folder's `config.json`; every script reads it back with `load_model`.
 """
 
 import dataclasses
 import json
 import os
+import zipfile
 
+from keras_mlp.atomic import atomic_path, write_json
 from keras_mlp.data.preprocessing import Preprocessing
 
 FORMAT_VERSION = 1
+# The entry of a `.keras` archive that holds the metadata.
+ARCHIVE_ENTRY = "keras_mlp.json"
+# What a training run directory calls its trained model and its settings.
+FINAL_MODEL = "final.keras"
+RUN_FILE = "run.json"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,12 +101,7 @@ class ModelMetadata:
 
     def save(self, path):
         """Writes the JSON atomically: a reader never sees half a file."""
-        tmp = f"{path}.tmp-{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(self.to_dict(), f, indent=2)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_json(path, self.to_dict())
 
     @classmethod
     def load(cls, path):
@@ -107,3 +111,89 @@ class ModelMetadata:
         except json.JSONDecodeError as e:
             raise ValueError(f"{path!r} is not valid JSON ({e}): the file is corrupt.") from e
         return cls.from_dict(config, source=repr(path))
+
+
+def save_model(model, path, metadata):
+    """`model.save(path)` with `metadata` inside the archive, atomically.
+
+    A kill at any instant leaves the previous `path` (or none), never a torn
+    file.
+    """
+    with atomic_path(path) as tmp:
+        model.save(tmp)
+        with zipfile.ZipFile(tmp, "a") as archive:
+            archive.writestr(ARCHIVE_ENTRY, json.dumps(metadata.to_dict(), indent=2))
+
+
+def model_file(path):
+    """`path` itself, or the trained model of a training run directory."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such model file or run directory: {path!r}")
+    if not os.path.isdir(path):
+        return path
+    final = os.path.join(path, FINAL_MODEL)
+    if not os.path.isfile(final):
+        raise FileNotFoundError(
+            f"The run directory {path!r} has no {FINAL_MODEL}: the run has not "
+            "finished. Rerun its training command to finish it, or pass one "
+            f"of its checkpoints ({os.path.join(path, 'checkpoints', 'epoch_NNN.keras')})."
+        )
+    return final
+
+
+def is_model_file(weights):
+    """Whether a `weights` argument names a `.keras` file or a run directory.
+
+    A run directory holds `final.keras` or `run.json`; other directories
+    (a Hub model folder, with its `config.json`) are not one.
+    """
+    if not isinstance(weights, (str, os.PathLike)):
+        return False
+    if os.path.isdir(weights):
+        return any(os.path.isfile(os.path.join(weights, n)) for n in (FINAL_MODEL, RUN_FILE))
+    return os.fspath(weights).endswith(".keras")
+
+
+def find_metadata(weights):
+    """The metadata of a `weights` argument that is a `.keras` file with
+    keras_mlp metadata (or a run directory), else `None`."""
+    return read_metadata(model_file(weights)) if is_model_file(weights) else None
+
+
+def read_metadata(path):
+    """The `ModelMetadata` stored in a `.keras` file, or `None` if it has none.
+
+    Raises `keras_mlp.CheckpointError` for a file that is not a `.keras`
+    archive (truncated, corrupt, another format).
+    """
+    # keras_mlp.weights imports this module (Hub folders hold metadata).
+    from keras_mlp.weights.checkpoint_io import check_keras_archive
+
+    check_keras_archive(path)
+    with zipfile.ZipFile(path) as archive:
+        if ARCHIVE_ENTRY not in archive.namelist():
+            return None
+        config = json.loads(archive.read(ARCHIVE_ENTRY))
+    return ModelMetadata.from_dict(config, source=f"{path!r} ({ARCHIVE_ENTRY})")
+
+
+def load_model(path, compile=False):
+    """`(model, metadata)` of a `.keras` file or a training run directory.
+
+    `metadata` is `None` for a `.keras` file that `save_model` did not write.
+
+    Example:
+
+    ```python
+    model, meta = load_model("runs/mixer_t4-digits-default-1a2b3c4d")
+    meta.class_names, meta.preprocessing.input_size
+    ```
+    """
+    import keras
+
+    import keras_mlp  # noqa: F401  (registers the layers and schedules)
+
+    path = model_file(path)
+    metadata = read_metadata(path)
+    return keras.saving.load_model(path, compile=compile), metadata

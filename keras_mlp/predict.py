@@ -1,19 +1,31 @@
-"""Top-k labels for image files, with the weights' own preprocessing."""
+"""Top-k labels for image files, with the weights' own preprocessing.
+
+A model saved by a training run (`final.keras`, or its run directory)
+carries its class names and input pipeline (`keras_mlp.metadata`) and needs
+nothing else; a pretrained tag brings its record; any other checkpoint
+needs its labels (and, unless ImageNet's, its preprocessing) named.
+"""
 
 import dataclasses
 import os
+import warnings
 
+import keras
 import numpy as np
 import tensorflow as tf
 
 from keras_mlp.data.folder import IMAGE_EXTENSIONS
 from keras_mlp.data.pipeline import eval_crop
 from keras_mlp.data.preprocessing import IMAGENET
+from keras_mlp.metadata import ModelMetadata, load_model
 from keras_mlp.models.registry import create_model
 from keras_mlp.weights.labels import class_names
 from keras_mlp.weights.loading import WeightsSource
-from keras_mlp.weights.preprocessing import decode_predictions, preprocess_input
 from keras_mlp.weights.registry import PretrainedWeights, get_pretrained
+
+# What the checkpoint loader warns when it keeps a fresh head because the
+# checkpoint's has another size: right for fine-tuning, wrong for inference.
+_HEAD_NOT_LOADED = ".*classifier head was not loaded.*"
 
 
 
@@ -105,12 +117,74 @@ def weights_record(model, weights, labels=None, preprocessing=None, input_size=N
 def load_classifier(record):
     """The model of `record` with its weights and a softmax head."""
     weights = record.url if os.path.isfile(record.url) else record.tag
-    return create_model(
-        record.model,
-        weights=weights,
-        input_shape=(record.preprocessing.input_size, record.preprocessing.input_size, 3),
-        classes=record.classes,
-    )
+    return build_classifier(record.model, weights, record.preprocessing.input_size, record.classes)
+
+
+def build_classifier(model, weights, input_size, classes, classifier_activation="softmax"):
+    """`create_model` with `weights` whose head must have `classes` outputs.
+
+    `input_size=None` builds the model at its default size.
+
+    For inference a head that the checkpoint cannot fill is an error: the
+    fresh one it would keep (as fine-tuning wants) scores every class alike.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=_HEAD_NOT_LOADED)
+        try:
+            return create_model(
+                model, weights=weights,
+                input_shape=None if input_size is None else (input_size, input_size, 3),
+                classes=classes, classifier_activation=classifier_activation,
+            )
+        except UserWarning as e:
+            raise ValueError(
+                f"The checkpoint {weights!r} has no classifier head of {classes} "
+                f"classes ({e}). Name as many classes as the checkpoint has "
+                "(--labels), or fine-tune it on your classes first."
+            ) from e
+
+
+def load_saved_classifier(path, labels=None, model=None, input_size=None):
+    """`(classifier, metadata)` of a model saved by a training run.
+
+    Args:
+        path: a `.keras` file written by `keras_mlp.metadata.save_model`
+            (a run's `final.keras` or checkpoint), or a run directory.
+        labels, model, input_size: optional; when given they must agree
+            with the metadata (checked, never silently applied).
+
+    Returns:
+        The saved model, exactly as trained, with a softmax on its logits;
+        its `ModelMetadata`.
+    """
+    saved, metadata = load_model(path)
+    if metadata is None:
+        raise ValueError(
+            f"{path!r} is a .keras file without keras_mlp metadata (class names, "
+            "preprocessing). Pass the model (--model), and its --labels, with "
+            "weights saved by model.save_weights, or save it with "
+            "keras_mlp.metadata.save_model."
+        )
+    if model not in (None, metadata.model):
+        raise ValueError(f"{path!r} holds a {metadata.model} model, not {model}.")
+    if input_size not in (None, metadata.preprocessing.input_size):
+        raise ValueError(
+            f"{path!r} was trained at {metadata.preprocessing.input_size}x"
+            f"{metadata.preprocessing.input_size}; its input size is fixed. "
+            f"Received: input_size={input_size}"
+        )
+    if labels is not None:
+        names = [name for _, name in class_names(labels)]
+        if len(names) != len(metadata.class_names):
+            raise ValueError(
+                f"--labels {labels!r} names {len(names)} classes, but the head "
+                f"of {path!r} has {len(metadata.class_names)} (its own class "
+                "names are stored in it; --labels is not needed)."
+            )
+        metadata = dataclasses.replace(metadata, class_names=tuple(names))
+    if metadata.arguments.get("classifier_activation", "softmax") is None:
+        saved = keras.Model(saved.inputs, keras.layers.Softmax(dtype="float32")(saved.outputs[0]))
+    return saved, metadata
 
 
 def predict_files(model, record, paths, top=5, batch_size=32):
@@ -119,7 +193,8 @@ def predict_files(model, record, paths, top=5, batch_size=32):
     Args:
         model: a classifier whose outputs follow `record` (its classes).
         record: `PretrainedWeights` giving preprocessing and labels, e.g.
-            from `weights_record`.
+            from `weights_record`, or the `ModelMetadata` of a saved model
+            (`load_saved_classifier`).
         paths: image file paths (see `image_paths`).
         top: classes per image.
         batch_size: images per forward pass.
@@ -136,16 +211,22 @@ def predict_files(model, record, paths, top=5, batch_size=32):
         print(p.path, p.error or p.top[0])
     ```
     """
+    prep = record.preprocessing
+    names = _class_names(record)
+    if model.output_shape[-1] != len(names):
+        raise ValueError(
+            f"The model has {model.output_shape[-1]} outputs but {len(names)} class names."
+        )
     results = {}
     batch, batch_paths = [], []
 
     def flush():
         if not batch:
             return
-        x = preprocess_input(np.stack(batch), record)
-        probabilities = model.predict(x, verbose=0)
-        for path, row in zip(batch_paths, decode_predictions(probabilities, record, top=top)):
-            results[path] = Prediction(path, row)
+        probabilities = model.predict(prep.normalize(np.stack(batch)), verbose=0)
+        for path, row in zip(batch_paths, probabilities):
+            best = np.argsort(row)[::-1][:top]
+            results[path] = Prediction(path, [(*names[i], float(row[i])) for i in best])
         batch.clear()
         batch_paths.clear()
 
@@ -155,13 +236,19 @@ def predict_files(model, record, paths, top=5, batch_size=32):
         except (OSError, tf.errors.OpError) as e:
             results[path] = Prediction(path, [], _reason(e))
             continue
-        prep = record.preprocessing
         batch.append(eval_crop(image, prep.input_size, prep.crop_pct, prep.interpolation).numpy())
         batch_paths.append(path)
         if len(batch) == batch_size:
             flush()
     flush()
     return [results[path] for path in paths]
+
+
+def _class_names(record):
+    """`[(class_id, name), ...]` in head order."""
+    if isinstance(record, ModelMetadata):
+        return [(str(i), name) for i, name in enumerate(record.class_names)]
+    return class_names(record.labels)
 
 
 def _read_image(path):

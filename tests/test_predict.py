@@ -11,9 +11,17 @@ import numpy as np
 import pytest
 
 import keras_mlp
-from keras_mlp.predict import image_paths, load_classifier, predict_files, weights_record
+from keras_mlp.metadata import save_model
+from keras_mlp.predict import (
+    image_paths,
+    load_classifier,
+    load_saved_classifier,
+    predict_files,
+    weights_record,
+)
 from keras_mlp.weights.registry import get_pretrained
 from tests.registered_models import randomize_head
+from tests.saved_models import TINY_METADATA
 from tests.testing import REPO_ROOT, TestCase
 
 
@@ -97,6 +105,37 @@ class PredictTest(TestCase):
             weights_record("mixer_b16", "goog_in21k_ft_in1k"),
             get_pretrained("mixer_b16.goog_in21k_ft_in1k"),
         )
+
+    def test_saved_model_needs_nothing_else_and_refuses_disagreement(self):
+        run = os.path.join(self.dir, "run")
+        os.makedirs(run, exist_ok=True)
+        trained = TINY_METADATA.build()
+        randomize_head(trained)
+        save_model(trained, os.path.join(run, "final.keras"), TINY_METADATA)
+        model, record = load_saved_classifier(run)
+        predictions = predict_files(model, record, [os.path.join(self.dir, "photos", "a.png")], top=3)
+        top = predictions[0].top
+        self.assertEqual(sorted(name for _, name, _ in top), ["bird", "cat", "dog"])
+        self.assertAllClose(sum(p for _, _, p in top), 1.0, atol=1e-5)  # logits -> softmax
+        two = os.path.join(self.dir, "two.txt")
+        with open(two, "w") as f:
+            f.write("cat\ndog\n")
+        with self.assertRaisesRegex(ValueError, "names 2 classes, but the head of .* has 3"):
+            load_saved_classifier(run, labels=two)
+        with self.assertRaisesRegex(ValueError, "trained at 16x16; its input size is fixed"):
+            load_saved_classifier(run, input_size=224)
+        with self.assertRaisesRegex(ValueError, "holds a mixer_t4 model, not mixer_b16"):
+            load_saved_classifier(run, model="mixer_b16")
+
+    def test_labels_that_do_not_fit_the_checkpoint_head_are_an_error(self):
+        path = os.path.join(self.dir, "plain.keras")
+        self.model.save(path)
+        four = os.path.join(self.dir, "four.txt")
+        with open(four, "w") as f:
+            f.write("cat\ndog\nbird\nfish\n")
+        record = weights_record("mixer_s32", path, labels=four, input_size=64)
+        with self.assertRaisesRegex(ValueError, "has no classifier head of 4 classes"):
+            load_classifier(record)
 
     def test_local_checkpoint_needs_labels(self):
         with self.assertRaisesRegex(ValueError, "`labels` is needed"):

@@ -54,26 +54,52 @@ def is_image_file(path):
     return True
 
 
-def list_image_folder(directory, skip_corrupt=False):
+def class_folders(directory):
+    """The sorted sub-folder names of `directory`: its class names."""
+    return sorted(d for d in os.listdir(directory) if os.path.isdir(os.path.join(directory, d)))
+
+
+def list_image_folder(directory, skip_corrupt=False, class_names=None):
     """Returns `(paths, labels, class_names, num_skipped)`.
 
     Args:
         directory: root folder; each sub-folder is one class (sorted names).
         skip_corrupt: `False` raises `CorruptImageError` naming the first
             bad file; `True` leaves bad files out and counts them.
+        class_names: the classes the folder must have, e.g. those of the
+            training split, so that label `i` means the same class in every
+            split; an error lists the folders missing or extra. Default: the
+            sub-folders found, which must be at least two.
+
+    Every class folder must hold at least one image: an empty one would be a
+    class that can never be learned or evaluated.
     """
     if not tf.io.gfile.isdir(directory):
         raise ValueError(f"Image folder not found: {directory!r}")
-    class_names = sorted(
-        d for d in os.listdir(directory) if os.path.isdir(os.path.join(directory, d))
-    )
-    if not class_names:
+    found = class_folders(directory)
+    if not found:
         raise ValueError(
             f"{directory!r} has no class sub-folders; expected "
             "<directory>/<class_name>/<image files>."
         )
+    if class_names is None:
+        if len(found) == 1:
+            raise ValueError(
+                f"{directory!r} has a single class folder ({found[0]!r}): a "
+                "classifier needs at least two classes, one sub-folder each."
+            )
+        class_names = found
+    elif found != list(class_names):
+        missing = sorted(set(class_names) - set(found))
+        extra = sorted(set(found) - set(class_names))
+        raise ValueError(
+            f"{directory!r} has other class folders than the training split: "
+            f"missing {missing}, extra {extra}. Every split needs the same "
+            "class folders, or labels would mean different classes."
+        )
     paths, labels, skipped = [], [], 0
     for label, name in enumerate(class_names):
+        count = 0
         for root, _, files in sorted(os.walk(os.path.join(directory, name))):
             for file in sorted(files):
                 if not file.lower().endswith(IMAGE_EXTENSIONS):
@@ -91,6 +117,11 @@ def list_image_folder(directory, skip_corrupt=False):
                     continue
                 paths.append(path)
                 labels.append(label)
-    if not paths:
-        raise ValueError(f"No images found under {directory!r}.")
-    return paths, labels, class_names, skipped
+                count += 1
+        if not count:
+            raise ValueError(
+                f"The class folder {os.path.join(directory, name)!r} holds no "
+                f"readable images ({', '.join(IMAGE_EXTENSIONS)}). Add images "
+                "or remove the folder."
+            )
+    return paths, labels, list(class_names), skipped

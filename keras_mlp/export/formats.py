@@ -1,8 +1,50 @@
 """Exports a model to the serving formats: SavedModel, TFLite, ONNX."""
 
+import importlib.util
+
 import keras
 
 FORMATS = ("tf_saved_model", "tflite", "tflite_int8", "onnx")
+# The packages each format's converter needs, and those that run the result.
+_CONVERTERS = {
+    "tf_saved_model": ("tensorflow",),
+    "tflite": ("tensorflow",),
+    "tflite_int8": ("tensorflow",),
+    "onnx": ("tensorflow", "tf2onnx", "onnx"),
+}
+_RUNTIMES = {"onnx": ("onnxruntime",)}
+
+
+def missing_packages(format, verify=False):
+    """The packages `format` needs (to run the artifact too, with `verify`) that are not installed."""
+    needed = _CONVERTERS[format] + (_RUNTIMES.get(format, ()) if verify else ())
+    return [name for name in needed if importlib.util.find_spec(name) is None]
+
+
+def available_formats(verify=False):
+    """The formats whose converters (and, with `verify`, runtimes) are installed."""
+    return tuple(f for f in FORMATS if not missing_packages(f, verify))
+
+
+def check_formats(formats, verify=False):
+    """Raises, before anything is exported, for a format that cannot be written.
+
+    The error names each format's missing packages and how to install them.
+    """
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        raise ValueError(f"Unknown formats {unknown}; choose among {FORMATS}.")
+    missing = {f: missing_packages(f, verify) for f in formats}
+    missing = {f: names for f, names in missing.items() if names}
+    if missing:
+        details = "; ".join(f"{f} needs {', '.join(names)}" for f, names in missing.items())
+        packages = " ".join(sorted({n for names in missing.values() for n in names}))
+        raise ValueError(
+            f"Cannot export: {details}. Install them (`pip install {packages}`) or "
+            f"choose among the installed formats {available_formats(verify)}."
+        )
+    if "onnx" in formats:
+        _require_tensorflow_backend("onnx")
 
 
 def export_model(model, path, format="tf_saved_model"):

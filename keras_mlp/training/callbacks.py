@@ -1,35 +1,147 @@
-"""The callbacks every training run gets, and the learning-curve plot."""
+"""The callbacks every training run gets, each writing its files atomically.
+
+At the end of epoch `E` (counted from 1) they write, in this order: the row
+of `history.csv`, `checkpoints/epoch_E.keras`, `backup/epoch_E.weights.h5`.
+So whichever file a resumed run restores epoch `E` from, the rows of epochs
+1..E are already in the log, and a kill at any instant leaves a consistent
+run directory (see `keras_mlp.training.resume`).
+"""
 
 import csv
+import io
 import os
 
 import keras
 
+from keras_mlp import atomic
+from keras_mlp.metadata import save_model
 
-class LearningCurves(keras.callbacks.Callback):
-    """Plots every metric in the CSV log to a PNG when training ends.
 
-    Reading the CSV (rather than this process' history) keeps the epochs of
-    earlier, interrupted runs of the same `model_dir` in the plot.
+class EpochLog(keras.callbacks.Callback):
+    """`history.csv` with exactly one row per completed epoch.
+
+    Unlike `keras.callbacks.CSVLogger`, which appends, it rewrites the whole
+    file each epoch (atomically) and drops the rows of epochs that a resumed
+    run trains again, so restarts never leave duplicate or torn rows.
+
+    Args:
+        run: the `RunDirectory`.
+        initial_epoch: epochs already completed (restored) when `fit` starts.
     """
 
-    def __init__(self, csv_path, png_path):
+    def __init__(self, run, initial_epoch=0):
         super().__init__()
-        self.csv_path = csv_path
-        self.png_path = png_path
+        self.run = run
+        self.initial_epoch = initial_epoch
+        self.rows = []
+
+    def on_train_begin(self, logs=None):
+        self.rows = [r for r in read_history(self.run) if int(r["epoch"]) < self.initial_epoch]
+        if self.rows or os.path.exists(self.run.history):
+            self._write()
+
+    def on_epoch_end(self, epoch, logs=None):
+        row = {"epoch": epoch, **{k: float(v) for k, v in (logs or {}).items()}}
+        self.rows = [r for r in self.rows if int(r["epoch"]) < epoch] + [row]
+        self._write()
+
+    def _write(self):
+        fields = ["epoch"] + sorted({k for row in self.rows for k in row} - {"epoch"})
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(self.rows)
+        atomic.write_text(self.run.history, text.getvalue())
+
+
+def read_history(run):
+    """The rows of `history.csv`; a malformed file is moved aside, its whole rows kept."""
+    if not os.path.exists(run.history):
+        return []
+    with open(run.history, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    whole = [r for r in rows if None not in r and None not in r.values() and r["epoch"].isdigit()]
+    if len(whole) < len(rows):
+        run.move_aside(run.history, f"{len(rows) - len(whole)} malformed row(s)")
+    return whole
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """`checkpoints/epoch_NNN.keras`: the full model, optimizer and metadata.
+
+    A resumed run whose own checkpoint was lost (moved aside as corrupt)
+    writes it again from the restored state before training on.
+
+    Args:
+        run: the `RunDirectory`.
+        metadata: the `ModelMetadata` stored in every checkpoint.
+        initial_epoch: epochs already completed when `fit` starts.
+    """
+
+    def __init__(self, run, metadata, initial_epoch=0):
+        super().__init__()
+        self.run = run
+        self.metadata = metadata
+        self.initial_epoch = initial_epoch
+
+    def on_train_begin(self, logs=None):
+        if self.initial_epoch and not os.path.exists(self.run.checkpoint(self.initial_epoch)):
+            self._save(self.initial_epoch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._save(epoch + 1)
+
+    def _save(self, epoch):
+        os.makedirs(self.run.checkpoints, exist_ok=True)
+        save_model(self.model, self.run.checkpoint(epoch), self.metadata)
+
+
+class Backup(keras.callbacks.Callback):
+    """`backup/epoch_NNN.weights.h5`: the newest training state, optimizer included.
+
+    Replaces `keras.callbacks.BackupAndRestore`, which overwrites its file in
+    place (a kill mid-write leaves a torn file that fails every rerun) and
+    keeps the epoch number in a second file written separately. Here the
+    epoch is in the file name and the file appears whole or not at all; the
+    previous one is deleted only after that.
+    """
+
+    def __init__(self, run):
+        super().__init__()
+        self.run = run
+
+    def on_epoch_end(self, epoch, logs=None):
+        os.makedirs(self.run.backup, exist_ok=True)
+        path = self.run.backup_file(epoch + 1)
+        with atomic.atomic_path(path) as tmp:
+            self.model.save_weights(tmp)
+        for _, older in self.run.epoch_files(self.run.backup):
+            if older != path:
+                os.remove(older)
+
+
+class LearningCurves(keras.callbacks.Callback):
+    """Plots every metric of `history.csv` to a PNG when training ends.
+
+    Reading the CSV (rather than this process' history) keeps the epochs of
+    earlier, interrupted runs of the same directory in the plot.
+    """
+
+    def __init__(self, run):
+        super().__init__()
+        self.run = run
 
     def on_train_end(self, logs=None):
-        plot_learning_curves(self.csv_path, self.png_path)
+        plot_learning_curves(read_history(self.run), self.run.curves)
 
 
-def plot_learning_curves(csv_path, png_path):
+def plot_learning_curves(rows, png_path):
+    """Writes one panel per metric of the `history.csv` rows to `png_path`."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    with open(csv_path, newline="") as f:
-        rows = list(csv.DictReader(f))
     if not rows:
         return
     epochs = [int(row["epoch"]) + 1 for row in rows]
@@ -43,26 +155,22 @@ def plot_learning_curves(csv_path, png_path):
         ax.set_title(metric)
         ax.legend()
     fig.tight_layout()
-    fig.savefig(png_path, dpi=100)
+    with atomic.atomic_path(png_path) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
     plt.close(fig)
 
 
-def standard_callbacks(model_dir, extra=()):
-    """Checkpoints every epoch, backup for resumption, logs and curves.
+def standard_callbacks(run, metadata, initial_epoch=0, extra=()):
+    """Log, checkpoint and backup every epoch (in that order), then curves.
 
-    Layout of `model_dir`: `checkpoints/epoch_NNN.keras` (full model with
-    optimizer state), `backup/` (`BackupAndRestore`), `logs/` (TensorBoard),
-    `history.csv`, `learning_curves.png`.
+    `extra` callbacks run first (e.g. the pipeline's `EpochSeed`).
     """
-    csv_path = os.path.join(model_dir, "history.csv")
     return [
         *extra,
-        keras.callbacks.BackupAndRestore(os.path.join(model_dir, "backup")),
-        keras.callbacks.ModelCheckpoint(
-            os.path.join(model_dir, "checkpoints", "epoch_{epoch:03d}.keras")
-        ),
+        EpochLog(run, initial_epoch),
+        EpochCheckpoint(run, metadata, initial_epoch),
+        Backup(run),
         keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.TensorBoard(os.path.join(model_dir, "logs")),
-        keras.callbacks.CSVLogger(csv_path, append=True),
-        LearningCurves(csv_path, os.path.join(model_dir, "learning_curves.png")),
+        keras.callbacks.TensorBoard(run.logs),
+        LearningCurves(run),
     ]

@@ -7,6 +7,8 @@ Formats: NumPy `.npz` (official JAX/Flax releases), PyTorch `.pth/.pt/.bin`
 
 import argparse
 import os
+import pickle
+import zipfile
 
 import numpy as np
 
@@ -42,7 +44,7 @@ def read_state_dict(path):
         )
     try:
         state = reader(path)
-    except ImportError:
+    except (ImportError, CheckpointError):
         raise
     except Exception as e:
         raise CheckpointError(
@@ -74,10 +76,31 @@ def _read_torch(path):
             f"Reading the PyTorch checkpoint {path!r} needs torch: "
             "`pip install keras-mlp[torch]`, or convert it to .safetensors."
         ) from e
+    with open(path, "rb") as f:
+        head = f.read(2)
+    # torch.save writes a zip archive (or, before torch 1.6, a pickle, which
+    # starts with the PROTO opcode); anything else is not a checkpoint at all.
+    if not zipfile.is_zipfile(path) and head[:1] != pickle.PROTO:
+        raise CheckpointError(
+            f"{path!r} is not a PyTorch checkpoint (neither the zip archive "
+            "nor the pickle that torch.save writes): it is truncated or "
+            "corrupt. Delete it and download or copy it again."
+        )
     # DeiT-style training checkpoints (DeiT, the feed-forward-only ViT) also
     # pickle the argparse.Namespace of the run; it holds no code.
-    with torch.serialization.safe_globals([argparse.Namespace]):
-        state = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        with torch.serialization.safe_globals([argparse.Namespace]):
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        # torch's message suggests weights_only=False, which would let the
+        # file run arbitrary code; keras_mlp never does that.
+        raise CheckpointError(
+            f"{path!r} cannot be read as tensors only: it is corrupt, or it "
+            "pickles Python objects besides tensors, which keras_mlp refuses "
+            "to unpickle because they could run code. Re-save its state_dict "
+            "(torch.save(model.state_dict(), path)) or convert it to "
+            ".safetensors."
+        ) from e
     for key in _WRAPPER_KEYS:
         if isinstance(state, dict) and isinstance(state.get(key), dict):
             state = state[key]
@@ -91,3 +114,24 @@ def _read_torch(path):
                 value = value.float()
             arrays[key.removeprefix("module.")] = value.numpy()
     return arrays
+
+
+def check_keras_archive(path):
+    """Raises `CheckpointError` unless `path` is a readable `.keras` zip archive.
+
+    `keras.saving.load_model` reports a truncated or corrupt `.keras` file as
+    "File not found"; this names what is wrong instead.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError) as e:
+        raise CheckpointError(
+            f"{path!r} is not a readable .keras file (a zip archive): it is "
+            f"truncated or corrupt ({e}). Save, download or copy it again."
+        ) from e
+    missing = sorted({"config.json", "model.weights.h5"} - names)
+    if missing:
+        raise CheckpointError(
+            f"{path!r} is a zip archive but not a .keras model: it lacks {missing}."
+        )

@@ -9,7 +9,7 @@ dict as the converted foreign checkpoints lets one pipeline adapt them
 import h5py
 import numpy as np
 
-from keras_mlp.weights.checkpoint_io import CheckpointError
+from keras_mlp.weights.checkpoint_io import CheckpointError, check_keras_archive
 
 
 def read_keras_weights(path, model):
@@ -76,6 +76,7 @@ def read_keras_model(path):
     """`{Variable.path: array}` of a saved `.keras` model."""
     import keras
 
+    check_keras_archive(path)
     try:
         saved = keras.saving.load_model(path, compile=False)
     except Exception as e:

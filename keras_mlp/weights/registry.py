@@ -123,12 +123,20 @@ def fetch(record, cache_dir=None):
     if cache_dir is not None:
         # get_file silently falls back to /tmp for a root it cannot write to.
         os.makedirs(cache_dir, exist_ok=True)
-    path = keras.utils.get_file(
-        fname=record.file_name,
-        origin=record.url,
-        cache_dir=cache_dir,
-        cache_subdir=os.path.join("models", "keras_mlp"),
-    )
+    try:
+        path = keras.utils.get_file(
+            fname=record.file_name,
+            origin=record.url,
+            cache_dir=cache_dir,
+            cache_subdir=os.path.join("models", "keras_mlp"),
+        )
+    except Exception as e:  # get_file raises a bare Exception for URL errors
+        raise OSError(
+            f"Could not download the weights {record.name} from {record.url} "
+            f"({e}). Without network, download that file elsewhere and place "
+            f"it at {_cache_path(record, cache_dir)}, or pass its local path "
+            "as `weights` (--weights=/path/to/file)."
+        ) from e
     if record.sha256:
         digest = _sha256(path)
         if not digest.startswith(record.sha256):
@@ -140,6 +148,12 @@ def fetch(record, cache_dir=None):
                 "was replaced upstream. It has been deleted; retry the download."
             )
     return path
+
+
+def _cache_path(record, cache_dir):
+    # get_file's default root: $KERAS_HOME, else ~/.keras.
+    root = cache_dir or os.environ.get("KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras"))
+    return os.path.join(root, "models", "keras_mlp", record.file_name)
 
 
 def _sha256(path):

@@ -9,17 +9,13 @@ from absl.testing import parameterized
 
 from keras_mlp.data import Augmentation, CorruptImageError, load_dataset, make_dataset
 from keras_mlp.data.pipeline import EpochSeed
+from tests.data.folders import write_png
 from tests.testing import TestCase
 
 FULL = Augmentation(
     random_resized_crop=(0.08, 1.0), horizontal_flip=True, randaugment_ops=2,
     mixup_alpha=0.8, cutmix_alpha=1.0, random_erasing=0.25,
 )
-
-
-def write_png(path, value, size=(20, 30)):
-    image = np.full(size + (3,), value, "uint8")
-    tf.io.write_file(path, tf.io.encode_png(image))
 
 
 class PipelineTest(TestCase, parameterized.TestCase):
@@ -77,19 +73,22 @@ class PipelineTest(TestCase, parameterized.TestCase):
 
     def test_corrupt_image_is_named_or_skipped(self):
         root = os.path.join(self.get_temp_dir(), "corrupt")
-        os.makedirs(os.path.join(root, "a"))
-        write_png(os.path.join(root, "a", "good.png"), 10)
+        for name in ("a", "b"):
+            os.makedirs(os.path.join(root, name))
+            write_png(os.path.join(root, name, "good.png"), 10)
         bad = os.path.join(root, "a", "bad.jpg")
         with open(bad, "wb") as f:
             f.write(b"this is not an image")
         with self.assertRaisesRegex(CorruptImageError, "bad.jpg"):
             load_dataset(root, "train")
         split = load_dataset(root, "train", skip_corrupt=True)
-        self.assertEqual(split.info.num_examples, 1)
+        self.assertEqual(split.info.num_examples, 2)
 
     def test_truncated_image_with_a_valid_header_is_named(self):
         root = os.path.join(self.get_temp_dir(), "truncated")
         os.makedirs(os.path.join(root, "a"))
+        os.makedirs(os.path.join(root, "b"))
+        write_png(os.path.join(root, "b", "other.png"), 10)
         pixels = np.random.default_rng(0).integers(0, 255, (32, 32, 3), "uint8")
         jpeg = tf.io.encode_jpeg(pixels).numpy()
         with open(os.path.join(root, "a", "whole.jpg"), "wb") as f:
@@ -102,8 +101,8 @@ class PipelineTest(TestCase, parameterized.TestCase):
         with self.assertRaisesRegex(CorruptImageError, "cut.jpg"):
             load_dataset(root, "train")
         split = load_dataset(root, "train", skip_corrupt=True)
-        self.assertEqual(split.info.num_examples, 2)
-        self.assertEqual(len(self.batches(split, False)[0][0]), 2)
+        self.assertEqual(split.info.num_examples, 3)
+        self.assertEqual(len(self.batches(split, False)[0][0]), 3)
 
     def test_unknown_digits_split(self):
         with self.assertRaisesRegex(ValueError, "digits has splits"):

@@ -1,13 +1,23 @@
 """Exported artifacts compute what the Keras model computes, in their own runtime."""
 
 import os
+import sys
+from unittest import mock
 
+import keras
 import numpy as np
 import pytest
 from absl.testing import parameterized
 
 import keras_mlp
-from keras_mlp.export import FORMATS, export_model, run_artifact
+from keras_mlp.export import (
+    FORMATS,
+    available_formats,
+    check_formats,
+    export_model,
+    run_artifact,
+    verify_export,
+)
 from tests.registered_models import TINY_MODELS, images, logits_model
 from tests.testing import TestCase
 
@@ -57,3 +67,45 @@ class ExportTest(TestCase, parameterized.TestCase):
         ops = {node.op_type for node in onnx.load(path).graph.node}
         self.assertIn("Erf", ops)
         self.assertNotIn("Erfc", ops)
+
+
+class ExportChecksTest(TestCase):
+    def test_missing_converter_is_reported_before_anything_is_written(self):
+        with mock.patch.dict(sys.modules, {"tf2onnx": None}):  # as on a [cpu] install
+            self.assertEqual(available_formats(), ("tf_saved_model", "tflite", "tflite_int8"))
+            with self.assertRaisesRegex(ValueError, "onnx needs tf2onnx.*pip install tf2onnx"):
+                check_formats(["tflite", "onnx"])
+        with mock.patch.dict(sys.modules, {"onnxruntime": None}):
+            self.assertNotIn("onnx", available_formats(verify=True))
+            self.assertIn("onnx", available_formats(verify=False))
+        check_formats(FORMATS, verify=True)
+
+    def test_untrained_mixer_is_verified_through_a_random_head(self):
+        model = logits_model("mlp_mixer")
+        model.get_layer("predictions").set_weights(
+            [np.zeros(w.shape, w.dtype) for w in model.get_layer("predictions").get_weights()]
+        )
+        x = images(model)
+        path = os.path.join(self.get_temp_dir(), "zero_head.tflite")
+        export_model(model, path, "tflite")
+        check = verify_export(model, path, "tflite", x)
+        self.assertIn("random head", check.note)
+        self.assertLess(check.max_abs_diff, 1e-4)
+
+        # The check can fail: a converter that got the body wrong is caught,
+        # although the zero head makes every real output the same.
+        def broken_export(probe, probe_path, format):
+            wrong = keras.models.clone_model(probe)
+            wrong.set_weights([w + 0.1 for w in probe.get_weights()])
+            export_model(wrong, probe_path, format)
+
+        with mock.patch("keras_mlp.export.verify.export_model", broken_export):
+            self.assertGreater(verify_export(model, path, "tflite", x).max_abs_diff, 1e-2)
+
+    def test_trained_model_is_verified_as_it_is(self):
+        model = logits_model("mlp_mixer")
+        path = os.path.join(self.get_temp_dir(), "trained.tflite")
+        export_model(model, path, "tflite")
+        check = verify_export(model, path, "tflite", images(model))
+        self.assertIsNone(check.note)
+        self.assertEqual(check.same_top1, 1.0)

@@ -1,0 +1,132 @@
+"""The workflow commands of README.md and docs/, run as written at a tiny size.
+
+Each command below must appear verbatim in the docs, and is run with only
+these changes: `python` is this interpreter, `examples/` the repository's,
+placeholders (`<run>`, `/data/flowers`) real paths, and size flags (epochs,
+steps, batch, image size) appended, which absl lets override.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import keras
+import pytest
+
+from keras_mlp.data.embedded import load_digits
+from tests.data.folders import image_folder
+from tests.testing import REPO_ROOT, TestCase
+
+TRAIN = "python examples/train.py"
+EVALUATE = "python examples/evaluate.py --weights=runs/<run>/final.keras"
+EVALUATE_DEPLOY = "python examples/evaluate.py --weights=runs/<run>/final.keras --reparameterize"
+PREDICT = "python examples/predict.py --weights=runs/<run>/final.keras digits/"
+EXPORT = "python examples/export.py --weights=runs/<run>/final.keras --output_dir=export/"
+FINETUNE = "python examples/finetune.py --weights=runs/<run> --image_size=64 --epochs=3"
+HOLDOUT = "python examples/train.py --dataset=/data/flowers --holdout_fraction=0.1"
+DOCUMENTED = {
+    "README.md": [TRAIN],
+    "docs/training.md": [TRAIN, EVALUATE, EVALUATE_DEPLOY, PREDICT, EXPORT, FINETUNE, HOLDOUT],
+    "docs/usage.md": [PREDICT, EXPORT],
+}
+TINY = ["--epochs=2", "--steps_per_epoch=2", "--batch_size=8", "--image_size=16"]
+
+
+def read(path):
+    with open(os.path.join(REPO_ROOT, path), encoding="utf-8") as f:
+        return f.read()
+
+
+class DocumentedCommandsTest(TestCase):
+    def test_the_commands_are_in_the_docs(self):
+        for path, commands in DOCUMENTED.items():
+            text = read(path)
+            for command in commands:
+                self.assertTrue(command in text, f"{path} lost the tested command {command!r}")
+
+
+@pytest.mark.slow
+class RunDocumentedCommandsTest(TestCase):
+    """One run of `python examples/train.py`, then every script on its final.keras alone."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cwd = tempfile.mkdtemp()
+        # The digits test split as image files, one folder per class.
+        images, labels = load_digits()["test"]
+        for i, (image, label) in enumerate(zip(images, labels)):
+            path = os.path.join(cls.cwd, "digits", str(label), f"{i}.png")
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            keras.utils.save_img(path, image, scale=False)
+        cls.train = cls.command(cls, TRAIN, *TINY)
+        (cls.run_name,) = os.listdir(os.path.join(cls.cwd, "runs"))
+        cls.reported = float(re.search(r"Final evaluation: top-1 ([0-9.]+)", cls.train.stdout).group(1))
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.cwd)
+        super().tearDownClass()
+
+    def command(self, command, *size_flags, check=True, **placeholders):
+        words = command.replace("<run>", getattr(self, "run_name", "")).split()
+        words = [sys.executable if w == "python" else w for w in words]
+        words = [os.path.join(REPO_ROOT, w) if w.startswith("examples/") else w for w in words]
+        for placeholder, value in placeholders.items():
+            words = [w.replace(placeholder, value) for w in words]
+        result = subprocess.run(
+            [*words, *size_flags], cwd=self.cwd, capture_output=True, text=True, timeout=900,
+            env=dict(os.environ, PYTHONPATH=REPO_ROOT, KERAS_BACKEND="tensorflow"),
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"{command} failed:\n{result.stderr[-3000:]}")
+        return result
+
+    def test_a_rerun_of_the_finished_command_changes_nothing(self):
+        run_dir = os.path.join(self.cwd, "runs", self.run_name)
+        before = {n: os.stat(os.path.join(run_dir, n)).st_mtime_ns for n in os.listdir(run_dir)}
+        result = self.command(TRAIN, *TINY)
+        self.assertIn("holds a finished run", result.stdout)
+        self.assertIn(f"Final evaluation: top-1 {self.reported:.4f}", result.stdout)
+        self.assertEqual({n: os.stat(os.path.join(run_dir, n)).st_mtime_ns for n in os.listdir(run_dir)}, before)
+
+    def test_evaluate_reports_the_accuracy_of_the_run(self):
+        # --model agreeing with the file is accepted, not a reason to rebuild the model.
+        for command, extra in ((EVALUATE, []), (EVALUATE_DEPLOY, ["--model=mixer_t4"])):
+            result = self.command(command, *extra)
+            self.assertIn(f"on digits/test: top-1 {self.reported:.4f}", result.stdout)
+
+    def test_final_model_loads_after_import_keras_mlp_alone(self):
+        path = os.path.join(self.cwd, "runs", self.run_name, "final.keras")
+        code = f"import keras, keras_mlp; print(keras.saving.load_model({path!r}).optimizer.iterations.numpy())"
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
+            env=dict(os.environ, PYTHONPATH=REPO_ROOT, KERAS_BACKEND="tensorflow"),
+        )
+        self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+        self.assertEqual(result.stdout.split()[-1], "4")  # 2 epochs of 2 steps, optimizer included
+
+    def test_predict_gets_the_accuracy_of_the_run_from_image_files(self):
+        result = self.command(PREDICT)
+        blocks = re.findall(r"^(\S+\.png)\n\s+[0-9.]+\s+(\S+) ", result.stdout, re.MULTILINE)
+        self.assertLen(blocks, 360)
+        correct = [os.path.basename(os.path.dirname(path)) == label for path, label in blocks]
+        self.assertAlmostEqual(sum(correct) / len(correct), self.reported, places=4)
+
+    def test_export_every_installed_format(self):
+        result = self.command(EXPORT)
+        for format in ("tf_saved_model", "tflite", "tflite_int8", "onnx"):
+            self.assertRegex(result.stdout, rf"{format}: export/mixer_t4.* same top-1 100%")
+
+    def test_finetune_from_the_run_directory(self):
+        result = self.command(FINETUNE, "--epochs=1", "--steps_per_epoch=2", "--batch_size=8", "--image_size=32")
+        self.assertIn("Final evaluation: top-1 ", result.stdout)
+
+    def test_folder_with_a_held_out_fraction(self):
+        flowers = image_folder(os.path.join(self.cwd, "flowers"), {"daisy": 10, "rose": 10})
+        result = self.command(HOLDOUT, *TINY, **{"/data/flowers": flowers})
+        self.assertIn("Training: mixer_t4 on ", result.stdout)
+        self.assertIn("(18 images, 2 classes)", result.stdout)

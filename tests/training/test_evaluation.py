@@ -1,0 +1,34 @@
+"""Evaluation refuses a model it cannot score: another head size, other classes, another input."""
+
+import os
+
+from keras_mlp.data.preprocessing import INCEPTION
+from keras_mlp.training import evaluate
+from tests.data.folders import image_folder
+from tests.saved_models import TINY_METADATA
+from tests.testing import TestCase
+
+PREP = TINY_METADATA.preprocessing
+
+
+class EvaluationTest(TestCase):
+    def setUp(self):
+        super().setUp()
+        self.model = TINY_METADATA.build()  # 3 classes: cat, dog, bird
+        self.root = image_folder(os.path.join(self.get_temp_dir(), "pets"),
+                                 {f"{s}/{c}": 1 for s in ("train", "test") for c in ("ant", "bird", "cat")})
+
+    def test_head_of_another_size(self):
+        with self.assertRaisesRegex(ValueError, "head has 3 classes and digits/test has 10"):
+            evaluate(self.model, "digits", "test", PREP)
+
+    def test_other_class_names(self):
+        root = self.root
+        with self.assertRaisesRegex(ValueError, "0: 'cat' vs 'ant', 1: 'dog' vs 'bird', 2: 'bird' vs 'cat'"):
+            evaluate(self.model, root, "test", PREP, class_names=TINY_METADATA.class_names)
+        metrics = evaluate(self.model, root, "test", PREP, class_names=["ant", "bird", "cat"])
+        self.assertBetween(metrics["top1"], 0.0, 1.0)
+
+    def test_other_input_size(self):
+        with self.assertRaisesRegex(ValueError, r"takes \(16, 16\) images, but the preprocessing makes 32x32"):
+            evaluate(self.model, self.root, "test", INCEPTION.replace(input_size=32))
