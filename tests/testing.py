@@ -56,6 +56,21 @@ class TestCase(tf.test.TestCase):
         return layer
 
 
+def randomize_weights(layer, seed=1):
+    """Draws every variable of a built `layer` at random (none left at an
+    identity-like initial value); returns `{path below the layer: array}`."""
+    rng = np.random.RandomState(seed)
+    for variable in layer.weights:
+        variable.assign(rng.normal(size=variable.shape).astype(variable.dtype))
+    return {v.path.split("/", 1)[1]: np.asarray(v.numpy()) for v in layer.weights}
+
+
+def layer_norm(x, gamma, beta, epsilon):
+    """LayerNormalization over the last axis, in NumPy."""
+    mean, var = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
+    return (x - mean) / np.sqrt(var + epsilon) * gamma + beta
+
+
 def run_on_backend(backend, code, timeout=600):
     """Runs `code` in a fresh interpreter with `KERAS_BACKEND=backend`.
 
