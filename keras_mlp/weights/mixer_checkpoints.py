@@ -1,12 +1,12 @@
 """Checkpoint layouts of MLP-Mixer and the paper's resolution adaptation."""
 
-import math
 import re
 
 import numpy as np
 
 from keras_mlp.weights.key_mapping import KeyMap, conv_to_hwio, transpose
 from keras_mlp.weights.loading import CheckpointSpec
+from keras_mlp.weights.token_mixing_grid import grid_factor, patch_bias, patches_to_units
 
 _B = r"MixerBlock_(\d+)"
 # Official JAX/Flax release (google-research/vision_transformer,
@@ -54,29 +54,9 @@ SPEC = CheckpointSpec(key_maps=(FLAX_MIXER, TIMM_MIXER))
 _TOKEN_MIXING = re.compile(r"block_\d+/token_mixing/(fc1|fc2)/(kernel|bias)")
 
 
-def grid_factor(num_patches, grid):
-    """`K` such that `grid` is `K` times finer per side than a square grid of
-    `num_patches`; 1 for the same grid; `None` when there is no such `K`."""
-    rows, cols = grid
-    if rows * cols == num_patches:
-        return 1
-    side = math.isqrt(num_patches)
-    if side * side != num_patches or rows % side or rows != cols:
-        return None
-    return rows // side
-
-
 def adapt_token_mixing(grid):
-    """Adapter for `assign_weights`: token-mixing MLP at a `K`-times finer grid.
-
-    MLP-Mixer, Appendix C: at `K^2` times more patches the token-mixing
-    weights become block-diagonal with `K^2` copies of the pretrained ones,
-    i.e. the pretrained MLP runs on `K^2` sub-sequences of the original
-    length. Each sub-sequence here is one of the `K x K` strided sub-grids
-    (rows `a::K`, columns `b::K`), so every copy sees the whole image on the
-    original grid and the pretrained spatial patterns keep their meaning.
-    """
-    rows, cols = grid
+    """Adapter for `assign_weights`: the token-mixing MLP at a `K`-times finer
+    grid, block-diagonal as in the paper's Appendix C (see `token_mixing_grid`)."""
 
     def adapt_array(path, array, target_shape):
         match = _TOKEN_MIXING.fullmatch(path)
@@ -90,18 +70,12 @@ def adapt_token_mixing(grid):
         k = grid_factor(num_patches, grid)
         if k in (None, 1):
             return None
-        r, c = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
-        subgrid = ((r % k) * k + (c % k)).reshape(-1)
-        local = ((r // k) * (cols // k) + (c // k)).reshape(-1)
         if kind == "bias":
-            return array[local]
-        kernel = array if layer == "fc1" else array.T  # (patches, hidden)
-        hidden = kernel.shape[1]
-        out = np.zeros((rows * cols, k * k * hidden), kernel.dtype)
-        out[np.arange(rows * cols)[:, None], subgrid[:, None] * hidden + np.arange(hidden)] = (
-            kernel[local]
-        )
-        out = out if layer == "fc1" else out.T
+            out = patch_bias(array, grid, k)
+        elif layer == "fc1":
+            out = patches_to_units(array, grid, k)
+        else:
+            out = patches_to_units(array.T, grid, k).T
         return out if out.shape == tuple(target_shape) else None
 
     return adapt_array
