@@ -1,6 +1,6 @@
 """keras_mlp: all-MLP vision models for Keras 3.
 
-MLP-Mixer, the feed-forward-only ViT and RepMLP as Keras layers and
+MLP-Mixer, the feed-forward-only ViT, RepMLP, ResMLP and gMLP as Keras layers and
 `keras.applications`-style constructors, with pretrained-checkpoint loading.
 """
 
@@ -12,6 +12,10 @@ from keras_mlp.models import (
     FeedForwardLarge,
     FeedForwardTiny,
     FeedForwardViT,
+    GMLP,
+    GMLPB16,
+    GMLPS16,
+    GMLPTi16,
     MixerB16,
     MixerB32,
     MixerH14,
@@ -32,6 +36,11 @@ from keras_mlp.models import (
     RepMLPRes50Bottleneck224,
     RepMLPRes50Light224,
     RepMLPResNet,
+    ResMLP,
+    ResMLPB24,
+    ResMLPS12,
+    ResMLPS24,
+    ResMLPS36,
     block_names,
     count_flops,
     count_macs,

@@ -21,7 +21,7 @@ def token_mixing_units(model, block):
     Args:
         model: a model whose blocks mix tokens with weights, i.e. whose
             block layers have a `token_mixing_kernel()` (MLP-Mixer, the
-            feed-forward-only ViT), after a patch `stem`.
+            feed-forward-only ViT, ResMLP, gMLP), after a patch `stem`.
         block: block name (`"block_0"`) or index among the blocks that
             have a token-mixing MLP.
 

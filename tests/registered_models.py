@@ -24,6 +24,8 @@ REPRESENTATIVES = (
     "repmlpnet_t224",
     "repmlp_res50_light_224",
     "repmlp_cifar",
+    "resmlp_s12",
+    "gmlp_ti16",
 )
 
 
@@ -69,6 +71,12 @@ TINY_MODELS = {
     ),
     "feedforward_vit": lambda **kwargs: keras_mlp.FeedForwardViT(
         patch_size=8, hidden_dim=16, num_blocks=2, num_heads=2, input_shape=(32, 32, 3), **kwargs
+    ),
+    "resmlp": lambda **kwargs: keras_mlp.ResMLP(
+        patch_size=8, hidden_dim=16, num_blocks=2, input_shape=(32, 32, 3), **kwargs
+    ),
+    "gmlp": lambda **kwargs: keras_mlp.GMLP(
+        patch_size=8, hidden_dim=16, num_blocks=2, input_shape=(32, 32, 3), **kwargs
     ),
     "repmlpnet": lambda **kwargs: keras_mlp.RepMLPNet(
         channels=(8, 16, 32, 64), num_blocks=(1, 1, 1, 1), sharesets_nums=(1, 2, 4, 8),

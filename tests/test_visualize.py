@@ -37,6 +37,14 @@ class TokenMixingPlotTest(TestCase):
         kernel.assign(-kernel.numpy())
         self.assertNotAllEqual(image, self.plot("c.png", blocks=(0, 1), columns=4))
 
+    def test_resmlp_filters_are_the_output_patches_weights(self):
+        # ResMLP's figure: unit j is output patch j's weights over the input patches.
+        model = TINY_MODELS["resmlp"](include_top=False)  # 4x4 patches
+        units = token_mixing_units(model, "block_1")
+        kernel = model.get_layer("block_1").token_mixing.kernel.numpy()
+        self.assertEqual(units.shape, (16, 4, 4))
+        self.assertAllEqual(units[5].reshape(-1), kernel[:, 5])
+
     def test_models_without_token_mixing(self):
         model = TINY_MODELS["repmlpnet"]()
         with self.assertRaisesRegex(ValueError, "has none"):

@@ -21,8 +21,10 @@ from keras_mlp.models.mlp_mixer import (
     MLPMixer,
 )
 from keras_mlp.models.features import block_names, feature_extractor
+from keras_mlp.models.gmlp import GMLP, GMLPB16, GMLPS16, GMLPTi16
 from keras_mlp.models.registry import create_model, get_constructor, list_models
 from keras_mlp.models.reparameterize import reparameterize
+from keras_mlp.models.resmlp import ResMLP, ResMLPB24, ResMLPS12, ResMLPS24, ResMLPS36
 from keras_mlp.models.repmlp_cifar import RepMLPCIFAR
 from keras_mlp.models.repmlp_resnet import (
     RepMLPRes50Bottleneck224,

@@ -8,9 +8,11 @@ with the training variant after it when one source publishes several
 (`goog_in21k_ft_in1k`), so that timm users recognise them.
 """
 
-from keras_mlp.weights import feedforward_pretrained, mixer_pretrained
+from keras_mlp.weights import feedforward_pretrained, gmlp_pretrained, mixer_pretrained, resmlp_pretrained
 
 PRETRAINED = (
     *mixer_pretrained.RECORDS,
     *feedforward_pretrained.RECORDS,
+    *resmlp_pretrained.RECORDS,
+    *gmlp_pretrained.RECORDS,
 )

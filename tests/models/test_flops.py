@@ -1,4 +1,5 @@
 import keras
+import pytest
 from absl.testing import parameterized
 
 import keras_mlp
@@ -15,12 +16,45 @@ def mixer_macs(image, patch, hidden, blocks, tokens_mlp, channels_mlp, classes):
     return stem + blocks * (token_mixing + channel_mixing) + hidden * classes
 
 
+def resmlp_macs(image, patch, hidden, blocks, classes):
+    """The ResMLP matmuls (arXiv 2105.03404, Section 2): a patches x patches
+    linear layer per channel and a 4x channel MLP per patch."""
+    patches = (image // patch) ** 2
+    stem = patches * patch * patch * 3 * hidden
+    block = hidden * patches * patches + patches * 2 * hidden * 4 * hidden
+    return stem + blocks * block + hidden * classes
+
+
+def gmlp_macs(image, patch, hidden, blocks, classes):
+    """The gMLP matmuls (arXiv 2105.08050, Figure 1): channel projections to
+    6x and back from 3x, a patches x patches projection of the 3x half."""
+    patches = (image // patch) ** 2
+    stem = patches * patch * patch * 3 * hidden
+    block = patches * hidden * 6 * hidden + 3 * hidden * patches * patches + patches * 3 * hidden * hidden
+    return stem + blocks * block + hidden * classes
+
+
 class FlopsTest(TestCase, parameterized.TestCase):
     def test_mixer_b16_is_25_2_gflops(self):
         model = keras_mlp.MixerB16()
         self.assertEqual(count_macs(model), mixer_macs(224, 16, 768, 12, 384, 3072, 1000))
         self.assertEqual(round(count_macs(model) / 1e9, 1), 12.6)
         self.assertEqual(round(count_flops(model) / 1e9, 1), 25.2)
+
+    def test_resmlp_and_gmlp_match_their_papers(self):
+        # The papers' "FLOPs" are multiply-adds: ResMLP-S12 3.0B, gMLP-S 4.5B.
+        resmlp = keras_mlp.ResMLPS12()
+        self.assertEqual(count_macs(resmlp), resmlp_macs(224, 16, 384, 12, 1000))
+        self.assertEqual(round(count_macs(resmlp) / 1e9, 1), 3.0)
+        gmlp = keras_mlp.GMLPS16()
+        self.assertEqual(count_macs(gmlp), gmlp_macs(224, 16, 256, 30, 1000))
+        self.assertEqual(round(count_macs(gmlp) / 1e9, 1), 4.4)
+
+    @pytest.mark.slow
+    def test_resmlp_b24_is_100_2_gmacs(self):
+        model = keras_mlp.ResMLPB24()
+        self.assertEqual(count_macs(model), resmlp_macs(224, 8, 768, 24, 1000))
+        self.assertEqual(round(count_macs(model) / 1e9, 1), 100.2)
 
     def test_mixer_s16_at_another_resolution(self):
         model = keras_mlp.MixerS16(input_shape=(128, 128, 3), include_top=False)

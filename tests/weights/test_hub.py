@@ -272,7 +272,7 @@ class TimmTablesTest(TestCase):
         for the same head and normalisation."""
         hub_records = [keras_mlp.get_pretrained(n) for n in keras_mlp.list_pretrained()]
         hub_records = [r for r in hub_records if r.hf_hub_id]
-        self.assertLen(hub_records, 8)
+        self.assertLen(hub_records, 20)
         for record in hub_records:
             name = record.hf_hub_id.removeprefix("timm/")
             cfg = timm.models.get_pretrained_cfg(name)
@@ -292,7 +292,7 @@ class TimmTablesTest(TestCase):
 # word); `test_every_family_has_a_round_trip` asks for a row for a new one.
 # feedforward_tiny shares deit_tiny's builder; repmlpnet_t224 has 38M
 # parameters at its smallest input, 224.
-ROUND_TRIP = ("mixer_t4", "deit_tiny", "repmlp_cifar")
+ROUND_TRIP = ("mixer_t4", "deit_tiny", "repmlp_cifar", "resmlp_s12", "gmlp_ti16")
 ROUND_TRIP_SLOW = ("feedforward_tiny", "repmlpnet_t224")
 
 

@@ -1,0 +1,148 @@
+"""gMLP (Liu et al., 2021, "Pay Attention to MLPs", arXiv 2105.08050).
+
+patches -> per-patch linear stem -> N x GMLPBlock -> LayerNorm ->
+global average pool -> linear head. The paper published no code; timm's
+`mlp_mixer.py` (`gmlp_*_224`) is the reference.
+"""
+
+import inspect
+
+import keras
+
+from keras_mlp.layers.gmlp_block import GMLPBlock
+from keras_mlp.models import factory
+from keras_mlp.models.isotropic import isotropic_model
+from keras_mlp.weights import gmlp_checkpoints
+from keras_mlp.weights.loading import WeightsSource, load_weights
+from keras_mlp.weights.registry import list_pretrained
+
+# Table 1 of the paper (30 blocks, d_ffn = 6 d_model), as timm builds them.
+MODEL_CONFIGS = {
+    "gmlp_ti16": dict(patch_size=16, hidden_dim=128, num_blocks=30),
+    "gmlp_s16": dict(patch_size=16, hidden_dim=256, num_blocks=30),
+    "gmlp_b16": dict(patch_size=16, hidden_dim=512, num_blocks=30),
+}
+
+BASE_DOCSTRING = """Instantiates the {title} model (gMLP, arXiv 2105.08050).
+
+Inputs are channels-last RGB images, already normalised as the weights
+expect: use `keras_mlp.preprocess_input(images, "{model_name}.<tag>")`
+(pixels mapped to [-1, 1] for timm's weights). Any height and width that
+are multiples of the patch size (16) work. A checkpoint loads at its own
+patch grid or at one `K` times finer per side, where its spatial gating
+projections act block-diagonally on the `K x K` strided sub-grids (the
+MLP-Mixer paper's Appendix C); any other grid is an error.
+
+{args}
+
+Returns:
+    A `keras.Model`.
+
+Example:
+
+```python
+model = keras_mlp.{constructor}(weights=None, classes=10, input_shape=(64, 64, 3))
+model.compile("adamw", "sparse_categorical_crossentropy", metrics=["accuracy"])
+```
+"""
+
+
+def _build(
+    args,
+    *,
+    model_name,
+    patch_size,
+    hidden_dim,
+    num_blocks,
+    mlp_ratio=6.0,
+    default_size=224,
+    dropout_rate=0.0,
+):
+    source = WeightsSource(args.weights, model_name)
+
+    def make_block(index, name, grid):
+        return GMLPBlock(
+            mlp_ratio=mlp_ratio,
+            drop_path_rate=args.drop_path_rate,
+            dropout_rate=dropout_rate,
+            name=name,
+        )
+
+    model, grid = isotropic_model(
+        args,
+        model_name=model_name,
+        patch_size=patch_size,
+        hidden_dim=hidden_dim,
+        num_blocks=num_blocks,
+        make_block=make_block,
+        make_final_norm=lambda name: keras.layers.LayerNormalization(epsilon=1e-6, name=name),
+        head_initializer="zeros",
+        default_size=default_size,
+    )
+    if source:
+        load_weights(model, source, gmlp_checkpoints.SPEC, adapt=gmlp_checkpoints.adapt_token_mixing(grid))
+    return model
+
+
+FAMILY = factory.Family(
+    build=_build,
+    extras=(("dropout_rate", 0.0),),
+    docstring=BASE_DOCSTRING,
+    arg_docs=dict(
+        pooling=(
+            "with `include_top=False`: `None` returns the `(batch, rows, cols, "
+            "channels)` patch features after the final LayerNorm, `\"avg\"`/"
+            "`\"max\"` pool them."
+        ),
+        drop_path_rate=(
+            "stochastic depth rate of every block, the same in every block "
+            "(the paper's survival probability is `1 - drop_path_rate`)."
+        ),
+        dropout_rate="dropout after the GELU and after each block's output projection.",
+    ),
+)
+
+GMLP = factory.generic_builder(
+    FAMILY,
+    "GMLP",
+    architecture=(
+        *((name, inspect.Parameter.empty) for name in ("patch_size", "hidden_dim", "num_blocks")),
+        ("mlp_ratio", 6.0),
+        ("default_size", 224),
+    ),
+    module=__name__,
+    model_name="gmlp",
+    doc="""Generic gMLP builder; see `GMLPS16` for the other arguments.
+
+    `patch_size`, `hidden_dim` (`d_model`) and `num_blocks` are the paper's
+    Table 1 hyper-parameters, `mlp_ratio` is `d_ffn / d_model` (6 in the
+    paper), `default_size` the input side when `input_shape` is not given.
+
+    Example:
+
+    >>> model = GMLP(8, 32, 2, input_shape=(32, 32, 3), classes=5)
+    >>> model.output_shape
+    (None, 5)
+    """,
+)
+
+
+def _constructor(model_name, public_name, title):
+    tags = list_pretrained(model_name)
+    return factory.constructor(
+        FAMILY,
+        model_name,
+        public_name,
+        MODEL_CONFIGS[model_name],
+        title,
+        __name__,
+        default_size=224,
+        tags=", ".join(f'`"{t.partition(".")[2]}"`' for t in tags) or "none published",
+        formats="a timm `.pth`/`.safetensors`, ",
+        feature_points="every block's `(batch, patches, channels)` output",
+    )
+
+
+GMLPTi16 = _constructor("gmlp_ti16", "GMLPTi16", "gMLP-Ti/16")
+GMLPS16 = _constructor("gmlp_s16", "GMLPS16", "gMLP-S/16")
+GMLPB16 = _constructor("gmlp_b16", "GMLPB16", "gMLP-B/16")

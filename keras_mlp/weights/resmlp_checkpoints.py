@@ -1,0 +1,63 @@
+"""Checkpoint layouts of ResMLP: the official release and timm's port.
+
+The official `.pth` files (facebookresearch/deit, `resmlp_models.py`) hold
+`{"model": state_dict}`; timm renames their keys in its
+`checkpoint_filter_fn` (`patch_embed` -> `stem`, `attn` -> `linear_tokens`,
+`mlp` -> `mlp_channels`, `gamma_` -> `ls`) and stores `Affine`'s `alpha`,
+`beta` as `(1, 1, dim)`. Both tables map onto the same Keras variables.
+"""
+
+import numpy as np
+
+from keras_mlp.weights.key_mapping import KeyMap, conv_to_hwio, transpose
+from keras_mlp.weights.loading import CheckpointSpec
+from keras_mlp.weights.token_mixing_grid import TOKEN_GRID_HINT, adapt_token_linear
+
+
+def flatten(array):
+    """timm's `(1, 1, dim)` `Affine` parameters -> `(dim,)`."""
+    return np.reshape(array, (-1,))
+
+
+def _layout(name, stem, token_mixing, mlp, layer_scale):
+    b = r"blocks\.(\d+)"
+    return KeyMap(
+        name=name,
+        rules=(
+            (rf"{stem}\.proj\.weight", "stem/kernel", conv_to_hwio),
+            (rf"{stem}\.proj\.bias", "stem/bias", None),
+            (rf"{b}\.norm([12])\.(alpha|beta)", r"block_\1/norm\2/\3", flatten),
+            (rf"{b}\.{token_mixing}\.weight", r"block_\1/token_mixing/kernel", transpose),
+            (rf"{b}\.{token_mixing}\.bias", r"block_\1/token_mixing/bias", None),
+            (rf"{b}\.{layer_scale}([12])", r"block_\1/ls\2/gamma", None),
+            (rf"{b}\.{mlp}\.(fc[12])\.weight", r"block_\1/channel_mixing/\2/kernel", transpose),
+            (rf"{b}\.{mlp}\.(fc[12])\.bias", r"block_\1/channel_mixing/\2/bias", None),
+            (r"norm\.(alpha|beta)", r"pre_head_norm/\1", flatten),
+            (r"head\.weight", "predictions/kernel", transpose),
+            (r"head\.bias", "predictions/bias", None),
+        ),
+    )
+
+
+OFFICIAL_RESMLP = _layout(
+    "official ResMLP (.pth)", stem="patch_embed", token_mixing="attn", mlp="mlp", layer_scale="gamma_"
+)
+TIMM_RESMLP = _layout(
+    "timm resmlp (.pth/.safetensors)",
+    stem="stem",
+    token_mixing="linear_tokens",
+    mlp="mlp_channels",
+    layer_scale="ls",
+)
+
+SPEC = CheckpointSpec(
+    key_maps=(OFFICIAL_RESMLP, TIMM_RESMLP),
+    # A `features_only` model ends at the last block, before the final norm.
+    head_prefixes=("predictions/", "pre_head_norm/"),
+    hint=TOKEN_GRID_HINT,
+)
+
+
+def adapt_token_mixing(grid):
+    """The token-mixing layers at a `K` times finer `grid` (see `token_mixing_grid`)."""
+    return adapt_token_linear(r"block_\d+/token_mixing/(kernel|bias)", grid)
