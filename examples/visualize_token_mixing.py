@@ -1,8 +1,12 @@
-r"""Draws the token-mixing hidden units of MLP-Mixer blocks to a PNG (the
-paper's Figure 2):
+r"""Draws the token-mixing weights of a model's blocks to a PNG, one small image
+per unit on the patch grid. MLP-Mixer's hidden units (the paper's Figure 2):
 
   python examples/visualize_token_mixing.py --model=mixer_b16 --weights=imagenet21k \
       --blocks=0,1,2 --output=token_mixing.png
+
+ResMLP's token-mixing linear layers, one filter per output patch, laid out at
+that patch's place on the 14x14 grid (the ResMLP paper's figure of learned
+patches): see docs/resmlp.md.
 """
 
 from absl import app, flags
@@ -11,10 +15,12 @@ from keras_mlp.models.registry import create_model
 from keras_mlp.visualize import plot_token_mixing
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("model", "mixer_b16", "Registered MLP-Mixer model name.")
+flags.DEFINE_string(
+    "model", "mixer_b16", "Registered model whose blocks mix tokens with weights (Mixer, ResMLP, gMLP, ...)."
+)
 flags.DEFINE_string("weights", None, "Pretrained tag or checkpoint path; None: random initialisation.")
 flags.DEFINE_list("blocks", ["0", "1", "2"], "Block indices or names.")
-flags.DEFINE_integer("units", 64, "Hidden units shown per block.", lower_bound=1)
+flags.DEFINE_integer("units", 64, "Units (hidden units, or output patches) shown per block.", lower_bound=1)
 flags.DEFINE_integer("columns", 16, "Units per row.", lower_bound=1)
 flags.DEFINE_string("output", "token_mixing.png", "PNG file to write.")
 
