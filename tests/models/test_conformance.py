@@ -19,6 +19,7 @@ from keras_mlp.layers import Reparameterizable
 from keras_mlp.models.factory import CONTRACT
 from keras_mlp.models.naming import block_name, block_of
 from keras_mlp.training import TrainConfig, train
+from tests.data.folders import image_folder
 from tests.registered_models import REPRESENTATIVES, randomize_head, smallest_side
 from tests.testing import TestCase
 
@@ -99,10 +100,16 @@ class ConformanceTest(TestCase, parameterized.TestCase):
             _build(name, side, features_only=True)
 
     def check_training_step(self, name, side):
+        # Four training and two test images: the step, its evaluation and the
+        # saves all run at the model's size, which is 224 px for some families.
+        dataset = image_folder(
+            os.path.join(self.get_temp_dir(), "images"),
+            {"train/a": 2, "train/b": 2, "test/a": 1, "test/b": 1},
+        )
         model_dir = os.path.join(self.get_temp_dir(), f"run_{name}")
         config = TrainConfig(
-            model=name, image_size=side, epochs=1, steps_per_epoch=1, batch_size=8,
-            model_dir=model_dir, verbose=0,
+            model=name, dataset=dataset, image_size=side, epochs=1, steps_per_epoch=1,
+            batch_size=2, model_dir=model_dir, verbose=0,
         )
         _, results = train(config)
         self.assertTrue(os.path.isfile(results["final_model"]))

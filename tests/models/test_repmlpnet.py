@@ -150,7 +150,7 @@ class RepMLPNetTest(testing.TestCase, parameterized.TestCase):
         """A segmentation-style model around a `features_only` backbone."""
         backbone = keras_mlp.RepMLPNet(**TINY, include_top=False, features_only=True)
         inputs = keras.Input((32, 32, 3))
-        outputs = keras.layers.Conv2D(5, 1, name="seg_head")(backbone(inputs)["stage1_block_0"])
+        outputs = keras.layers.Conv2D(5, 1, name="seg_head")(backbone(inputs)["stage1_block_1"])
         model = keras.Model(inputs, outputs)
         randomize_batch_norms(model)
         deploy = keras_mlp.reparameterize(model)
