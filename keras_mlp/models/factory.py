@@ -101,6 +101,25 @@ CONTRACT_DOCS = {
 }
 
 
+# What every constructor docstring ends with, after the family's description.
+_DOCSTRING_TAIL = """
+
+{args}
+
+Returns:
+    A `keras.Model`.
+
+Example:
+
+```python
+{example}
+```
+"""
+_FINE_TUNING_EXAMPLE = """\
+model = keras_mlp.{constructor}(weights=None, classes=10, input_shape=(64, 64, 3))
+model.compile("adamw", "sparse_categorical_crossentropy", metrics=["accuracy"])"""
+
+
 @dataclasses.dataclass(frozen=True)
 class Family:
     """What a family module gives the factory.
@@ -110,9 +129,11 @@ class Family:
             returns the `keras.Model`; `args` is an `Args`.
         extras: `((name, default), ...)`: the family's own arguments, after
             the contract in every signature.
-        docstring: template of the constructors' docstrings; `format`ted
-            with `title`, `constructor`, `model_name`, `args` (the rendered
-            `Args:` section) and the `doc` values given to `constructor`.
+        docstring: template of what the constructors' docstrings say
+            before their `Args:`; `format`ted with `title`, `constructor`,
+            `model_name` and the `doc` values given to `constructor`.
+        example: the code of the docstrings' `Example:` section, formatted
+            the same way; the default builds a model to fine-tune.
         arg_docs: `{argument: text}` for the extras and for contract
             arguments whose `CONTRACT_DOCS` text the family replaces; the
             texts are `format`ted with the same values.
@@ -123,6 +144,7 @@ class Family:
     build: object
     extras: tuple = ()
     docstring: str = ""
+    example: str = _FINE_TUNING_EXAMPLE
     arg_docs: dict = dataclasses.field(default_factory=dict)
     defaults: dict = dataclasses.field(default_factory=dict)
 
@@ -140,7 +162,8 @@ class Family:
                 subsequent_indent="        ",
                 break_on_hyphens=False,
             )
-        return self.docstring.format(args="\n".join(lines), **values)
+        template = self.docstring.rstrip("\n") + _DOCSTRING_TAIL
+        return template.format(args="\n".join(lines), example=self.example.format(**values), **values)
 
 
 def _parameters(names_and_defaults, kind=inspect.Parameter.KEYWORD_ONLY):

@@ -53,18 +53,6 @@ Inputs are channels-last RGB images, already normalised as the weights
 expect: use `keras_mlp.preprocess_input(images, "{model_name}.imagenet1k")`
 (ImageNet mean and std, as DeiT). Any height and width that are multiples of
 the patch size ({patch_size}) work.
-
-{args}
-
-Returns:
-    A `keras.Model`.
-
-Example:
-
-```python
-model = keras_mlp.{constructor}(weights=None, classes=10, input_shape=(64, 64, 3))
-model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-```
 """
 
 _ARG_DOCS = dict(

@@ -32,18 +32,6 @@ are multiples of the patch size (16) work. A checkpoint loads at its own
 patch grid or at one `K` times finer per side, where its spatial gating
 projections act block-diagonally on the `K x K` strided sub-grids (the
 MLP-Mixer paper's Appendix C); any other grid is an error.
-
-{args}
-
-Returns:
-    A `keras.Model`.
-
-Example:
-
-```python
-model = keras_mlp.{constructor}(weights=None, classes=10, input_shape=(64, 64, 3))
-model.compile("adamw", "sparse_categorical_crossentropy", metrics=["accuracy"])
-```
 """
 
 

@@ -22,23 +22,15 @@ PARTITION_SIZE = 8
 # No checkpoints were published: keras_mlp's own files only.
 SPEC = CheckpointSpec()
 
+_EXAMPLE = """\
+model = keras_mlp.{constructor}()
+model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])"""
+
 DOCSTRING = """Instantiates the pure-MLP CIFAR model of RepMLP (arXiv 2105.01883).
 
 Each of the three stages is one block, `stage<s>_block_0`: an FC (1x1
 conv) and a RepMLP block. The model has no residual connections, so
 `drop_path_rate` must stay 0.
-
-{args}
-
-Returns:
-    A `keras.Model`.
-
-Example:
-
-```python
-model = keras_mlp.{constructor}()
-model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-```
 """
 
 
@@ -87,6 +79,7 @@ RepMLPCIFAR = factory.constructor(
         build=_build,
         extras=(("reparam_conv_k", (1, 3, 5)), ("fc3_groups", 2), ("deploy", False)),
         docstring=DOCSTRING,
+        example=_EXAMPLE,
         arg_docs=dict(
             weights="`None`, a keras_mlp `.weights.h5` or a saved `.keras` model.",
             input_shape="optional `(height, width, 3)`, multiples of 32; defaults to `(32, 32, 3)`.",

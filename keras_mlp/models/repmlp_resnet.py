@@ -26,24 +26,16 @@ BLOCK_TYPES = ("base", "light", "bottleneck")
 # Stages (by total stride) whose stride-1 blocks are RepMLP blocks.
 _REPMLP_STRIDES = (8, 16)
 
+_EXAMPLE = """\
+model = keras_mlp.{constructor}(weights=None, classes=10)
+deploy_model = keras_mlp.reparameterize(model)"""
+
 BASE_DOCSTRING = """Instantiates {title} (RepMLP, arXiv 2105.01883).
 
 Inputs are channels-last RGB images normalised with the ImageNet mean and
 standard deviation. Height and width must be multiples of 112 (the 7x7
 partitions of the stride-16 stage); the Global Perceptron's size follows
 the resolution.
-
-{args}
-
-Returns:
-    A `keras.Model`.
-
-Example:
-
-```python
-model = keras_mlp.{constructor}(weights=None, classes=10)
-deploy_model = keras_mlp.reparameterize(model)
-```
 """
 
 
@@ -152,6 +144,7 @@ FAMILY = factory.Family(
     build=_build,
     extras=(("deploy", False),),
     docstring=BASE_DOCSTRING,
+    example=_EXAMPLE,
     arg_docs=dict(
         weights=(
             "`None` (random initialisation), a keras_mlp `.weights.h5` or a "

@@ -32,6 +32,10 @@ MODEL_CONFIGS = {
 }
 PATCH_SIZE = 4
 
+_EXAMPLE = """\
+model = keras_mlp.{constructor}(weights=None, classes=10)
+deploy_model = keras_mlp.reparameterize(model)"""
+
 BASE_DOCSTRING = """Instantiates {title} (RepMLPNet, arXiv 2112.11081).
 
 Inputs are channels-last RGB images normalised with the ImageNet mean and
@@ -43,18 +47,6 @@ With `deploy=False` (default) the model is in training form: every RepMLP
 block has its Local Perceptron convs and BatchNorms. Train or fine-tune it,
 then call `keras_mlp.reparameterize(model)` for the deploy form (pure MLP
 blocks, same outputs in inference mode, faster).
-
-{args}
-
-Returns:
-    A `keras.Model`.
-
-Example:
-
-```python
-model = keras_mlp.{constructor}(weights=None, classes=10)
-deploy_model = keras_mlp.reparameterize(model)
-```
 """
 
 
@@ -130,6 +122,7 @@ FAMILY = factory.Family(
     build=_build,
     extras=(("deploy", False),),
     docstring=BASE_DOCSTRING,
+    example=_EXAMPLE,
     arg_docs=dict(
         include_top="whether to include the final BatchNorm, pool and classifier.",
         weights=(
