@@ -5,6 +5,11 @@ classes, input size and preprocessing:
 
   python examples/predict.py --weights=runs/<run>/final.keras digits/
 
+A Hugging Face Hub repository (timm's, or one written by save_pretrained)
+brings its model, preprocessing and labels too:
+
+  python examples/predict.py --weights=hf://timm/mixer_b16_224.goog_in21k_ft_in1k cat.jpg
+
 Pretrained tag (downloads once; preprocessing and labels come with the tag):
 
   python examples/predict.py --model=mixer_b16 --weights=goog_in21k_ft_in1k cat.jpg photos/
@@ -29,22 +34,24 @@ from keras_mlp.metadata import find_metadata
 from keras_mlp.predict import (
     image_paths,
     load_classifier,
+    load_published_classifier,
     load_saved_classifier,
     predict_files,
     weights_record,
 )
+from keras_mlp.weights import hub
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string(
     "weights", None,
-    "A run's final.keras (or its directory), a pretrained tag (keras_mlp.list_pretrained(model)) "
-    "or a checkpoint path.",
+    "A run's final.keras (or its directory), a Hub repository (hf://org/name) or folder, "
+    "a pretrained tag (keras_mlp.list_pretrained(model)) or a checkpoint path.",
     required=True,
 )
 flags.DEFINE_string(
     "model", None,
     "Registered model name (keras_mlp.list_models()); needed for a tag or checkpoint, "
-    "read from a .keras file.",
+    "read from a .keras file or Hub repository.",
 )
 flags.DEFINE_integer("top_k", 5, "Classes shown per image.", lower_bound=1)
 flags.DEFINE_string(
@@ -69,10 +76,14 @@ def main(argv):
     paths = image_paths(inputs)
     if not paths:
         raise app.UsageError(f"No image files found in {inputs}.")
-    if find_metadata(FLAGS.weights):
+    published = hub.is_reference(FLAGS.weights)
+    if published or find_metadata(FLAGS.weights):
         if FLAGS.preprocessing:
-            raise app.UsageError("--preprocessing is for checkpoints; a .keras file has its own.")
-        model, record = load_saved_classifier(
+            raise app.UsageError(
+                "--preprocessing is for checkpoints; a .keras file or Hub repository has its own."
+            )
+        load = load_published_classifier if published else load_saved_classifier
+        model, record = load(
             FLAGS.weights, labels=FLAGS.labels, model=FLAGS.model, input_size=FLAGS.input_size
         )
     elif FLAGS.model is None:

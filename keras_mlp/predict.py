@@ -1,8 +1,10 @@
 """Top-k labels for image files, with the weights' own preprocessing.
 
 A model saved by a training run (`final.keras`, or its run directory)
-carries its class names and input pipeline (`keras_mlp.metadata`) and needs
-nothing else; a pretrained tag brings its record; any other checkpoint
+or published on the Hub (`hf://org/name`, a timm repository or one written
+by `keras_mlp.save_pretrained`) carries its class names and input pipeline
+(`keras_mlp.metadata`) and needs nothing else; a pretrained tag brings its
+record; any other checkpoint
 needs its labels (and, unless ImageNet's, its preprocessing) named.
 """
 
@@ -19,6 +21,7 @@ from keras_mlp.data.pipeline import eval_crop
 from keras_mlp.data.preprocessing import IMAGENET
 from keras_mlp.metadata import ModelMetadata, load_model
 from keras_mlp.models.registry import create_model
+from keras_mlp.weights.hub import from_pretrained, load_metadata
 from keras_mlp.weights.labels import class_names
 from keras_mlp.weights.loading import WeightsSource
 from keras_mlp.weights.registry import PretrainedWeights, get_pretrained
@@ -165,26 +168,50 @@ def load_saved_classifier(path, labels=None, model=None, input_size=None):
             "weights saved by model.save_weights, or save it with "
             "keras_mlp.metadata.save_model."
         )
-    if model not in (None, metadata.model):
-        raise ValueError(f"{path!r} holds a {metadata.model} model, not {model}.")
-    if input_size not in (None, metadata.preprocessing.input_size):
-        raise ValueError(
-            f"{path!r} was trained at {metadata.preprocessing.input_size}x"
-            f"{metadata.preprocessing.input_size}; its input size is fixed. "
-            f"Received: input_size={input_size}"
-        )
-    if labels is not None:
-        names = [name for _, name in class_names(labels)]
-        if len(names) != len(metadata.class_names):
-            raise ValueError(
-                f"--labels {labels!r} names {len(names)} classes, but the head "
-                f"of {path!r} has {len(metadata.class_names)} (its own class "
-                "names are stored in it; --labels is not needed)."
-            )
-        metadata = dataclasses.replace(metadata, class_names=tuple(names))
+    metadata = _agreeing(metadata, path, labels, model, input_size)
     if metadata.arguments.get("classifier_activation", "softmax") is None:
         saved = keras.Model(saved.inputs, keras.layers.Softmax(dtype="float32")(saved.outputs[0]))
     return saved, metadata
+
+
+def load_published_classifier(reference, labels=None, model=None, input_size=None):
+    """`(classifier, metadata)` of a Hub repository or model folder.
+
+    Args:
+        reference: `"hf://org/name"` (a timm repository, or one written by
+            `keras_mlp.save_pretrained`) or such a folder on disk.
+        labels, model, input_size: optional; when given they must agree
+            with the repository's metadata.
+
+    Returns:
+        The model with a softmax head and the repository's `ModelMetadata`
+        (its class names and input pipeline).
+    """
+    metadata = _agreeing(load_metadata(reference), reference, labels, model, input_size)
+    return from_pretrained(reference, classifier_activation="softmax"), metadata
+
+
+def _agreeing(metadata, source, labels, model, input_size):
+    """`metadata`, once the user's `labels`, `model` and `input_size` are
+    checked against it (the class names of `labels` replace its own)."""
+    if model not in (None, metadata.model):
+        raise ValueError(f"{source!r} holds a {metadata.model} model, not {model}.")
+    if input_size not in (None, metadata.preprocessing.input_size):
+        raise ValueError(
+            f"{source!r} was trained at {metadata.preprocessing.input_size}x"
+            f"{metadata.preprocessing.input_size}; its input size is fixed. "
+            f"Received: input_size={input_size}"
+        )
+    if labels is None:
+        return metadata
+    names = [name for _, name in class_names(labels)]
+    if len(names) != len(metadata.class_names):
+        raise ValueError(
+            f"--labels {labels!r} names {len(names)} classes, but the head "
+            f"of {source!r} has {len(metadata.class_names)} (its own class "
+            "names are stored with it; --labels is not needed)."
+        )
+    return dataclasses.replace(metadata, class_names=tuple(names))
 
 
 def predict_files(model, record, paths, top=5, batch_size=32):

@@ -28,6 +28,7 @@ from absl.testing import parameterized
 import keras_mlp
 from keras_mlp.data.preprocessing import Preprocessing
 from keras_mlp.metadata import ModelMetadata
+from keras_mlp.predict import load_published_classifier
 from keras_mlp.weights import hub, registry
 from keras_mlp.weights.checkpoint_io import CheckpointError
 from keras_mlp.weights.timm_config import TIMM_ARCHITECTURES
@@ -350,6 +351,22 @@ class SavePretrainedTest(OfflineHubTestCase, parameterized.TestCase):
                                     classifier_activation=None, input_shape=(28, 28, 3))
         self.assertAllEqual(rebuilt(x), model(x))
 
+    def test_predict_needs_the_handle_alone(self):
+        model, folder, x = self.check_round_trip("mixer_t4")
+        write_hub_cache(self.cache, "me/digits-mixer", folder)
+        classifier, meta = load_published_classifier("hf://me/digits-mixer")
+        self.assertEqual(list(meta.class_names), ["cat", "dog", "owl"])
+        self.assertEqual(meta.preprocessing.mean, (0.1, 0.2, 0.3))
+        self.assertAllClose(classifier(x), keras.ops.softmax(model(x)), atol=1e-6)
+
+        labels = os.path.join(self.get_temp_dir(), "labels.txt")
+        with open(labels, "w") as f:
+            f.write("cat\ndog\n")
+        with self.assertRaisesRegex(ValueError, "names 2 classes, but the head of 'hf://me/digits-mixer' has 3"):
+            load_published_classifier("hf://me/digits-mixer", labels=labels)
+        with self.assertRaisesRegex(ValueError, "holds a mixer_t4 model, not mixer_s16"):
+            load_published_classifier("hf://me/digits-mixer", model="mixer_s16")
+
     def test_metadata_that_does_not_rebuild_the_model_is_refused(self):
         model, meta = self.fine_tuned("mixer_t4")
         folder = os.path.join(self.get_temp_dir(), "refused")
@@ -419,6 +436,8 @@ class DocumentedExamplesTest(TestCase):
             assert meta.preprocessing.mean == (0.5, 0.5, 0.5) and meta.preprocessing.crop_pct == 0.875
             assert meta.class_names[281] == "n02123045"
             print("max logit difference vs timm", gap)
+            top = int(np.argmax(logits[0]))
+            print("top-1", meta.class_names[top], f"{float(keras.ops.softmax(logits[0])[top]):.4f}")
         """
         program = "import timm, torch\n" + code + textwrap.dedent(check)
         env = dict(os.environ, HF_HOME=os.path.join(root, "hf"), HF_HUB_OFFLINE="1",
@@ -427,3 +446,14 @@ class DocumentedExamplesTest(TestCase):
                                 capture_output=True, text=True, timeout=900)
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr[-6000:])
         self.assertIn("max logit difference vs timm", result.stdout)
+        _, name, probability = re.search(r"^top-1 .*$", result.stdout, re.M).group(0).split()
+
+        # The page's command: the same class and probability from the handle alone.
+        with open(os.path.join(REPO_ROOT, "docs/hub.md"), encoding="utf-8") as f:
+            command = re.search(r"^python examples/predict\.py --weights=hf://.*$", f.read(), re.M)
+        words = [sys.executable, os.path.join(REPO_ROOT, "examples", "predict.py"), *command.group(0).split()[2:]]
+        result = subprocess.run(words, cwd=root, env=env, capture_output=True, text=True, timeout=900)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr[-6000:])
+        first = result.stdout.splitlines()[1].split()
+        self.assertEqual(first[1], name, result.stdout)
+        self.assertAlmostEqual(float(first[0]), float(probability), delta=1e-4)
