@@ -421,8 +421,11 @@ class DocumentedExamplesTest(TestCase):
         os.makedirs(cache)
         repo_id = "timm/mixer_b16_224.goog_in21k_ft_in1k"
         publish_timm(cache, repo_id, "mixer_b16_224")
+        # PNG bytes under the pages' file name: PIL (the Python example) and
+        # TensorFlow (predict.py) decode JPEG differently, by up to 4 levels,
+        # which would hide a difference of preprocessing.
         keras.utils.save_img(os.path.join(root, "cat.jpg"),
-                             np.random.RandomState(0).randint(0, 255, (300, 400, 3)))
+                             np.random.RandomState(0).randint(0, 255, (300, 400, 3)), file_format="png")
         code = "\n".join(
             code for path in ("README.md", "docs/hub.md")
             for marker, code in examples(path) if marker == EXAMPLE_MARKER
@@ -437,7 +440,7 @@ class DocumentedExamplesTest(TestCase):
             assert meta.class_names[281] == "n02123045"
             print("max logit difference vs timm", gap)
             top = int(np.argmax(logits[0]))
-            print("top-1", meta.class_names[top], f"{float(keras.ops.softmax(logits[0])[top]):.4f}")
+            print("top-1", meta.class_names[top], f"{{float(keras.ops.softmax(logits[0])[top]):.4f}}")
         """
         program = "import timm, torch\n" + code + textwrap.dedent(check)
         env = dict(os.environ, HF_HOME=os.path.join(root, "hf"), HF_HUB_OFFLINE="1",
@@ -448,12 +451,22 @@ class DocumentedExamplesTest(TestCase):
         self.assertIn("max logit difference vs timm", result.stdout)
         _, name, probability = re.search(r"^top-1 .*$", result.stdout, re.M).group(0).split()
 
-        # The page's command: the same class and probability from the handle alone.
-        with open(os.path.join(REPO_ROOT, "docs/hub.md"), encoding="utf-8") as f:
-            command = re.search(r"^python examples/predict\.py --weights=hf://.*$", f.read(), re.M)
-        words = [sys.executable, os.path.join(REPO_ROOT, "examples", "predict.py"), *command.group(0).split()[2:]]
-        result = subprocess.run(words, cwd=root, env=env, capture_output=True, text=True, timeout=900)
-        self.assertEqual(result.returncode, 0, result.stdout + result.stderr[-6000:])
-        first = result.stdout.splitlines()[1].split()
-        self.assertEqual(first[1], name, result.stdout)
-        self.assertAlmostEqual(float(first[0]), float(probability), delta=1e-4)
+        # The commands of docs/hub.md (the handle alone) and README.md (the
+        # tag, served by the same repository): the class and probability of
+        # the page's Python example.
+        os.makedirs(os.path.join(root, "photos"))
+        shutil.copy(os.path.join(root, "cat.jpg"), os.path.join(root, "photos", "cat.jpg"))
+        for path, pattern in (("docs/hub.md", "--weights=hf://"), ("README.md", "--model=mixer_b16 --weights=goog")):
+            with open(os.path.join(REPO_ROOT, path), encoding="utf-8") as f:
+                command = re.search(rf"^python examples/predict\.py {pattern}.*$", f.read(), re.M).group(0)
+            words = [sys.executable, os.path.join(REPO_ROOT, "examples", "predict.py"), *command.split()[2:]]
+            result = subprocess.run(words, cwd=root, env=env, capture_output=True, text=True, timeout=900)
+            self.assertEqual(result.returncode, 0, result.stdout + result.stderr[-6000:])
+            lines = result.stdout.splitlines()
+            images = ["cat.jpg"] + (["photos/cat.jpg"] if "photos/" in command.split() else [])
+            for image in images:
+                # "  0.9805  n03884397 (283)" from the handle's class names,
+                # "  0.9805  panpipe (n03884397)" from the tag's label set.
+                top = lines[lines.index(image) + 1].replace("(", " ").replace(")", " ").split()
+                self.assertIn(name, top, f"{command}: {result.stdout}")
+                self.assertAlmostEqual(float(top[0]), float(probability), delta=1e-4, msg=command)
