@@ -4,8 +4,8 @@ A model saved by a training run (`final.keras`, or its run directory)
 or published on the Hub (`hf://org/name`, a timm repository or one written
 by `keras_mlp.save_pretrained`) carries its class names and input pipeline
 (`keras_mlp.metadata`) and needs nothing else; a pretrained tag brings its
-record; any other checkpoint
-needs its labels (and, unless ImageNet's, its preprocessing) named.
+record; any other checkpoint needs its labels (and, unless ImageNet's, its
+preprocessing) named.
 """
 
 import dataclasses
