@@ -3,11 +3,12 @@
 Every public constructor (`MixerB16`, `RepMLPNetT224`, ...) and every generic
 builder (`MLPMixer`, `RepMLPNet`, ...) takes the `keras.applications`
 arguments, `drop_path_rate` and `features_only` (the `CONTRACT`), then its
-family's own extras. The signatures are written here once, from data: a
-family module declares a `Family` (its builder, extras and docstring) and
-calls `constructor` / `generic_builder` for its public names, which stay
-plain module-level assignments that grep and IDEs find. `inspect.signature`
-and `help()` show the full explicit signature.
+family's own extras. The contract is written here once, as the `Constructor`
+signature that static tools read; a family module declares a `Family` (its
+builder, extras and docstring) and calls `constructor` / `generic_builder`
+for its public names, which stay plain module-level assignments that grep and
+IDEs find. `inspect.signature` and `help()` show the full explicit signature,
+extras and family defaults (RepMLP CIFAR's `classes=10`) included.
 
 The builder receives the contract as one `Args` value and the architecture
 and extras as keywords, so it never retypes the contract either.
@@ -16,6 +17,7 @@ and extras as keywords, so it never retypes the contract either.
 import dataclasses
 import inspect
 import textwrap
+import typing
 
 import keras
 
@@ -25,51 +27,62 @@ from keras_mlp.models.registry import register_model
 POOLING_CHOICES = (None, "avg", "max")
 
 
-@dataclasses.dataclass(frozen=True)
-class Args:
-    """The contract arguments of one constructor call.
+class Constructor(typing.Protocol):
+    """The signature of every registered constructor: the contract, then the
+    family's own keyword-only extras.
 
-    Attributes:
-        include_top: whether to include the classifier (and what only it
-            needs: the final pool, a family's head norm).
-        weights: `None`, a pretrained tag of the model, or a checkpoint path.
-        input_tensor: optional Keras tensor to use as the image input.
-        input_shape: optional `(height, width, 3)`.
-        pooling: with `include_top=False`: `None`, `"avg"` or `"max"`.
-        classes: classes of the head.
-        classifier_activation: activation of the head; `None` for logits.
-        drop_path_rate: stochastic depth on the residual branches; 0 keeps
-            the official model.
-        features_only: return the feature maps of every feature point
-            (`keras_mlp.block_names`) as a dict; needs `include_top=False`.
-        name: model name; default the registered name.
+    This is where the contract is written: `CONTRACT` and `Args` are read from
+    it, and `constructor` is annotated with it, so static tools (IDEs, jedi,
+    pyright) complete `keras_mlp.MixerB16(` with these arguments although the
+    constructors are made at import time.
     """
 
-    include_top: bool = True
-    weights: object = None
-    input_tensor: object = None
-    input_shape: tuple | None = None
-    pooling: str | None = None
-    classes: int = 1000
-    classifier_activation: object = "softmax"
-    drop_path_rate: float = 0.0
-    features_only: bool = False
-    name: str | None = None
-
-    def __post_init__(self):
-        validation.one_of("pooling", self.pooling, POOLING_CHOICES)
-        validation.rate("drop_path_rate", self.drop_path_rate)
-        if self.include_top:
-            validation.positive_int("classes", self.classes)
-            keras.activations.get(self.classifier_activation)
-        if self.features_only and self.include_top:
-            raise ValueError(
-                "`features_only=True` returns the feature maps and has no "
-                "classifier: pass `include_top=False`."
-            )
+    def __call__(
+        self,
+        include_top: bool = True,
+        weights: str | None = None,
+        input_tensor: keras.KerasTensor | None = None,
+        input_shape: tuple[int, int, int] | None = None,
+        pooling: str | None = None,
+        classes: int = 1000,
+        classifier_activation: str | None = "softmax",
+        drop_path_rate: float = 0.0,
+        features_only: bool = False,
+        name: str | None = None,
+        **extras,
+    ) -> keras.Model: ...
 
 
-CONTRACT = tuple((f.name, f.default) for f in dataclasses.fields(Args))
+CONTRACT = tuple(
+    (p.name, p.default)
+    for p in inspect.signature(Constructor.__call__).parameters.values()
+    if p.name != "self" and p.kind is not inspect.Parameter.VAR_KEYWORD
+)
+
+
+def _check_contract(args):
+    validation.one_of("pooling", args.pooling, POOLING_CHOICES)
+    validation.rate("drop_path_rate", args.drop_path_rate)
+    if args.include_top:
+        validation.positive_int("classes", args.classes)
+        keras.activations.get(args.classifier_activation)
+    if args.features_only and args.include_top:
+        raise ValueError(
+            "`features_only=True` returns the feature maps and has no "
+            "classifier: pass `include_top=False`."
+        )
+
+
+Args = dataclasses.make_dataclass(
+    "Args",
+    [(name, object, dataclasses.field(default=default)) for name, default in CONTRACT],
+    frozen=True,
+    namespace=dict(
+        __post_init__=_check_contract,
+        __module__=__name__,
+        __doc__="The contract arguments of one constructor call (`Constructor`), checked.",
+    ),
+)
 
 # The contract's part of every constructor docstring. A family overrides an
 # entry in `Family.arg_docs` where it has more to say; `{...}` fields come
@@ -184,7 +197,7 @@ def _bind(signature, args, kwargs, architecture_names=()):
     return contract, architecture, values
 
 
-def constructor(family, model_name, public_name, architecture, title, module, **doc):
+def constructor(family, model_name, public_name, architecture, title, module, **doc) -> Constructor:
     """The registered public constructor `public_name` of one configuration.
 
     Args:
