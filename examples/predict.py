@@ -39,7 +39,7 @@ from keras_mlp.predict import (
     predict_files,
     weights_record,
 )
-from keras_mlp.weights import hub
+from keras_mlp.weights import hub_files
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string(
@@ -76,7 +76,7 @@ def main(argv):
     paths = image_paths(inputs)
     if not paths:
         raise app.UsageError(f"No image files found in {inputs}.")
-    published = hub.is_reference(FLAGS.weights)
+    published = hub_files.is_reference(FLAGS.weights)
     if published or find_metadata(FLAGS.weights):
         if FLAGS.preprocessing:
             raise app.UsageError(

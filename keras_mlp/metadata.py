@@ -14,8 +14,14 @@ import json
 import os
 import zipfile
 
+import keras
+
+# Importing the layers registers them for `keras.saving.load_model`.
+from keras_mlp import layers  # noqa: F401
 from keras_mlp.atomic import atomic_path, write_json
 from keras_mlp.data.preprocessing import Preprocessing
+from keras_mlp.models.registry import create_model
+from keras_mlp.weights.checkpoint_io import check_keras_archive
 
 FORMAT_VERSION = 1
 # The entry of a `.keras` archive that holds the metadata.
@@ -72,8 +78,6 @@ class ModelMetadata:
 
     def build(self, **overrides):
         """The registered constructor called with `arguments` (and `overrides`)."""
-        from keras_mlp.models.registry import create_model
-
         return create_model(self.model, **{**self.arguments, **overrides})
 
     def to_dict(self):
@@ -167,9 +171,6 @@ def read_metadata(path):
     Raises `keras_mlp.CheckpointError` for a file that is not a `.keras`
     archive (truncated, corrupt, another format).
     """
-    # keras_mlp.weights imports this module (Hub folders hold metadata).
-    from keras_mlp.weights.checkpoint_io import check_keras_archive
-
     check_keras_archive(path)
     with zipfile.ZipFile(path) as archive:
         if ARCHIVE_ENTRY not in archive.namelist():
@@ -178,10 +179,12 @@ def read_metadata(path):
     return ModelMetadata.from_dict(config, source=f"{path!r} ({ARCHIVE_ENTRY})")
 
 
-def load_model(path, compile=False):
+def load_model(path):
     """`(model, metadata)` of a `.keras` file or a training run directory.
 
     `metadata` is `None` for a `.keras` file that `save_model` did not write.
+    The model is loaded without its training state (optimizer, loss), ready
+    for inference, export or a new `compile`.
 
     Example:
 
@@ -190,10 +193,6 @@ def load_model(path, compile=False):
     meta.class_names, meta.preprocessing.input_size
     ```
     """
-    import keras
-
-    import keras_mlp  # noqa: F401  (registers the layers and schedules)
-
     path = model_file(path)
     metadata = read_metadata(path)
-    return keras.saving.load_model(path, compile=compile), metadata
+    return keras.saving.load_model(path, compile=False), metadata

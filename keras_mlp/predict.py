@@ -24,7 +24,8 @@ from keras_mlp.models.registry import create_model
 from keras_mlp.weights.hub import from_pretrained, load_metadata
 from keras_mlp.weights.labels import class_names
 from keras_mlp.weights.loading import WeightsSource
-from keras_mlp.weights.registry import PretrainedWeights, get_pretrained
+from keras_mlp.weights.records import PretrainedWeights
+from keras_mlp.weights.registry import get_pretrained
 
 # What the checkpoint loader warns when it keeps a fresh head because the
 # checkpoint's has another size: right for fine-tuning, wrong for inference.

@@ -25,7 +25,7 @@ from keras_mlp.training.resume import restore
 from keras_mlp.training.run_dir import RunDirectory, default_model_dir, run_identity
 from keras_mlp.training.schedules import WarmupDecay
 from keras_mlp.training.strategy import get_strategy
-from keras_mlp.weights import hub
+from keras_mlp.weights import hub, hub_files
 from keras_mlp.weights.loading import WeightsSource
 
 MIXED_PRECISION = (None, "mixed_bfloat16", "mixed_float16")
@@ -151,7 +151,7 @@ def _initial_weights(config):
         metadata = read_metadata(weights)
         if metadata is None:
             return model, weights, None
-    elif hub.is_reference(weights):
+    elif hub_files.is_reference(weights):
         metadata = hub.load_metadata(weights)
     else:
         record = WeightsSource(weights, model).record

@@ -2,4 +2,5 @@
 
 from keras_mlp.weights.checkpoint_io import CheckpointError
 from keras_mlp.weights.preprocessing import decode_predictions, preprocess_input
-from keras_mlp.weights.registry import PretrainedWeights, get_pretrained, list_pretrained
+from keras_mlp.weights.records import PretrainedWeights
+from keras_mlp.weights.registry import get_pretrained, list_pretrained

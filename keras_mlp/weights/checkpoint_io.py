@@ -6,6 +6,7 @@ Formats: NumPy `.npz` (official JAX/Flax releases), PyTorch `.pth/.pt/.bin`
 """
 
 import argparse
+import hashlib
 import os
 import pickle
 import zipfile
@@ -19,6 +20,15 @@ _WRAPPER_KEYS = ("model", "state_dict", "model_state_dict", "module")
 
 class CheckpointError(ValueError):
     """A checkpoint file cannot be read or does not fit the model."""
+
+
+def file_sha256(path):
+    """The hex SHA-256 of a file, read in 1 MiB chunks."""
+    sha = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            sha.update(chunk)
+    return sha.hexdigest()
 
 
 def read_state_dict(path):

@@ -10,7 +10,7 @@ Both were trained with DeiT's recipe and evaluate as DeiT does.
 """
 
 from keras_mlp.data.preprocessing import IMAGENET
-from keras_mlp.weights.registry import PretrainedWeights
+from keras_mlp.weights.records import PretrainedWeights
 
 _FEEDFORWARD = (
     "https://github.com/lukemelas/do-you-even-need-attention/releases/download/v0.0.1"

@@ -8,7 +8,7 @@ timm's config records.
 """
 
 from keras_mlp.data.preprocessing import INCEPTION
-from keras_mlp.weights.registry import PretrainedWeights
+from keras_mlp.weights.records import PretrainedWeights
 
 _TIMM = "https://github.com/rwightman/pytorch-image-models/releases/download"
 

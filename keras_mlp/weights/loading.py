@@ -11,7 +11,7 @@ mismatch is reported in one `CheckpointError`.
 import dataclasses
 import os
 
-from keras_mlp.weights import hub
+from keras_mlp.weights import hub_files
 from keras_mlp.weights.checkpoint_io import CheckpointError, read_state_dict
 from keras_mlp.weights.keras_files import read_keras_model, read_keras_weights
 from keras_mlp.weights.key_mapping import assign_weights, pick_key_map
@@ -61,8 +61,8 @@ class WeightsSource:
                 f"Received: weights={weights!r}"
             )
         weights = os.fspath(weights)
-        if hub.is_reference(weights):
-            weights = hub.weights_file(weights)
+        if hub_files.is_reference(weights):
+            weights = hub_files.weights_file(weights)
         if os.path.exists(weights) or os.sep in weights or "." in weights:
             if not os.path.isfile(weights):
                 raise FileNotFoundError(

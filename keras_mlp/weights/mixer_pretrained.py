@@ -8,7 +8,7 @@ whose file names carry the SHA-256 prefix of those `.pth` files.
 """
 
 from keras_mlp.data.preprocessing import Preprocessing
-from keras_mlp.weights.registry import PretrainedWeights
+from keras_mlp.weights.records import PretrainedWeights
 
 _GCS = "https://storage.googleapis.com/mixer_models"
 _TIMM = "https://github.com/rwightman/pytorch-image-models/releases/download"

@@ -5,7 +5,8 @@ from keras import ops
 
 from keras_mlp.data.preprocessing import Preprocessing
 from keras_mlp.weights.labels import class_names
-from keras_mlp.weights.registry import PretrainedWeights, get_pretrained
+from keras_mlp.weights.records import PretrainedWeights
+from keras_mlp.weights.registry import get_pretrained
 
 
 def _record(weights):

@@ -5,67 +5,14 @@ Each family lists its records in its own `*_pretrained.py` module;
 module only knows how to look them up and fetch them.
 """
 
-import dataclasses
 import functools
-import hashlib
 import os
-import urllib.parse
 import warnings
 
 import keras
 
-from keras_mlp.data.preprocessing import Preprocessing
-from keras_mlp.weights import hub
-
-
-@dataclasses.dataclass(frozen=True)
-class PretrainedWeights:
-    """Where a checkpoint lives and how its inputs must look.
-
-    Attributes:
-        model: registered model name, e.g. `"mixer_b16"`.
-        tag: weights tag, e.g. `"imagenet1k"`.
-        url: public download address; with `hf_hub_id`, the fallback when
-            the Hub cannot deliver the file.
-        sha256: expected SHA-256 of the file at `url`: the full hex digest,
-            or a prefix of it (timm and torch.hub publish the first 8 hex
-            digits in the file name). `None` where upstream publishes no
-            digest.
-        classes: size of the checkpoint's classification head.
-        labels: name of the label set (see `keras_mlp.weights.labels`).
-        preprocessing: the input pipeline the weights were evaluated with
-            (a `keras_mlp.data.Preprocessing`: mean/std, crop, interpolation,
-            input size).
-        gelu_approximate: GELU variant the reference implementation runs.
-        description: one line on the provenance of the weights.
-        hf_hub_id: Hugging Face Hub repository holding the same weights as
-            `model.safetensors` (timm's `timm/<arch>.<tag>`), fetched first.
-            That file is another file than the one at `url`, so `sha256`
-            does not apply to it; it is checked against the SHA-256 the Hub
-            publishes for it (see `keras_mlp.weights.hub.download`).
-    """
-
-    model: str
-    tag: str
-    url: str
-    sha256: str | None
-    classes: int
-    labels: str
-    preprocessing: Preprocessing
-    gelu_approximate: bool = False
-    description: str = ""
-    hf_hub_id: str | None = None
-
-    @property
-    def name(self):
-        return f"{self.model}.{self.tag}"
-
-    @property
-    def file_name(self):
-        # Named after the source, never after the user's model name, so two
-        # tags can never collide in the cache.
-        base = os.path.basename(urllib.parse.urlparse(self.url).path)
-        return f"{self.model}.{self.tag}.{base}"
+from keras_mlp.weights import hub_files
+from keras_mlp.weights.checkpoint_io import file_sha256
 
 
 @functools.cache
@@ -117,8 +64,8 @@ def fetch(record, cache_dir=None):
     """
     if record.hf_hub_id:
         try:
-            return hub.download(record.hf_hub_id, hub.TIMM_WEIGHTS_FILES[0])
-        except hub.HubFileNotFound as e:
+            return hub_files.download(record.hf_hub_id, hub_files.TIMM_WEIGHTS_FILES[0])
+        except hub_files.HubFileNotFound as e:
             warnings.warn(f"{record.name}: {e} Trying {record.url} instead.", stacklevel=2)
     if cache_dir is not None:
         # get_file silently falls back to /tmp for a root it cannot write to.
@@ -138,7 +85,7 @@ def fetch(record, cache_dir=None):
             "as `weights` (--weights=/path/to/file)."
         ) from e
     if record.sha256:
-        digest = _sha256(path)
+        digest = file_sha256(path)
         if not digest.startswith(record.sha256):
             # A bad file left in the cache would fail every later run.
             os.remove(path)
@@ -155,10 +102,3 @@ def _cache_path(record, cache_dir):
     root = cache_dir or os.environ.get("KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras"))
     return os.path.join(root, "models", "keras_mlp", record.file_name)
 
-
-def _sha256(path):
-    sha = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            sha.update(chunk)
-    return sha.hexdigest()

@@ -10,7 +10,7 @@ bicubic resize, center crop 0.875.
 """
 
 from keras_mlp.data.preprocessing import IMAGENET
-from keras_mlp.weights.registry import PretrainedWeights
+from keras_mlp.weights.records import PretrainedWeights
 
 _DEIT = "https://dl.fbaipublicfiles.com/deit"
 # timm's copies on the Hugging Face Hub (`timm/<arch>.<tag>`), fetched first.

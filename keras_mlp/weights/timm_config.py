@@ -67,10 +67,6 @@ def supported_architectures():
     return sorted(name for name, arch in TIMM_ARCHITECTURES.items() if arch.model in registered)
 
 
-def is_timm_config(config):
-    return "architecture" in config and "pretrained_cfg" in config
-
-
 def metadata_from_timm(config, source):
     """The `ModelMetadata` that rebuilds the model a timm `config.json` describes.
 

@@ -9,7 +9,7 @@ import numpy as np
 
 import keras_mlp
 from keras_mlp.data.preprocessing import INCEPTION
-from keras_mlp.weights import registry
+from keras_mlp.weights import records, registry
 from keras_mlp.weights.checkpoint_io import CheckpointError, read_state_dict
 from tests.testing import TestCase
 
@@ -49,7 +49,7 @@ class ErrorMessagesTest(TestCase):
             keras_mlp.MixerT4(weights=self.random_file("random.keras"), input_shape=(16, 16, 3))
 
     def test_failed_download_names_url_cache_path_and_local_alternative(self):
-        record = registry.PretrainedWeights(
+        record = records.PretrainedWeights(
             model="mixer_s32", tag="offline", url="file:///nonexistent/offline.npz", sha256=None,
             classes=10, labels="imagenet1k", preprocessing=INCEPTION,
         )

@@ -29,7 +29,7 @@ import keras_mlp
 from keras_mlp.data.preprocessing import Preprocessing
 from keras_mlp.metadata import ModelMetadata
 from keras_mlp.predict import load_published_classifier
-from keras_mlp.weights import hub, registry
+from keras_mlp.weights import hub_files, registry
 from keras_mlp.weights.checkpoint_io import CheckpointError
 from keras_mlp.weights.timm_config import TIMM_ARCHITECTURES
 from tests.registered_models import randomize_head, smallest_model
@@ -52,7 +52,7 @@ def write_hub_cache(cache, repo_id, folder, revision="main"):
     os.makedirs(os.path.join(repo, "blobs"), exist_ok=True)
     os.makedirs(os.path.join(repo, "refs"), exist_ok=True)
     for name, data in files.items():
-        if name == hub.CONFIG_FILE:
+        if name == hub_files.CONFIG_FILE:
             etag = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
         else:
             etag = hashlib.sha256(data).hexdigest()

@@ -9,7 +9,7 @@ from absl.testing import parameterized
 
 import keras_mlp
 from keras_mlp.data.preprocessing import INCEPTION
-from keras_mlp.weights import registry
+from keras_mlp.weights import records, registry
 from keras_mlp.weights.labels import class_names
 from tests.testing import TestCase
 
@@ -36,7 +36,7 @@ class RegistryTest(TestCase, parameterized.TestCase):
         np.savez(path, x=np.zeros(3))
         with open(digest_of or path, "rb") as f:
             digest = hashlib.sha256(f.read()).hexdigest()
-        return registry.PretrainedWeights(
+        return records.PretrainedWeights(
             model="mixer_s32", tag="test", url=f"file://{path}", sha256=digest[:8],
             classes=10, labels="imagenet1k", preprocessing=INCEPTION,
         )
