@@ -18,6 +18,18 @@ def positive_int(name, value):
     return value
 
 
+def positive_ints(**values):
+    """`positive_int` for each `name=value`."""
+    for name, value in values.items():
+        positive_int(name, value)
+
+
+def non_negative_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"`{name}` must be an int >= 0. Received: {name}={value!r}")
+    return value
+
+
 def positive_number(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         raise ValueError(f"`{name}` must be a positive number. Received: {name}={value!r}")

@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from keras_mlp import validation
 from keras_mlp.layers import weight_folding
 from keras_mlp.layers.reparameterizable import Reparameterizable
 
@@ -53,17 +54,8 @@ class ConvBN(Reparameterizable):
         **kwargs,
     ):
         super().__init__(deploy=deploy, **kwargs)
-        for arg, value, minimum in (
-            ("filters", filters, 1),
-            ("kernel_size", kernel_size, 1),
-            ("strides", strides, 1),
-            ("padding", padding, 0),
-            ("groups", groups, 1),
-        ):
-            if not isinstance(value, int) or value < minimum:
-                raise ValueError(
-                    f"`{arg}` must be an int >= {minimum}. Received: {arg}={value!r}"
-                )
+        validation.positive_ints(filters=filters, kernel_size=kernel_size, strides=strides, groups=groups)
+        validation.non_negative_int("padding", padding)
         if filters % groups:
             raise ValueError(
                 f"`filters` must be a multiple of `groups`. Received: "

@@ -47,10 +47,7 @@ class FeedForwardBlock(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not isinstance(mlp_ratio, (int, float)) or mlp_ratio <= 0:
-            raise ValueError(
-                f"`mlp_ratio` must be a positive number. Received: mlp_ratio={mlp_ratio}"
-            )
+        validation.positive_number("mlp_ratio", mlp_ratio)
         validation.rate("drop_path_rate", drop_path_rate)
         validation.rate("dropout_rate", dropout_rate)
         self.mlp_ratio = float(mlp_ratio)

@@ -44,14 +44,7 @@ class MLPMixerBlock(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for arg, value in (
-            ("tokens_mlp_dim", tokens_mlp_dim),
-            ("channels_mlp_dim", channels_mlp_dim),
-        ):
-            if not isinstance(value, int) or value <= 0:
-                raise ValueError(
-                    f"`{arg}` must be a positive int. Received: {arg}={value}"
-                )
+        validation.positive_ints(tokens_mlp_dim=tokens_mlp_dim, channels_mlp_dim=channels_mlp_dim)
         validation.rate("drop_path_rate", drop_path_rate)
         self.tokens_mlp_dim = tokens_mlp_dim
         self.channels_mlp_dim = channels_mlp_dim

@@ -40,18 +40,9 @@ class MLP(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not isinstance(hidden_dim, int) or hidden_dim <= 0:
-            raise ValueError(
-                "`hidden_dim` must be a positive int. "
-                f"Received: hidden_dim={hidden_dim}"
-            )
-        if output_dim is not None and (
-            not isinstance(output_dim, int) or output_dim <= 0
-        ):
-            raise ValueError(
-                "`output_dim` must be a positive int or None. "
-                f"Received: output_dim={output_dim}"
-            )
+        validation.positive_int("hidden_dim", hidden_dim)
+        if output_dim is not None:
+            validation.positive_int("output_dim", output_dim)
         validation.rate("dropout_rate", dropout_rate)
         self.hidden_dim = hidden_dim
         self.output_dim = output_dim

@@ -2,6 +2,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_mlp import validation
 from keras_mlp.layers import weight_folding
 from keras_mlp.layers.conv_bn import batch_norm
 from keras_mlp.layers.reparameterizable import Reparameterizable
@@ -51,7 +52,7 @@ class RepMLPBlock(Reparameterizable):
         **kwargs,
     ):
         super().__init__(deploy=deploy, **kwargs)
-        check_positive_ints(
+        validation.positive_ints(
             h=h, w=w, num_sharesets=num_sharesets, globalperceptron_reduce=globalperceptron_reduce
         )
         self.h = h
@@ -182,12 +183,6 @@ class RepMLPBlock(Reparameterizable):
             }
         )
         return config
-
-
-def check_positive_ints(**values):
-    for arg, value in values.items():
-        if not isinstance(value, int) or value <= 0:
-            raise ValueError(f"`{arg}` must be a positive int. Received: {arg}={value!r}")
 
 
 def check_kernels(reparam_conv_k):

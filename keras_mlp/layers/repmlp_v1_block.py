@@ -2,9 +2,10 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_mlp import validation
 from keras_mlp.layers import weight_folding
 from keras_mlp.layers.conv_bn import batch_norm
-from keras_mlp.layers.repmlp_block import check_kernels, check_partition, check_positive_ints
+from keras_mlp.layers.repmlp_block import check_kernels, check_partition
 from keras_mlp.layers.reparameterizable import Reparameterizable
 
 
@@ -53,7 +54,7 @@ class RepMLPV1Block(Reparameterizable):
         **kwargs,
     ):
         super().__init__(deploy=deploy, **kwargs)
-        check_positive_ints(h=h, w=w, fc1_fc2_reduction=fc1_fc2_reduction, fc3_groups=fc3_groups)
+        validation.positive_ints(h=h, w=w, fc1_fc2_reduction=fc1_fc2_reduction, fc3_groups=fc3_groups)
         self.h = h
         self.w = w
         self.reparam_conv_k = check_kernels(reparam_conv_k)

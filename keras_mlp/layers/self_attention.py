@@ -37,10 +37,7 @@ class MultiHeadSelfAttention(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not isinstance(num_heads, int) or num_heads <= 0:
-            raise ValueError(
-                f"`num_heads` must be a positive int. Received: num_heads={num_heads}"
-            )
+        validation.positive_int("num_heads", num_heads)
         validation.rate("dropout_rate", dropout_rate)
         self.num_heads = num_heads
         self.qkv_bias = bool(qkv_bias)

@@ -47,15 +47,9 @@ class TransformerBlock(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not isinstance(num_heads, int) or num_heads <= 0:
-            raise ValueError(
-                f"`num_heads` must be a positive int. Received: num_heads={num_heads}"
-            )
-        if mlp_ratio is not None and (not isinstance(mlp_ratio, (int, float)) or mlp_ratio <= 0):
-            raise ValueError(
-                "`mlp_ratio` must be a positive number or None. "
-                f"Received: mlp_ratio={mlp_ratio}"
-            )
+        validation.positive_int("num_heads", num_heads)
+        if mlp_ratio is not None:
+            validation.positive_number("mlp_ratio", mlp_ratio)
         validation.rate("drop_path_rate", drop_path_rate)
         self.num_heads = num_heads
         validation.rate("dropout_rate", dropout_rate)
