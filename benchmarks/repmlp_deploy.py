@@ -15,25 +15,13 @@ import numpy as np
 from absl import app, flags
 
 import keras_mlp
+from keras_mlp.models.reparameterize import randomize_batch_norms
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model", "repmlpnet_b224", "Registered model name.")
 flags.DEFINE_integer("batch_size", 8, "Images per forward pass.")
 flags.DEFINE_integer("rounds", 5, "Timed rounds per form (interleaved).")
 flags.DEFINE_integer("steps", 3, "Forward passes per round.")
-
-
-def randomize_batch_norms(model, seed=0):
-    """Random BatchNorm statistics and affine parameters, as after training."""
-    rng = np.random.default_rng(seed)
-    for variable in model.weights:
-        name = variable.path.rsplit("/", 1)[-1]
-        if name == "moving_variance":
-            variable.assign(rng.uniform(0.5, 1.5, variable.shape))
-        elif name in ("moving_mean", "beta"):
-            variable.assign(rng.normal(0.0, 0.1, variable.shape))
-        elif name == "gamma":
-            variable.assign(rng.uniform(0.5, 1.5, variable.shape))
 
 
 def matmul_rate(size=2048, steps=5):

@@ -1,6 +1,7 @@
 """Deploy copy of a model: every reparameterizable layer in its fused form."""
 
 import keras
+import numpy as np
 
 from keras_mlp.layers.reparameterizable import Reparameterizable
 from keras_mlp.weights.checkpoint_io import CheckpointError
@@ -40,6 +41,24 @@ def reparameterize(model):
     deploy = model.__class__.from_config(config)
     _copy_weights(model, deploy)
     return deploy
+
+
+def randomize_batch_norms(model, seed=0):
+    """Random moving mean/variance, gamma and beta in every BatchNorm of `model`.
+
+    Fresh BatchNorms compute the identity in inference mode, so a check that
+    `reparameterize` keeps the outputs would pass even with the statistics
+    folded wrongly; with these values, as after training, it can fail.
+    """
+    rng = np.random.default_rng(seed)
+    for variable in model.weights:
+        name = variable.path.rsplit("/", 1)[-1]
+        if name == "moving_variance":
+            variable.assign(rng.uniform(0.5, 1.5, variable.shape))
+        elif name in ("moving_mean", "beta"):
+            variable.assign(rng.normal(0.0, 0.1, variable.shape))
+        elif name == "gamma":
+            variable.assign(rng.uniform(0.5, 1.5, variable.shape))
 
 
 def _deploy_config(config):

@@ -5,7 +5,7 @@ from absl.testing import parameterized
 
 from keras_mlp.layers import ConvBN
 from tests import testing
-from tests.batch_norm_stats import randomize_batch_norms
+from keras_mlp.models.reparameterize import randomize_batch_norms
 
 
 class ConvBNTest(testing.TestCase, parameterized.TestCase):

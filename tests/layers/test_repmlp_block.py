@@ -7,7 +7,7 @@ from absl.testing import parameterized
 
 from keras_mlp.layers import RepMLPBlock
 from tests import repmlpnet_torch, testing
-from tests.batch_norm_stats import randomize_batch_norms
+from keras_mlp.models.reparameterize import randomize_batch_norms
 
 # (h, w, sharesets, kernels, input (H, W, C)): one partition, several, non-square,
 # one share-set per channel, no Local Perceptron, the v1 kernel set.
@@ -154,7 +154,7 @@ class RepMLPBlockTest(testing.TestCase, parameterized.TestCase):
             """
             import keras, numpy as np
             from keras_mlp.layers import RepMLPBlock
-            from tests.batch_norm_stats import randomize_batch_norms
+            from keras_mlp.models.reparameterize import randomize_batch_norms
             block = RepMLPBlock(4, 4, num_sharesets=2, reparam_conv_k=(1, 3, 5))
             x = np.random.default_rng(0).normal(size=(2, 8, 12, 8)).astype("float32")
             block(x)

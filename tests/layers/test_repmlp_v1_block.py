@@ -7,7 +7,7 @@ from absl.testing import parameterized
 
 from keras_mlp.layers import RepMLPV1Block
 from tests import repmlp_v1_torch, testing
-from tests.batch_norm_stats import randomize_batch_norms
+from keras_mlp.models.reparameterize import randomize_batch_norms
 
 # (h, w, kernels, reduction, groups, input (H, W, C)).
 CONFIGS = (

@@ -8,7 +8,7 @@ from absl.testing import parameterized
 import keras_mlp
 from keras_mlp.layers import RepMLPV1Block
 from tests import testing
-from tests.batch_norm_stats import randomize_batch_norms
+from keras_mlp.models.reparameterize import randomize_batch_norms
 
 
 def _relative_error(a, b):

@@ -12,7 +12,7 @@ import keras_mlp
 from keras_mlp.layers import ConvBN
 from keras_mlp.models.repmlpnet import MODEL_CONFIGS
 from tests import repmlpnet_torch, testing
-from tests.batch_norm_stats import randomize_batch_norms
+from keras_mlp.models.reparameterize import randomize_batch_norms
 
 # Trainable parameters of the training form (PyTorch `parameters()`, i.e.
 # without BatchNorm running statistics), 1000 classes. The official README's
@@ -102,7 +102,7 @@ class RepMLPNetTest(testing.TestCase, parameterized.TestCase):
     def test_reparameterize_model_on_backend(self, backend):
         code = f"""
             import keras, numpy as np, keras_mlp
-            from tests.batch_norm_stats import randomize_batch_norms
+            from keras_mlp.models.reparameterize import randomize_batch_norms
             model = keras_mlp.RepMLPNet(**{TINY!r})
             randomize_batch_norms(model)
             x = np.random.default_rng(0).normal(size=(2, 32, 32, 3)).astype("float32")
