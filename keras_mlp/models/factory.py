@@ -23,6 +23,7 @@ import keras
 
 from keras_mlp import validation
 from keras_mlp.models.registry import register_model
+from keras_mlp.weights.registry import list_pretrained
 
 POOLING_CHOICES = (None, "avg", "max")
 
@@ -222,9 +223,19 @@ def constructor(family, model_name, public_name, architecture, title, module, **
     construct.__name__ = construct.__qualname__ = public_name
     construct.__module__ = module
     construct.__doc__ = family.document(
-        signature, title=title, constructor=public_name, model_name=model_name, **doc
+        signature,
+        title=title,
+        constructor=public_name,
+        model_name=model_name,
+        tags=", ".join(f'`"{tag}"`' for tag in pretrained_tags(model_name)) or "none published",
+        **doc,
     )
     return register_model(model_name)(construct)
+
+
+def pretrained_tags(model_name):
+    """The tags `weights=` takes for `model_name`, as its docstring names them."""
+    return [name.partition(".")[2] for name in list_pretrained(model_name)]
 
 
 def generic_builder(family, public_name, architecture, module, doc, model_name):

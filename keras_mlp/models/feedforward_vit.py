@@ -30,7 +30,6 @@ from keras_mlp.models import common, factory
 from keras_mlp.models.naming import block_name
 from keras_mlp.weights import feedforward_checkpoints
 from keras_mlp.weights.loading import WeightsSource, load_weights, read_weights
-from keras_mlp.weights.registry import list_pretrained
 
 # Table 1 of the paper; `num_heads` is used by the attention arms only.
 MODEL_CONFIGS = {
@@ -216,7 +215,6 @@ def _constructor(family, size, token_mixer, public_name, title, **doc):
         title,
         __name__,
         patch_size=MODEL_CONFIGS[size]["patch_size"],
-        tags=", ".join(list_pretrained(model_name)) or "none published",
         **doc,
     )
 

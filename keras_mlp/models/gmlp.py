@@ -14,7 +14,6 @@ from keras_mlp.models import factory
 from keras_mlp.models.isotropic import isotropic_model
 from keras_mlp.weights import gmlp_checkpoints
 from keras_mlp.weights.loading import WeightsSource, load_weights
-from keras_mlp.weights.registry import list_pretrained
 
 # Table 1 of the paper (30 blocks, d_ffn = 6 d_model), as timm builds them.
 MODEL_CONFIGS = {
@@ -116,7 +115,6 @@ GMLP = factory.generic_builder(
 
 
 def _constructor(model_name, public_name, title):
-    tags = list_pretrained(model_name)
     return factory.constructor(
         FAMILY,
         model_name,
@@ -125,7 +123,6 @@ def _constructor(model_name, public_name, title):
         title,
         __name__,
         default_size=224,
-        tags=", ".join(f'`"{t.partition(".")[2]}"`' for t in tags) or "none published",
         formats="a timm `.pth`/`.safetensors`, ",
         feature_points="every block's `(batch, patches, channels)` output",
     )

@@ -14,7 +14,6 @@ from keras_mlp.models import factory
 from keras_mlp.models.isotropic import isotropic_model
 from keras_mlp.weights import mixer_checkpoints
 from keras_mlp.weights.loading import WeightsSource, load_weights, read_weights
-from keras_mlp.weights.registry import list_pretrained
 
 # Table 1 of the paper, plus T/4: a small model for 32x32 images (not in the
 # paper) that the embedded-dataset demo and CIFAR-sized data use.
@@ -176,7 +175,6 @@ MLPMixer = factory.generic_builder(
 
 def _constructor(model_name, public_name, title):
     config = MODEL_CONFIGS[model_name]
-    tags = list_pretrained(model_name)
     return factory.constructor(
         FAMILY,
         model_name,
@@ -186,7 +184,6 @@ def _constructor(model_name, public_name, title):
         __name__,
         patch_size=config["patch_size"],
         default_size=config.get("default_size", 224),
-        tags=", ".join(f'`"{t.partition(".")[2]}"`' for t in tags) or "none published",
         formats="an official Flax `.npz`, a timm `.pth`/`.safetensors`, ",
         feature_points="every block's `(batch, patches, channels)` output",
     )

@@ -14,7 +14,6 @@ from keras_mlp.models import factory
 from keras_mlp.models.isotropic import isotropic_model
 from keras_mlp.weights import resmlp_checkpoints
 from keras_mlp.weights.loading import WeightsSource, load_weights
-from keras_mlp.weights.registry import list_pretrained
 
 # The official `resmlp_models.py`: width 384 and patch 16 for the S models,
 # 768 and patch 8 for B24; LayerScale starts smaller the deeper the model.
@@ -126,7 +125,6 @@ ResMLP = factory.generic_builder(
 
 def _constructor(model_name, public_name, title):
     config = MODEL_CONFIGS[model_name]
-    tags = list_pretrained(model_name)
     return factory.constructor(
         FAMILY,
         model_name,
@@ -136,7 +134,6 @@ def _constructor(model_name, public_name, title):
         __name__,
         patch_size=config["patch_size"],
         default_size=224,
-        tags=", ".join(f'`"{t.partition(".")[2]}"`' for t in tags) or "none published",
         formats="an official `.pth` release, a timm `.pth`/`.safetensors`, ",
         feature_points="every block's `(batch, patches, channels)` output",
     )

@@ -15,7 +15,7 @@ from keras_mlp.weights import hub_files
 from keras_mlp.weights.checkpoint_io import CheckpointError, read_state_dict
 from keras_mlp.weights.keras_files import read_keras_model, read_keras_weights
 from keras_mlp.weights.key_mapping import assign_weights, pick_key_map
-from keras_mlp.weights.registry import fetch, get_pretrained
+from keras_mlp.weights.registry import fetch, get_pretrained, list_pretrained
 
 KERAS_SUFFIX = ".weights.h5"
 KERAS_MODEL_SUFFIX = ".keras"
@@ -45,7 +45,8 @@ class WeightsSource:
 
     Args:
         weights: `None`, a path to a checkpoint file, a pretrained tag of
-            `model_name` (see `keras_mlp.list_pretrained(model_name)`), or a
+            `model_name` (`"imagenet1k"`, or in full `"mixer_b16.imagenet1k"`
+            as `keras_mlp.list_pretrained(model_name)` lists it), or a
             Hub repository (`"hf://org/name"`) or model folder of one.
         model_name: registered model name the tag belongs to.
     """
@@ -63,6 +64,16 @@ class WeightsSource:
         weights = os.fspath(weights)
         if hub_files.is_reference(weights):
             weights = hub_files.weights_file(weights)
+        elif not os.path.exists(weights) and weights in list_pretrained():
+            # A full name, as `keras_mlp.list_pretrained()` prints it.
+            model, _, tag = weights.partition(".")
+            if model != model_name:
+                raise ValueError(
+                    f"`weights={weights!r}` are pretrained weights of {model}, not "
+                    f"{model_name}. Tags of {model_name}: "
+                    f"{[name.partition('.')[2] for name in list_pretrained(model_name)] or 'none'}."
+                )
+            weights = tag
         if os.path.exists(weights) or os.sep in weights or "." in weights:
             if not os.path.isfile(weights):
                 raise FileNotFoundError(
