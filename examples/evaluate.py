@@ -12,6 +12,7 @@ r"""Top-1 / top-5 accuracy of a model on a dataset split.
 from absl import app, flags
 
 import keras_mlp
+from keras_mlp import cli
 from keras_mlp.data import sources
 from keras_mlp.metadata import find_metadata, load_model
 from keras_mlp.predict import build_classifier
@@ -81,4 +82,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -17,8 +17,9 @@ changes nothing.
 
 import dataclasses
 
-from absl import app, flags
+from absl import flags
 
+from keras_mlp import cli
 from keras_mlp.training import RECIPES, TrainConfig, train
 from keras_mlp.training.strategy import STRATEGIES
 from keras_mlp.training.trainer import DEFAULT_MODEL
@@ -109,4 +110,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main, resumable=True)

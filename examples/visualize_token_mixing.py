@@ -9,8 +9,9 @@ that patch's place on the 14x14 grid (the ResMLP paper's figure of learned
 patches): see docs/resmlp.md.
 """
 
-from absl import app, flags
+from absl import flags
 
+from keras_mlp import cli
 from keras_mlp.models.registry import create_model
 from keras_mlp.visualize import plot_token_mixing
 
@@ -33,4 +34,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)
