@@ -87,6 +87,18 @@ class PipelineTest(TestCase, parameterized.TestCase):
         split = load_dataset(root, "train", skip_corrupt=True)
         self.assertEqual(split.info.num_examples, 2)
 
+    def test_unreadable_file_is_named_or_skipped(self):
+        # A link to nothing: unreadable even for root, as chmod 000 is not.
+        root = os.path.join(self.get_temp_dir(), "unreadable")
+        for name in ("a", "b"):
+            os.makedirs(os.path.join(root, name))
+            write_png(os.path.join(root, name, "good.png"), 10)
+        os.symlink(os.path.join(root, "gone.png"), os.path.join(root, "a", "link.png"))
+        with self.assertRaisesRegex(CorruptImageError, "link.png cannot be read .*--skip_corrupt"):
+            load_dataset(root, "train")
+        split = load_dataset(root, "train", skip_corrupt=True)
+        self.assertEqual(split.info.num_examples, 2)
+
     def test_truncated_image_with_a_valid_header_is_named(self):
         root = os.path.join(self.get_temp_dir(), "truncated")
         os.makedirs(os.path.join(root, "a"))
