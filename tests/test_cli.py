@@ -3,6 +3,7 @@
 import contextlib
 import io
 import os
+import re
 import subprocess
 import sys
 from unittest import mock
@@ -81,6 +82,23 @@ class ScriptTest(TestCase):
             if name.endswith(".py"):
                 with open(os.path.join(examples, name), encoding="utf-8") as f:
                     self.assertRegex(f.read(), r"\n    cli\.run\(", f"examples/{name} bypasses keras_mlp.cli.run")
+
+    def test_flags_named_in_messages_exist(self):
+        defined = {}
+        for script in ("train", "evaluate", "predict", "export", "visualize_token_mixing"):
+            with open(os.path.join(REPO_ROOT, "examples", f"{script}.py"), encoding="utf-8") as f:
+                defined[script] = set(re.findall(r'DEFINE_\w+\(\s*"(\w+)"', f.read()))
+        every = set.union(*defined.values())
+        for root, _, files in os.walk(os.path.join(REPO_ROOT, "keras_mlp")):
+            for name in files:
+                if name.endswith(".py"):
+                    with open(os.path.join(root, name), encoding="utf-8") as f:
+                        # `hf download --revision ...` is the Hub's command line.
+                        named = set(re.findall(r"(?<!hf download )(?<![\w{])--(?:no)?([a-z_]+)\b(?!-)", f.read()))
+                    self.assertEmpty(named - every - {"revision"}, f"{name} names flags no script has")
+        # A folder dataset's errors (keras_mlp/data/sources.py) reach both.
+        for script in ("train", "evaluate"):
+            self.assertContainsSubset({"holdout_fraction", "data_dir", "dataset"}, defined[script])
 
     @pytest.mark.slow
     def test_a_script_prints_the_message_alone(self):
