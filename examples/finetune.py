@@ -22,6 +22,8 @@ from absl import flags
 import train  # examples/train.py: the flags and the loop are the same
 from keras_mlp import cli
 
+# --help lists the main module's flags; these are train.py's.
+flags.adopt_module_key_flags(train)
 flags.FLAGS.set_default("recipe", "finetune")
 flags.mark_flag_as_required("weights")
 

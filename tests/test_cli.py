@@ -114,3 +114,14 @@ class ScriptTest(TestCase):
             result.stderr.endswith("Error: `epochs` must be a positive int. Received: epochs=0\n"),
             result.stderr[-3000:],
         )
+
+    @pytest.mark.slow
+    def test_finetune_help_lists_the_training_flags(self):
+        result = subprocess.run(
+            [sys.executable, os.path.join(REPO_ROOT, "examples", "finetune.py"), "--helpshort"],
+            capture_output=True, text=True, timeout=300,
+            env=dict(os.environ, PYTHONPATH=REPO_ROOT, TF_CPP_MIN_LOG_LEVEL="3"),
+        )
+        self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+        for flag in ("--weights", "--epochs", "--recipe", "--dataset"):
+            self.assertIn(f"  {flag}: ", result.stdout)
