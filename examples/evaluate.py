@@ -12,6 +12,7 @@ r"""Top-1 / top-5 accuracy of a model on a dataset split.
 from absl import app, flags
 
 import keras_mlp
+from keras_mlp import cli
 from keras_mlp.data import sources
 from keras_mlp.metadata import find_metadata, load_model
 from keras_mlp.predict import build_classifier
@@ -33,6 +34,12 @@ flags.DEFINE_string(
 flags.DEFINE_string("split", None, "Split to evaluate. Default: the run's evaluation split, else the dataset's.")
 flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory. Default: the run's.")
 flags.DEFINE_integer("image_size", None, "Input side for --model; default the weights' size.")
+flags.DEFINE_float(
+    "holdout_fraction", None,
+    "For a folder dataset without a split folder: evaluate on this fraction of each class's "
+    "images, the part train.py --holdout_fraction held out. Default: the run's.",
+)
+flags.DEFINE_integer("seed", None, "The --seed that chose the held-out images. Default: the run's, else 0.")
 flags.DEFINE_integer("batch_size", 256, "Evaluation batch size.")
 flags.DEFINE_bool("reparameterize", False, "Evaluate the deploy form (RepMLP models).")
 
@@ -69,6 +76,10 @@ def main(argv):
         model = build_classifier(FLAGS.model, FLAGS.weights, size, classes)
     else:
         raise app.UsageError("Pass a run's --weights=<run>/final.keras, or --model with --weights.")
+    if FLAGS.holdout_fraction is not None:
+        holdout = dict(holdout, holdout_fraction=FLAGS.holdout_fraction)
+    if FLAGS.seed is not None:
+        holdout = dict(holdout, seed=FLAGS.seed)
     split = split or sources.eval_split_name(dataset, data_dir)
     if FLAGS.reparameterize:
         model = keras_mlp.reparameterize(model)
@@ -81,4 +92,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

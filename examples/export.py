@@ -20,6 +20,7 @@ import keras
 import numpy as np
 from absl import app, flags
 
+from keras_mlp import cli
 from keras_mlp.export import FORMATS, available_formats, check_formats, export_model, verify_export
 from keras_mlp.metadata import find_metadata, load_model
 from keras_mlp.predict import build_classifier
@@ -99,4 +100,4 @@ def main(argv):
 
 if __name__ == "__main__":
     keras.utils.set_random_seed(0)
-    app.run(main)
+    cli.run(main)

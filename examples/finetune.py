@@ -17,13 +17,16 @@ Offline demo: fine-tune a digits run at twice the resolution:
   python examples/finetune.py --weights=runs/digits --image_size=64 --epochs=3
 """
 
-from absl import app, flags
+from absl import flags
 
 import train  # examples/train.py: the flags and the loop are the same
+from keras_mlp import cli
 
+# --help lists the main module's flags; these are train.py's.
+flags.adopt_module_key_flags(train)
 flags.FLAGS.set_default("recipe", "finetune")
 flags.mark_flag_as_required("weights")
 
 
 if __name__ == "__main__":
-    app.run(train.main)
+    cli.run(train.main, resumable=True)

@@ -30,6 +30,7 @@ import sys
 
 from absl import app, flags
 
+from keras_mlp import cli
 from keras_mlp.metadata import find_metadata
 from keras_mlp.predict import (
     image_paths,
@@ -109,4 +110,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -17,8 +17,9 @@ changes nothing.
 
 import dataclasses
 
-from absl import app, flags
+from absl import flags
 
+from keras_mlp import cli
 from keras_mlp.training import RECIPES, TrainConfig, train
 from keras_mlp.training.strategy import STRATEGIES
 from keras_mlp.training.trainer import DEFAULT_MODEL
@@ -32,9 +33,9 @@ flags.DEFINE_string(
 )
 flags.DEFINE_string(
     "dataset", _DEFAULTS.dataset,
-    "'digits' (embedded), a tensorflow-datasets name (imagenet2012, cifar10, ...) "
-    "or a folder: train/<class>/ plus test/<class>/ or validation/<class>/ (or "
-    "<class>/ with --holdout_fraction).",
+    "'digits' (embedded; ./digits for a folder of that name), a tensorflow-datasets name "
+    "(imagenet2012, cifar10, ...) or a folder, which wins over a tfds name: train/<class>/ "
+    "plus test/<class>/ or validation/<class>/ (or <class>/ with --holdout_fraction).",
 )
 flags.DEFINE_enum("recipe", _DEFAULTS.recipe, sorted(RECIPES), "Training recipe (keras_mlp.training.RECIPES).")
 flags.DEFINE_integer("epochs", None, "Epochs (>= 1); default from the recipe.")
@@ -109,4 +110,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main, resumable=True)

@@ -9,16 +9,22 @@ that patch's place on the 14x14 grid (the ResMLP paper's figure of learned
 patches): see docs/resmlp.md.
 """
 
-from absl import app, flags
+from absl import flags
 
-from keras_mlp.models.registry import create_model
-from keras_mlp.visualize import plot_token_mixing
+from keras_mlp import cli
+from keras_mlp.visualize import DEFAULT_MODEL, model_to_plot, plot_token_mixing
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string(
-    "model", "mixer_b16", "Registered model whose blocks mix tokens with weights (Mixer, ResMLP, gMLP, ...)."
+    "model", None,
+    "Registered model whose blocks mix tokens with weights (Mixer, ResMLP, gMLP, ...); "
+    f"default the .keras --weights' model, else {DEFAULT_MODEL}.",
 )
-flags.DEFINE_string("weights", None, "Pretrained tag or checkpoint path; None: random initialisation.")
+flags.DEFINE_string(
+    "weights", None,
+    "A run's final.keras (or its directory), a pretrained tag or a checkpoint path; "
+    "None: random initialisation.",
+)
 flags.DEFINE_list("blocks", ["0", "1", "2"], "Block indices or names.")
 flags.DEFINE_integer("units", 64, "Units (hidden units, or output patches) shown per block.", lower_bound=1)
 flags.DEFINE_integer("columns", 16, "Units per row.", lower_bound=1)
@@ -27,10 +33,10 @@ flags.DEFINE_string("output", "token_mixing.png", "PNG file to write.")
 
 def main(argv):
     del argv
-    model = create_model(FLAGS.model, weights=FLAGS.weights, include_top=False)
+    model = model_to_plot(FLAGS.model, FLAGS.weights)
     blocks = [int(b) if b.lstrip("-").isdigit() else b for b in FLAGS.blocks]
     print(plot_token_mixing(model, FLAGS.output, blocks, FLAGS.units, FLAGS.columns))
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

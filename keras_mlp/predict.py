@@ -144,7 +144,8 @@ def build_classifier(model, weights, input_size, classes, classifier_activation=
             raise ValueError(
                 f"The checkpoint {weights!r} has no classifier head of {classes} "
                 f"classes ({e}). Name as many classes as the checkpoint has "
-                "(--labels), or fine-tune it on your classes first."
+                "(predict.py --labels; evaluate.py: a dataset with that many "
+                "classes), or fine-tune it on your classes first."
             ) from e
 
 

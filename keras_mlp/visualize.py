@@ -12,7 +12,30 @@ from keras import ops
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from keras_mlp.metadata import find_metadata, load_model
 from keras_mlp.models.naming import block_of
+from keras_mlp.models.registry import create_model
+
+# The model of the MLP-Mixer paper's Figure 2.
+DEFAULT_MODEL = "mixer_b16"
+
+
+def model_to_plot(model, weights=None):
+    """The model whose token mixing to draw.
+
+    Args:
+        model: registered model name, for a pretrained tag, a checkpoint or
+            random weights (`None`: `DEFAULT_MODEL`); a `.keras` `weights`
+            brings its own (`None`), and another name is an error.
+        weights: a run's final.keras (or its directory), a pretrained tag,
+            a checkpoint path, or `None`.
+    """
+    metadata = find_metadata(weights)
+    if metadata is None:
+        return create_model(model or DEFAULT_MODEL, weights=weights, include_top=False)
+    if model not in (None, metadata.model):
+        raise ValueError(f"weights={weights!r} holds a {metadata.model} model, not {model}.")
+    return load_model(weights)[0]
 
 
 def token_mixing_units(model, block):

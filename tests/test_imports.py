@@ -13,13 +13,24 @@ from tests.testing import TestCase
 
 PACKAGE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "keras_mlp")
 
-# Lowest first. A module belongs to the longest prefix that names it.
+# Lowest first. A module belongs to the longest prefix that names it. The
+# model-name registry imports nothing: families fill it, and the pretrained
+# registry below them asks it whether a name exists.
 LAYERS = (
-    ("core", ("keras_mlp.version", "keras_mlp.validation", "keras_mlp.atomic", "keras_mlp.data", "keras_mlp.weights")),
+    (
+        "core",
+        (
+            "keras_mlp.version", "keras_mlp.validation", "keras_mlp.atomic", "keras_mlp.data",
+            "keras_mlp.weights", "keras_mlp.models.registry",
+        ),
+    ),
     ("layers", ("keras_mlp.layers",)),
     ("models", ("keras_mlp.models",)),
     ("whole-model I/O", ("keras_mlp.metadata", "keras_mlp.weights.hub", "keras_mlp.weights.timm_config")),
-    ("applications", ("keras_mlp.training", "keras_mlp.predict", "keras_mlp.export", "keras_mlp.visualize")),
+    (
+        "applications",
+        ("keras_mlp.training", "keras_mlp.predict", "keras_mlp.export", "keras_mlp.visualize", "keras_mlp.cli"),
+    ),
     ("public API", ("keras_mlp",)),
 )
 

@@ -1,8 +1,10 @@
 """README.md's commands are the ones CI runs."""
 
+import ast
 import os
 import re
 
+import keras_mlp
 from tests.testing import REPO_ROOT, TestCase
 
 
@@ -16,3 +18,9 @@ class ReadmeTest(TestCase):
         match = re.search(r"<!-- test-command -->\n```bash\n(.+)\n```", read("README.md"))
         self.assertIsNotNone(match, "README.md lost its marked test command")
         self.assertIn(match.group(1), read(".ci/run").splitlines())
+
+    def test_list_models_output(self):
+        match = re.search(r'keras_mlp\.list_models\("(.*?)"\) +# (\[.*), \.\.\.\]', read("README.md"))
+        self.assertIsNotNone(match, "README.md lost its list_models line")
+        shown = ast.literal_eval(match.group(2) + "]")
+        self.assertEqual(shown, keras_mlp.list_models(match.group(1))[: len(shown)])

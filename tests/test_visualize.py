@@ -6,8 +6,10 @@ import numpy as np
 from PIL import Image
 
 import keras_mlp
-from keras_mlp.visualize import plot_token_mixing, token_mixing_units
+from keras_mlp.metadata import save_model
+from keras_mlp.visualize import model_to_plot, plot_token_mixing, token_mixing_units
 from tests.registered_models import TINY_MODELS
+from tests.saved_models import TINY_METADATA
 from tests.testing import TestCase
 
 
@@ -51,3 +53,13 @@ class TokenMixingPlotTest(TestCase):
             token_mixing_units(model, 0)
         with self.assertRaisesRegex(ValueError, r"has \['block_0', 'block_1'\]"):
             token_mixing_units(self.model, "block_5")
+
+    def test_a_saved_model_brings_its_architecture(self):
+        model = keras_mlp.create_model(TINY_METADATA.model, **TINY_METADATA.arguments)
+        path = os.path.join(self.get_temp_dir(), "final.keras")
+        save_model(model, path, TINY_METADATA)
+        loaded = model_to_plot(None, path)
+        self.assertEqual(loaded.count_params(), model.count_params())
+        self.assertAllEqual(token_mixing_units(loaded, 0), token_mixing_units(model, 0))
+        with self.assertRaisesRegex(ValueError, "holds a mixer_t4 model, not mixer_b16"):
+            model_to_plot("mixer_b16", path)

@@ -54,6 +54,16 @@ def is_image_file(path):
     return True
 
 
+def _problem(path):
+    """Why `path` cannot be trained on, or `None`."""
+    try:
+        if is_image_file(path):
+            return None
+    except OSError as e:  # no permission, a dangling link, an I/O error
+        return f"cannot be read ({e.strerror or e})"
+    return "is not a readable image (empty, truncated, corrupt or another format)"
+
+
 def class_folders(directory):
     """The sorted sub-folder names of `directory`: its class names."""
     return sorted(d for d in os.listdir(directory) if os.path.isdir(os.path.join(directory, d)))
@@ -65,7 +75,8 @@ def list_image_folder(directory, skip_corrupt=False, class_names=None):
     Args:
         directory: root folder; each sub-folder is one class (sorted names).
         skip_corrupt: `False` raises `CorruptImageError` naming the first
-            bad file; `True` leaves bad files out and counts them.
+            bad file (undecodable, or unreadable: permissions, a dangling
+            link); `True` leaves bad files out and counts them.
         class_names: the classes the folder must have, e.g. those of the
             training split, so that label `i` means the same class in every
             split; an error lists the folders missing or extra. Default: the
@@ -105,11 +116,11 @@ def list_image_folder(directory, skip_corrupt=False, class_names=None):
                 if not file.lower().endswith(IMAGE_EXTENSIONS):
                     continue
                 path = os.path.join(root, file)
-                if not is_image_file(path):
+                problem = _problem(path)
+                if problem:
                     if not skip_corrupt:
                         raise CorruptImageError(
-                            f"{path} is not a readable image (empty, truncated, "
-                            "corrupt or another format). Remove it, or pass "
+                            f"{path} {problem}. Remove it, or pass "
                             "skip_corrupt=True (--skip_corrupt) to leave such "
                             "files out."
                         )

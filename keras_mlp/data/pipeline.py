@@ -147,7 +147,7 @@ def _train_crop(image, size, augmentation, interpolation):
             use_image_if_no_bounding_boxes=True,
         )
         image = tf.slice(image, begin, crop_size)
-    image = tf.image.resize(image, (size, size), method=interpolation)
+    image = tf.image.resize(image, (size, size), method=interpolation, antialias=True)
     if augmentation.horizontal_flip:
         image = tf.image.random_flip_left_right(image)
     # RandAugment needs the static channel count that tf.slice loses.
@@ -156,19 +156,28 @@ def _train_crop(image, size, augmentation, interpolation):
 
 def eval_crop(image, size, crop_pct, interpolation):
     """Resizes the shorter side of one image to `floor(size / crop_pct)` and
-    keeps the central `size x size` square, in [0, 255] (timm's evaluation
-    transform). `crop_pct` and `interpolation` come from the weights record.
+    keeps the central `size x size` square, in [0, 255]: timm's evaluation
+    transform (torchvision's `Resize(int)` and `CenterCrop` on PIL images).
+    `crop_pct` and `interpolation` come from the weights record.
+
+    PIL filters with the kernel widened by the downscaling factor
+    (antialiasing), which is what `tf.image.resize(antialias=True)` does; the
+    sizes and offsets are torchvision's, rounded as it rounds them.
 
     Example:
 
     >>> eval_crop(tf.zeros((480, 640, 3)), 224, 0.875, "bicubic").shape
     TensorShape([224, 224, 3])
     """
-    shape = tf.cast(tf.shape(image)[:2], "float32")
+    shape = tf.shape(image)[:2]
     resize = math.floor(size / crop_pct)
-    scaled = tf.cast(tf.round(shape * resize / tf.reduce_min(shape)), "int32")
-    image = tf.image.resize(image, tf.maximum(scaled, size), method=interpolation)
-    image = tf.image.resize_with_crop_or_pad(image, size, size)
+    # Resize(int) truncates the longer side: int(resize * long / short).
+    scaled = shape * resize // tf.reduce_min(shape)
+    image = tf.image.resize(image, scaled, method=interpolation, antialias=True)
+    # CenterCrop's offsets are round((side - size) / 2), half to even as
+    # Python's round and tf.round both do.
+    top, left = tf.unstack(tf.cast(tf.round(tf.cast(scaled - size, "float32") / 2), "int32"))
+    image = image[top : top + size, left : left + size]
     return tf.ensure_shape(tf.clip_by_value(image, 0.0, 255.0), (size, size, 3))
 
 

@@ -8,6 +8,9 @@ import tensorflow as tf
 
 from keras_mlp.data import embedded, folder
 
+# What `resolve` finds a dataset argument to be.
+DIGITS, FOLDER, TFDS = "digits", "folder", "tfds"
+
 
 @dataclasses.dataclass
 class DatasetInfo:
@@ -40,7 +43,8 @@ def load_dataset(
 
     Args:
         name: `"digits"` (embedded, offline), a folder of images, or a
-            tensorflow-datasets name such as `"imagenet2012"` or `"cifar10"`.
+            tensorflow-datasets name such as `"imagenet2012"` or `"cifar10"`,
+            read by `resolve`.
             A folder holds `train/<class>/...` and one folder per evaluation
             split (`test/<class>/...`, `validation/<class>/...`) with the
             same class folders; or, with `holdout_fraction`, just
@@ -58,28 +62,49 @@ def load_dataset(
             held-out images.
         seed: which images `holdout_fraction` holds out.
     """
-    if holdout_fraction is not None and not os.path.isdir(name):
+    kind, name = resolve(name)
+    if holdout_fraction is not None and kind != FOLDER:
         raise ValueError(
             f"`holdout_fraction` holds out images of a folder dataset; {name!r} "
             f"is not a folder. Received: holdout_fraction={holdout_fraction!r}"
         )
-    if name == "digits":
+    if kind == DIGITS:
         return _digits(split)
-    if os.path.isdir(name):
+    if kind == FOLDER:
         return _folder(name, split, skip_corrupt, holdout_fraction, seed)
-    if os.sep in name or name.startswith((".", "~")):
-        raise ValueError(f"No such dataset folder: {os.path.abspath(name)!r}.")
     return _tfds(name, split, data_dir, shuffle_files, download)
 
 
-def dataset_id(name):
-    """`name` as `load_dataset` reads it: a folder's absolute path, else the name.
+def resolve(name):
+    """`(kind, name)`: the one rule by which a dataset argument is read.
 
-    The embedded `"digits"` wins over a folder of that name.
+    A trailing slash is dropped (`flowers/` is `flowers`). `"digits"` is the
+    embedded set, even beside a folder of that name (write `./digits` for
+    the folder); another existing folder is a folder dataset, whichever name
+    it has; anything else is a tensorflow-datasets name, unless it reads as
+    a path (a separator, a leading `.` or `~`), which is an error naming it.
+
+    Example:
+
+    >>> resolve("digits/")
+    ('digits', 'digits')
     """
-    if name != "digits" and os.path.isdir(name):
-        return os.path.abspath(name)
-    return name
+    name = os.fspath(name)
+    name = name.rstrip(os.sep) or name
+    if name == DIGITS:
+        return DIGITS, name
+    if os.path.isdir(name):
+        return FOLDER, name
+    if os.sep in name or name.startswith((".", "~")):
+        raise ValueError(f"No such dataset folder: {os.path.abspath(name)!r}.")
+    return TFDS, name
+
+
+def dataset_id(name):
+    """`name` as `load_dataset` reads it (`resolve`): a folder's absolute
+    path, else the name."""
+    kind, name = resolve(name)
+    return os.path.abspath(name) if kind == FOLDER else name
 
 
 def _digits(split):
@@ -234,9 +259,10 @@ def _to_rgb(image):
 
 def eval_split_name(name, data_dir=None):
     """`"validation"` where the dataset has one (ImageNet), else `"test"`."""
-    if name == "digits":
+    kind, name = resolve(name)
+    if kind == DIGITS:
         return "test"
-    if os.path.isdir(name):
+    if kind == FOLDER:
         return "test" if os.path.isdir(os.path.join(name, "test")) else "validation"
     splits = _builder(name, data_dir).info.splits
     return "validation" if "validation" in splits else "test"

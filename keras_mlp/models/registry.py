@@ -1,5 +1,6 @@
 """Model registry: build any keras_mlp model from its name."""
 
+import difflib
 import fnmatch
 
 _MODELS = {}
@@ -37,9 +38,9 @@ def get_constructor(name):
     'MixerB16'
     """
     if name not in _MODELS:
-        raise ValueError(
-            f"Unknown model {name!r}. Available models: {list_models()}"
-        )
+        close = difflib.get_close_matches(str(name), _MODELS, n=3)
+        hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+        raise ValueError(f"Unknown model {name!r}.{hint} Available models: {list_models()}")
     return _MODELS[name]
 
 

@@ -57,13 +57,18 @@ def download(repo_id, filename, revision=None):
             library_version=__version__,
         )
     except hub_errors.LocalEntryNotFoundError as e:
-        offline = " because HF_HUB_OFFLINE is set" if huggingface_hub.constants.HF_HUB_OFFLINE else ""
+        if huggingface_hub.constants.HF_HUB_OFFLINE:
+            why, retries = " because HF_HUB_OFFLINE is set", ""
+        else:
+            # huggingface_hub retries a failed connection for about 25 s before
+            # this error, and has no setting that shortens it.
+            why, retries = "", " Without network, HF_HUB_OFFLINE=1 skips the Hub's retries."
         command = f"hf download {repo_id}" + (f" --revision {revision}" if revision else "")
         raise HubFileNotFound(
             f"{filename} of {repo_id} is not in the Hugging Face cache "
-            f"({huggingface_hub.constants.HF_HUB_CACHE}) and cannot be downloaded{offline}. "
+            f"({huggingface_hub.constants.HF_HUB_CACHE}) and cannot be downloaded{why}. "
             f"Download it once with network access (`{command}`), or point HF_HOME "
-            "at a cache that has it."
+            f"at a cache that has it.{retries}"
         ) from e
     except (hub_errors.RepositoryNotFoundError, hub_errors.RevisionNotFoundError) as e:
         raise HubFileNotFound(

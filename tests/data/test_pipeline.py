@@ -3,12 +3,15 @@
 import os
 
 import numpy as np
+import skimage.data
+import timm.data  # noqa: F401  (before TensorFlow, see conftest)
+from PIL import Image
 import tensorflow as tf
 import tensorflow_datasets as tfds
 from absl.testing import parameterized
 
 from keras_mlp.data import Augmentation, CorruptImageError, load_dataset, make_dataset
-from keras_mlp.data.pipeline import EpochSeed
+from keras_mlp.data.pipeline import EpochSeed, eval_crop
 from tests.data.folders import write_png
 from tests.testing import TestCase
 
@@ -84,6 +87,18 @@ class PipelineTest(TestCase, parameterized.TestCase):
         split = load_dataset(root, "train", skip_corrupt=True)
         self.assertEqual(split.info.num_examples, 2)
 
+    def test_unreadable_file_is_named_or_skipped(self):
+        # A link to nothing: unreadable even for root, as chmod 000 is not.
+        root = os.path.join(self.get_temp_dir(), "unreadable")
+        for name in ("a", "b"):
+            os.makedirs(os.path.join(root, name))
+            write_png(os.path.join(root, name, "good.png"), 10)
+        os.symlink(os.path.join(root, "gone.png"), os.path.join(root, "a", "link.png"))
+        with self.assertRaisesRegex(CorruptImageError, "link.png cannot be read .*--skip_corrupt"):
+            load_dataset(root, "train")
+        split = load_dataset(root, "train", skip_corrupt=True)
+        self.assertEqual(split.info.num_examples, 2)
+
     def test_truncated_image_with_a_valid_header_is_named(self):
         root = os.path.join(self.get_temp_dir(), "truncated")
         os.makedirs(os.path.join(root, "a"))
@@ -107,3 +122,25 @@ class PipelineTest(TestCase, parameterized.TestCase):
     def test_unknown_digits_split(self):
         with self.assertRaisesRegex(ValueError, "digits has splits"):
             load_dataset("digits", "validation")
+
+
+class EvalCropTest(TestCase, parameterized.TestCase):
+    """The published accuracies were measured through timm's transform (PIL)."""
+
+    @parameterized.parameters(
+        ("astronaut", 224, 0.875),  # 512x512 down
+        ("coffee", 224, 0.9),  # 400x600 down, odd crop offsets
+        ("rocket", 32, 0.875),  # 427x640 down 13x
+        ("chelsea", 384, 1.0),  # 300x451 up
+    )
+    def test_matches_timms_evaluation_transform(self, name, size, crop_pct):
+        image = getattr(skimage.data, name)()
+        reference = timm.data.create_transform(
+            input_size=(3, size, size), crop_pct=crop_pct, interpolation="bicubic", mean=(0,) * 3, std=(1,) * 3
+        )(Image.fromarray(image))
+        expected = reference.numpy().transpose(1, 2, 0) * 255
+        crop = eval_crop(tf.constant(image), size, crop_pct, "bicubic").numpy()
+        self.assertEqual(crop.shape, expected.shape)
+        # PIL rounds to uint8: a quarter of a level on average is that alone.
+        self.assertLess(np.abs(crop - expected).mean(), 0.5)
+        self.assertLess(np.percentile(np.abs(crop - expected), 99), 3)

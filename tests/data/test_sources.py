@@ -69,11 +69,25 @@ class FolderTest(TestCase):
         cwd = os.getcwd()
         try:
             os.chdir(os.path.dirname(root))
-            self.assertEqual(dataset_id("digits"), "digits")
-            self.assertEqual(load_dataset("digits", "test").info.num_examples, 360)
+            for name in ("digits", "digits/"):
+                self.assertEqual(dataset_id(name), "digits")
+                self.assertEqual(eval_split_name(name), "test")
+                self.assertEqual(load_dataset(name, "test").info.num_examples, 360)
+                with self.assertRaisesRegex(ValueError, "holds out images of a folder dataset"):
+                    load_dataset(name, "test", holdout_fraction=0.5)
+            # The folder, by a path.
+            self.assertEqual(dataset_id("./digits"), root)
+            self.assertEqual(load_dataset("./digits", "train").info.num_examples, 2)
         finally:
             os.chdir(cwd)
         self.assertEqual(dataset_id(root), root)
+        self.assertEqual(dataset_id(root + "/"), root)
+
+    def test_a_trailing_slash_changes_nothing(self):
+        root = self.folder({"a": 2, "b": 2})
+        self.assertEqual(dataset_id(root + "/"), dataset_id(root))
+        self.assertEqual(eval_split_name(root + "/"), eval_split_name(root))
+        self.assertEqual(load_dataset(root + "/", "train").info.num_examples, 4)
 
 
 class TfdsTest(TestCase):
@@ -91,3 +105,5 @@ class TfdsTest(TestCase):
     def test_prepared_data_loads(self):
         with tfds.testing.mock_data(num_examples=4):
             self.assertEqual(load_dataset("cifar10", "train").info.num_examples, 4)
+            self.assertEqual(load_dataset("cifar10/", "train").info.num_examples, 4)
+        self.assertEqual(dataset_id("cifar10/"), "cifar10")

@@ -16,6 +16,7 @@ import tempfile
 import keras
 import pytest
 
+import keras_mlp
 from keras_mlp.data.embedded import load_digits
 from tests.data.folders import image_folder
 from tests.testing import REPO_ROOT, TestCase
@@ -46,6 +47,12 @@ class DocumentedCommandsTest(TestCase):
             text = read(path)
             for command in commands:
                 self.assertTrue(command in text, f"{path} lost the tested command {command!r}")
+
+    def test_the_parameter_count_of_the_default_run(self):
+        match = re.search(r"`mixer_t4`: .*?([0-9,]+) parameters at\s+32x32 with its 10-class head", read("docs/training.md"))
+        self.assertIsNotNone(match, "docs/training.md lost the default model's parameter count")
+        model = keras_mlp.MixerT4(input_shape=(32, 32, 3), classes=10)
+        self.assertEqual(int(match.group(1).replace(",", "")), model.count_params())
 
 
 @pytest.mark.slow

@@ -21,6 +21,7 @@ import timm.models._hub
 import torch
 
 import huggingface_hub
+from huggingface_hub import errors as hub_errors
 import keras
 import numpy as np
 from absl.testing import parameterized
@@ -204,6 +205,13 @@ class TimmRepositoryTest(OfflineHubTestCase, parameterized.TestCase):
             r"`hf download timm/mixer_b16_224.nowhere`",
         ):
             keras_mlp.from_pretrained("hf://timm/mixer_b16_224.nowhere")
+
+    def test_no_network_says_how_to_skip_the_retries(self):
+        failure = hub_errors.LocalEntryNotFoundError("no connection")
+        with mock.patch.object(huggingface_hub.constants, "HF_HUB_OFFLINE", False), mock.patch.object(
+            huggingface_hub, "hf_hub_download", side_effect=failure
+        ), self.assertRaisesRegex(FileNotFoundError, "cannot be downloaded. .*HF_HUB_OFFLINE=1 skips"):
+            hub_files.download("timm/mixer_b16_224.nowhere", "model.safetensors")
 
     def test_unsupported_architecture_lists_the_supported_ones(self):
         folder = os.path.join(self.get_temp_dir(), "convnext")

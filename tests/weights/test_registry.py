@@ -31,6 +31,14 @@ class RegistryTest(TestCase, parameterized.TestCase):
         names = [keras_mlp.get_pretrained(n).file_name for n in keras_mlp.list_pretrained()]
         self.assertLen(set(names), len(names))
 
+    def test_an_unknown_model_is_named_before_its_tag(self):
+        with self.assertRaisesRegex(ValueError, r"Unknown model 'mixer_nope'\..* Available models: \['deit_"):
+            keras_mlp.get_pretrained("mixer_nope", "imagenet1k")
+        with self.assertRaisesRegex(ValueError, "Unknown model 'mixer_b61'. Did you mean 'mixer_b16'"):
+            keras_mlp.get_pretrained("mixer_b61.imagenet1k")
+        with self.assertRaisesRegex(ValueError, "No pretrained weights 'imagenet1k' for model 'repmlp_cifar'"):
+            keras_mlp.get_pretrained("repmlp_cifar", "imagenet1k")
+
     def write_record(self, digest_of=None):
         path = os.path.join(self.get_temp_dir(), "w.npz")
         np.savez(path, x=np.zeros(3))

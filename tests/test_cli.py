@@ -1,0 +1,127 @@
+"""The example scripts' ending: keras_mlp's checks as a message, bugs as tracebacks."""
+
+import contextlib
+import io
+import os
+import re
+import subprocess
+import sys
+from unittest import mock
+
+import keras
+import pytest
+
+from keras_mlp import cli, validation
+from keras_mlp.training.lock import RunLock
+from tests.testing import REPO_ROOT, TestCase
+
+
+class CallTest(TestCase):
+    def call(self, main, **kwargs):
+        """Runs `cli.call`; returns (exit code, stderr)."""
+        stderr = io.StringIO()
+        with contextlib.redirect_stderr(stderr), self.assertRaises(SystemExit) as exit:
+            cli.call(main, ["script.py"], **kwargs)
+        return exit.exception.code, stderr.getvalue()
+
+    def test_a_library_check_is_one_line(self):
+        def main(argv):
+            validation.positive_int("epochs", 0)
+
+        code, stderr = self.call(main)
+        self.assertEqual(code, 1)
+        self.assertEqual(stderr, "Error: `epochs` must be a positive int. Received: epochs=0\n")
+
+    def test_a_run_directory_in_use(self):
+        directory = self.get_temp_dir()
+        holder = RunLock(directory).acquire()
+        self.addCleanup(holder.release)
+
+        def main(argv):
+            RunLock(directory).acquire()
+
+        code, stderr = self.call(main)
+        self.assertEqual(code, 1)
+        self.assertRegex(stderr, "^Error: .* is in use by another run: PID ")
+
+    def test_errors_raised_outside_keras_mlp_keep_their_traceback(self):
+        def main(argv):
+            keras.layers.Dense(units=-1)
+
+        with self.assertRaises(ValueError):
+            cli.call(main, ["script.py"])
+
+    def test_other_exception_types_keep_their_traceback(self):
+        def main(argv):
+            raise KeyError("a bug")
+
+        with self.assertRaises(KeyError):
+            cli.call(main, ["script.py"])
+
+    def test_main_returns_its_exit_status(self):
+        self.assertEqual(cli.call(lambda argv: 3, ["script.py"]), 3)
+
+    def test_ctrl_c_says_how_to_resume(self):
+        def main(argv):
+            raise KeyboardInterrupt
+
+        with mock.patch.object(sys, "argv", ["examples/train.py", "--model=gmlp_ti16", "--epochs=5"]):
+            code, stderr = self.call(main, resumable=True)
+        self.assertEqual(code, 130)
+        self.assertIn("Rerun the same command", stderr)
+        self.assertTrue(stderr.endswith("  python examples/train.py --model=gmlp_ti16 --epochs=5\n"), stderr)
+
+        code, stderr = self.call(main)
+        self.assertEqual((code, stderr), (130, "Interrupted.\n"))
+
+
+class ScriptTest(TestCase):
+    def test_every_script_runs_through_cli(self):
+        examples = os.path.join(REPO_ROOT, "examples")
+        for name in sorted(os.listdir(examples)):
+            if name.endswith(".py"):
+                with open(os.path.join(examples, name), encoding="utf-8") as f:
+                    self.assertRegex(f.read(), r"\n    cli\.run\(", f"examples/{name} bypasses keras_mlp.cli.run")
+
+    def test_flags_named_in_messages_exist(self):
+        defined = {}
+        for script in ("train", "evaluate", "predict", "export", "visualize_token_mixing"):
+            with open(os.path.join(REPO_ROOT, "examples", f"{script}.py"), encoding="utf-8") as f:
+                defined[script] = set(re.findall(r'DEFINE_\w+\(\s*"(\w+)"', f.read()))
+        every = set.union(*defined.values())
+        for root, _, files in os.walk(os.path.join(REPO_ROOT, "keras_mlp")):
+            for name in files:
+                if name.endswith(".py"):
+                    with open(os.path.join(root, name), encoding="utf-8") as f:
+                        # `hf download --revision ...` is the Hub's command line.
+                        named = set(re.findall(r"(?<!hf download )(?<![\w{])--(?:no)?([a-z_]+)\b(?!-)", f.read()))
+                    self.assertEmpty(named - every - {"revision"}, f"{name} names flags no script has")
+        # A folder dataset's errors (keras_mlp/data/sources.py) reach both.
+        for script in ("train", "evaluate"):
+            self.assertContainsSubset({"holdout_fraction", "data_dir", "dataset"}, defined[script])
+
+    @pytest.mark.slow
+    def test_a_script_prints_the_message_alone(self):
+        result = subprocess.run(
+            [sys.executable, os.path.join(REPO_ROOT, "examples", "train.py"), "--epochs=0",
+             f"--model_dir={self.get_temp_dir()}/run"],
+            capture_output=True, text=True, timeout=300,
+            env=dict(os.environ, PYTHONPATH=REPO_ROOT, TF_CPP_MIN_LOG_LEVEL="3"),
+        )
+        self.assertEqual(result.returncode, 1, result.stderr[-3000:])
+        self.assertNotIn("Traceback", result.stderr)
+        self.assertTrue(
+            result.stderr.endswith("Error: `epochs` must be a positive int. Received: epochs=0\n"),
+            result.stderr[-3000:],
+        )
+
+    @pytest.mark.slow
+    def test_finetune_help_lists_the_training_flags(self):
+        result = subprocess.run(
+            [sys.executable, os.path.join(REPO_ROOT, "examples", "finetune.py"), "--helpshort"],
+            capture_output=True, text=True, timeout=300,
+            env=dict(os.environ, PYTHONPATH=REPO_ROOT, TF_CPP_MIN_LOG_LEVEL="3"),
+        )
+        # absl's help exits 1.
+        for flag in ("--weights", "--epochs", "--recipe", "--dataset"):
+            self.assertIn(f"  {flag}: ", result.stdout, result.stderr[-3000:])
