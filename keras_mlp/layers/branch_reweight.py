@@ -39,7 +39,7 @@ class BranchReweight(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
     def build(self, input_shape):
-        if not isinstance(input_shape, (list, tuple)) or len(input_shape) < 2:
+        if len(input_shape) < 2 or not all(isinstance(shape, (list, tuple)) for shape in input_shape):
             raise ValueError(
                 "`BranchReweight` takes a list of at least two maps of one shape. "
                 f"Received: input_shape={input_shape}"
