@@ -13,8 +13,12 @@ STAGES = 4
 
 
 def pointwise(array):
-    """A PyTorch `(out, in, 1, 1)` 1 x 1 conv kernel -> a Keras `(in, out)` `Dense` kernel."""
-    return np.transpose(array[:, :, 0, 0])
+    """A PyTorch `(out, in, 1, 1)` 1 x 1 conv kernel -> a Keras `(in, out)` `Dense` kernel.
+
+    A `Linear`'s `(out, in)` weight is the same map and converts alike, so a
+    checkpoint of the other family gets its mismatches listed, not a crash.
+    """
+    return np.transpose(np.reshape(array, array.shape[:2]))
 
 
 def network_rules(block_rules, downsample_rules):
