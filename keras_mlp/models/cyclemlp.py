@@ -10,11 +10,10 @@ import inspect
 import keras
 
 from keras_mlp.layers.cycle_mlp_block import LAYER_NORM_EPSILON, CycleMLPBlock
-from keras_mlp.models import factory
-from keras_mlp.models.pyramid import LINEAR_INITIALIZER, MIN_SIZE, pyramid_model
+from keras_mlp.models import factory, pyramid
+from keras_mlp.models.pyramid import LINEAR_INITIALIZER, pyramid_model
 from keras_mlp.weights import cyclemlp_checkpoints
 from keras_mlp.weights.loading import WeightsSource, load_weights
-from keras_mlp.weights.registry import list_pretrained
 
 _DIMS = (64, 128, 320, 512)
 # `CycleMLP_B1` ... `CycleMLP_B5` of the official cycle_mlp.py.
@@ -66,10 +65,7 @@ FAMILY = factory.Family(
     docstring=BASE_DOCSTRING,
     arg_docs=dict(
         include_top="whether to include the final LayerNorm, pool and classifier.",
-        drop_path_rate=(
-            "stochastic depth rate of the last block, rising linearly from 0 "
-            "over the blocks (the official schedule); 0 keeps the official model."
-        ),
+        **pyramid.ARG_DOCS,
     ),
 )
 
@@ -93,18 +89,8 @@ CycleMLP = factory.generic_builder(
 
 
 def _constructor(model_name, public_name, title):
-    return factory.constructor(
-        FAMILY,
-        model_name,
-        public_name,
-        MODEL_CONFIGS[model_name],
-        title,
-        __name__,
-        min_size=MIN_SIZE,
-        default_size=224,
-        tags=", ".join(f'`"{t.partition(".")[2]}"`' for t in list_pretrained(model_name)),
-        formats="an official `.pth` release, ",
-        feature_points="the last block of each of the four stages (strides 4, 8, 16, 32)",
+    return pyramid.constructor(
+        FAMILY, MODEL_CONFIGS, model_name, public_name, title, __name__, formats="an official `.pth` release, "
     )
 
 

@@ -9,14 +9,41 @@ runs at stride `4 * 2**s`.
 
 import keras
 
-from keras_mlp.models import common
+from keras_mlp.models import common, factory
 from keras_mlp.models.naming import block_name
+from keras_mlp.weights.registry import list_pretrained
 
 # Four downsamplings (the stem's 4, then 2, 2, 2): smaller inputs leave the
 # last stages a single position that no longer halves.
 MIN_SIZE = 32
 # The official initialisation of every linear layer, head included.
 LINEAR_INITIALIZER = dict(class_name="TruncatedNormal", config=dict(stddev=0.02))
+
+
+# What both families' constructors say beyond the contract's own texts.
+ARG_DOCS = dict(
+    drop_path_rate=(
+        "stochastic depth rate of the last block, rising linearly from 0 "
+        "over the blocks (the official schedule); 0 keeps the official model."
+    ),
+)
+
+
+def constructor(family, configs, model_name, public_name, title, module, formats):
+    """The registered constructor of one configuration of a pyramid family."""
+    return factory.constructor(
+        family,
+        model_name,
+        public_name,
+        configs[model_name],
+        title,
+        module,
+        min_size=MIN_SIZE,
+        default_size=224,
+        tags=", ".join(f'`"{t.partition(".")[2]}"`' for t in list_pretrained(model_name)),
+        formats=formats,
+        feature_points="the last block of each of the four stages (strides 4, 8, 16, 32)",
+    )
 
 
 def check_size(input_shape):

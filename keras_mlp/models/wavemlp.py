@@ -9,11 +9,10 @@ downsampling conv (M has none there), and before the head.
 import inspect
 
 from keras_mlp.layers.wave_block import WaveBlock, wave_norm
-from keras_mlp.models import factory
-from keras_mlp.models.pyramid import LINEAR_INITIALIZER, MIN_SIZE, pyramid_model
+from keras_mlp.models import factory, pyramid
+from keras_mlp.models.pyramid import LINEAR_INITIALIZER, pyramid_model
 from keras_mlp.weights import wavemlp_checkpoints
 from keras_mlp.weights.loading import WeightsSource, load_weights
-from keras_mlp.weights.registry import list_pretrained
 
 _DIMS = (64, 128, 320, 512)
 # `WaveMLP_T_dw`, `WaveMLP_T`, `WaveMLP_S`, `WaveMLP_M` of the official wavemlp.py.
@@ -72,10 +71,7 @@ FAMILY = factory.Family(
     docstring=BASE_DOCSTRING,
     arg_docs=dict(
         include_top="whether to include the final norm, pool and classifier.",
-        drop_path_rate=(
-            "stochastic depth rate of the last block, rising linearly from 0 "
-            "over the blocks (the official schedule); 0 keeps the official model."
-        ),
+        **pyramid.ARG_DOCS,
     ),
 )
 
@@ -108,18 +104,8 @@ WaveMLP = factory.generic_builder(
 
 
 def _constructor(model_name, public_name, title):
-    return factory.constructor(
-        FAMILY,
-        model_name,
-        public_name,
-        MODEL_CONFIGS[model_name],
-        title,
-        __name__,
-        min_size=MIN_SIZE,
-        default_size=224,
-        tags=", ".join(f'`"{t.partition(".")[2]}"`' for t in list_pretrained(model_name)),
-        formats="an official `.pth.tar` release, ",
-        feature_points="the last block of each of the four stages (strides 4, 8, 16, 32)",
+    return pyramid.constructor(
+        FAMILY, MODEL_CONFIGS, model_name, public_name, title, __name__, formats="an official `.pth.tar` release, "
     )
 
 
