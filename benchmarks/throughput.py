@@ -1,5 +1,10 @@
 """Throughput of a keras_mlp model, and of its timm equivalent in the same run.
 
+Families timm lacks (CycleMLP, Wave-MLP) are measured against their official
+PyTorch code instead, re-stated module for module in `tests/reference`
+(CycleMLP's `CycleFC` runs torchvision's `deform_conv2d`, as the official
+file does); the report then names `official:<model>` where timm's model would be.
+
 For one model, backend (`KERAS_BACKEND`), batch size, dtype and mode, prints
 images/s, the achieved TFLOP/s from the analytic FLOP count
 (`keras_mlp.count_flops`), peak device memory where the backend exposes it,
@@ -28,6 +33,7 @@ Training FLOPs are counted as 3x the forward pass (backward = 2x forward).
         --batch_size=256 --dtype=bfloat16 --timm_compile
 """
 
+import importlib
 import json
 import os
 import platform
@@ -77,6 +83,9 @@ flags.DEFINE_bool(
     "default eager, the reference of the CPU target.",
 )
 flags.DEFINE_string("json", None, "Write the results to this JSON file.")
+
+# Model-name prefixes measured against the official code, and its module in tests/reference.
+OFFICIAL_CODE = {"cyclemlp_": "cyclemlp_official", "wavemlp_": "wavemlp_official"}
 
 
 def main(_):
@@ -212,6 +221,8 @@ def timm_equivalent(name, size):
         return None, "not measured (--notimm)"
     if timm is None:
         return None, "not measured (timm not installed)"
+    if name.startswith(tuple(OFFICIAL_CODE)):
+        return f"official:{name}", None
     # timm registers most models at 224 only; other sizes go through `img_size`.
     for timm_name in (f"{name}_{size}", f"{name}_224"):
         if timm.is_model(timm_name):
@@ -221,9 +232,13 @@ def timm_equivalent(name, size):
 
 def timm_runner(timm_name, classes, images, labels):
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    model = timm.create_model(
-        timm_name, pretrained=False, num_classes=classes, img_size=images.shape[1]
-    ).to(device)
+    if timm_name.startswith("official:"):
+        name = timm_name.partition(":")[2]
+        module = next(m for prefix, m in OFFICIAL_CODE.items() if name.startswith(prefix))
+        model = importlib.import_module(f"tests.reference.{module}").create(name, num_classes=classes)
+    else:
+        model = timm.create_model(timm_name, pretrained=False, num_classes=classes, img_size=images.shape[1])
+    model = model.to(device)
     forward = torch.compile(model) if FLAGS.timm_compile else model
     autocast = torch.autocast(device, dtype=torch.bfloat16, enabled=FLAGS.dtype == "bfloat16")
     x = torch.from_numpy(images[: FLAGS.batch_size].transpose(0, 3, 1, 2).copy()).to(device)

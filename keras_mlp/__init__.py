@@ -1,11 +1,18 @@
 """keras_mlp: all-MLP vision models for Keras 3.
 
-MLP-Mixer, the feed-forward-only ViT, RepMLP, ResMLP and gMLP as Keras layers and
-`keras.applications`-style constructors, with pretrained-checkpoint loading.
+MLP-Mixer, the feed-forward-only ViT, RepMLP, ResMLP, gMLP, CycleMLP and Wave-MLP as
+Keras layers and `keras.applications`-style constructors, with pretrained-checkpoint
+loading.
 """
 
 from keras_mlp import export, layers, training
 from keras_mlp.models import (
+    CycleMLP,
+    CycleMLPB1,
+    CycleMLPB2,
+    CycleMLPB3,
+    CycleMLPB4,
+    CycleMLPB5,
     DeiTBase,
     DeiTTiny,
     FeedForwardBase,
@@ -41,6 +48,11 @@ from keras_mlp.models import (
     ResMLPS12,
     ResMLPS24,
     ResMLPS36,
+    WaveMLP,
+    WaveMLPM,
+    WaveMLPS,
+    WaveMLPT,
+    WaveMLPTDW,
     block_names,
     count_flops,
     count_macs,

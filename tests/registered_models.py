@@ -26,6 +26,8 @@ REPRESENTATIVES = (
     "repmlp_cifar",
     "resmlp_s12",
     "gmlp_ti16",
+    "cyclemlp_b1",
+    "wavemlp_t_dw",
 )
 
 

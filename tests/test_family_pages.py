@@ -1,8 +1,9 @@
-"""docs/resmlp.md and docs/gmlp.md run as written.
+"""The family pages (docs/resmlp.md, gmlp.md, cyclemlp.md, wavemlp.md) run as written.
 
 Every `python examples/...` command runs (with `SIZE_FLAGS` added) and every
 Python block marked `<!-- runs-offline -->` runs, offline, in a fresh process
-whose Hugging Face cache holds timm's layout of each tag the pages use, with
+whose Hugging Face cache holds timm's layout of each tag the pages use, and
+whose Keras cache the official file of each tag without a Hub copy, with
 random weights.
 """
 
@@ -13,11 +14,14 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
+from keras_mlp.weights.registry import _cache_path, get_pretrained
+from tests.reference import cyclemlp_official, wavemlp_official
 from tests.testing import REPO_ROOT, TestCase
 from tests.weights.test_hub import publish_timm
 
-PAGES = ("docs/resmlp.md", "docs/gmlp.md")
+PAGES = ("docs/resmlp.md", "docs/gmlp.md", "docs/cyclemlp.md", "docs/wavemlp.md")
 MARKER = "<!-- runs-offline -->"
 # Added after a documented command; absl keeps the last value of a repeated flag.
 # Training runs as written: it must show the model learning.
@@ -29,6 +33,12 @@ SIZE_FLAGS = {
 HUB_REPOS = {
     "timm/resmlp_12_224.fb_distilled_in1k": "resmlp_12_224",
     "timm/gmlp_s16_224.ra3_in1k": "gmlp_s16_224",
+}
+# Tags served from their official release only, and the official modules that
+# write a file of that layout.
+OFFICIAL_FILES = {
+    "cyclemlp_b1.imagenet1k": lambda: {"model": cyclemlp_official.create("cyclemlp_b1").state_dict()},
+    "wavemlp_t.imagenet1k": lambda: {"state_dict": wavemlp_official.create("wavemlp_t").state_dict()},
 }
 
 
@@ -68,6 +78,10 @@ class FamilyPagesTest(TestCase):
             os.makedirs(cache)
             for repo_id, arch in HUB_REPOS.items():
                 publish_timm(cache, repo_id, arch)
+            for name, checkpoint in OFFICIAL_FILES.items():
+                path = _cache_path(get_pretrained(name), os.path.join(folder, "keras"))
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                torch.save(checkpoint(), path)
         env = dict(
             os.environ,
             PYTHONPATH=REPO_ROOT,

@@ -17,3 +17,8 @@ from keras_mlp.layers.class_token_embedding import ClassTokenEmbedding
 from keras_mlp.layers.feed_forward_block import FeedForwardBlock
 from keras_mlp.layers.self_attention import MultiHeadSelfAttention
 from keras_mlp.layers.transformer_block import TransformerBlock
+from keras_mlp.layers.branch_reweight import BranchReweight
+from keras_mlp.layers.cycle_fc import CycleFC
+from keras_mlp.layers.cycle_mlp_block import CycleMLPBlock
+from keras_mlp.layers.patm import PATM
+from keras_mlp.layers.wave_block import WaveBlock

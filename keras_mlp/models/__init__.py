@@ -1,5 +1,13 @@
 """Application families; importing this registers every model."""
 
+from keras_mlp.models.cyclemlp import (
+    CycleMLP,
+    CycleMLPB1,
+    CycleMLPB2,
+    CycleMLPB3,
+    CycleMLPB4,
+    CycleMLPB5,
+)
 from keras_mlp.models.feedforward_vit import (
     DeiTBase,
     DeiTTiny,
@@ -40,3 +48,4 @@ from keras_mlp.models.repmlpnet import (
     RepMLPNetT224,
     RepMLPNetT256,
 )
+from keras_mlp.models.wavemlp import WaveMLP, WaveMLPM, WaveMLPS, WaveMLPT, WaveMLPTDW

@@ -14,8 +14,10 @@ import zipfile
 import numpy as np
 
 TORCH_SUFFIXES = (".pth", ".pt", ".bin", ".tar", ".ckpt")
-# Training scripts (DeiT, RepMLP, timm's train.py) wrap the weights.
-_WRAPPER_KEYS = ("model", "state_dict", "model_state_dict", "module")
+# Training scripts (DeiT, RepMLP, timm's train.py) wrap the weights. timm's
+# `state_dict_ema` is read only where no plain `state_dict` sits beside it,
+# as timm's own `load_checkpoint` does by default.
+_WRAPPER_KEYS = ("model", "state_dict", "model_state_dict", "module", "state_dict_ema")
 
 
 class CheckpointError(ValueError):

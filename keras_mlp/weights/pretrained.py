@@ -8,11 +8,20 @@ with the training variant after it when one source publishes several
 (`goog_in21k_ft_in1k`), so that timm users recognise them.
 """
 
-from keras_mlp.weights import feedforward_pretrained, gmlp_pretrained, mixer_pretrained, resmlp_pretrained
+from keras_mlp.weights import (
+    cyclemlp_pretrained,
+    feedforward_pretrained,
+    gmlp_pretrained,
+    mixer_pretrained,
+    resmlp_pretrained,
+    wavemlp_pretrained,
+)
 
 PRETRAINED = (
     *mixer_pretrained.RECORDS,
     *feedforward_pretrained.RECORDS,
     *resmlp_pretrained.RECORDS,
     *gmlp_pretrained.RECORDS,
+    *cyclemlp_pretrained.RECORDS,
+    *wavemlp_pretrained.RECORDS,
 )

@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.testing import REPO_ROOT, TestCase
 
 
@@ -30,6 +32,19 @@ class BenchmarksTest(TestCase):
         with open(path) as f:
             report = json.load(f)
         self.assertEqual(report["timm_model"], "mixer_s32_224")  # at img_size=64
+        self.assertGreater(report["ratio_keras_mlp_over_timm"], 0)
+
+    @pytest.mark.slow
+    def test_throughput_against_the_official_code(self):
+        # CycleMLP and Wave-MLP are not in timm: their official code is the reference.
+        path = os.path.join(self.get_temp_dir(), "out.json")
+        run_script(
+            os.path.join(REPO_ROOT, "benchmarks", "throughput.py"), "--model=cyclemlp_b1", "--image_size=64",
+            "--batch_size=1", "--steps=1", "--repeats=1", "--warmup=1", f"--json={path}",
+        )
+        with open(path) as f:
+            report = json.load(f)
+        self.assertEqual(report["timm_model"], "official:cyclemlp_b1")
         self.assertGreater(report["ratio_keras_mlp_over_timm"], 0)
 
     def test_repmlp_deploy_speed_up(self):

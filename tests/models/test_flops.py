@@ -56,6 +56,22 @@ class FlopsTest(TestCase, parameterized.TestCase):
         self.assertEqual(count_macs(model), resmlp_macs(224, 8, 768, 24, 1000))
         self.assertEqual(round(count_macs(model) / 1e9, 1), 100.2)
 
+    # The pyramid papers' "FLOPs" (multiply-adds at 224) beside `count_macs`,
+    # which leaves out norms, softmax and the shift masks: within 3%.
+    @parameterized.parameters(("cyclemlp_b1", 2.1, 2_121_523_200), ("wavemlp_t", 2.4, 2_461_515_776))
+    def test_pyramids_match_their_papers(self, name, paper_gmacs, macs):
+        model = keras_mlp.create_model(name)
+        self.assertEqual(count_macs(model), macs)
+        self.assertAllClose(macs / 1e9, paper_gmacs, rtol=0.03)
+
+    @parameterized.parameters(
+        ("cyclemlp_b2", 3.9), ("cyclemlp_b3", 6.9), ("cyclemlp_b4", 10.1), ("cyclemlp_b5", 12.3),
+        ("wavemlp_s", 4.5), ("wavemlp_m", 7.9),
+    )
+    @pytest.mark.slow
+    def test_larger_pyramids_match_their_papers(self, name, paper_gmacs):
+        self.assertAllClose(count_macs(keras_mlp.create_model(name)) / 1e9, paper_gmacs, rtol=0.03)
+
     def test_mixer_s16_at_another_resolution(self):
         model = keras_mlp.MixerS16(input_shape=(128, 128, 3), include_top=False)
         self.assertEqual(count_macs(model), mixer_macs(128, 16, 512, 8, 256, 2048, 0))

@@ -1,0 +1,101 @@
+"""CycleMLP (Chen et al., ICLR 2022, arXiv 2107.10224).
+
+The pyramid of `pyramid.py` with `CycleMLPBlock`s and LayerNorms, as the
+official `cycle_mlp.py` (ShoufaChen/CycleMLP): no norm after the stem or
+the downsampling convs.
+"""
+
+import inspect
+
+import keras
+
+from keras_mlp.layers.cycle_mlp_block import LAYER_NORM_EPSILON, CycleMLPBlock
+from keras_mlp.models import factory, pyramid
+from keras_mlp.models.pyramid import LINEAR_INITIALIZER, pyramid_model
+from keras_mlp.weights import cyclemlp_checkpoints
+from keras_mlp.weights.loading import WeightsSource, load_weights
+
+_DIMS = (64, 128, 320, 512)
+# `CycleMLP_B1` ... `CycleMLP_B5` of the official cycle_mlp.py.
+MODEL_CONFIGS = {
+    "cyclemlp_b1": dict(embed_dims=_DIMS, depths=(2, 2, 4, 2), mlp_ratios=(4, 4, 4, 4)),
+    "cyclemlp_b2": dict(embed_dims=_DIMS, depths=(2, 3, 10, 3), mlp_ratios=(4, 4, 4, 4)),
+    "cyclemlp_b3": dict(embed_dims=_DIMS, depths=(3, 4, 18, 3), mlp_ratios=(8, 8, 4, 4)),
+    "cyclemlp_b4": dict(embed_dims=_DIMS, depths=(3, 8, 27, 3), mlp_ratios=(8, 8, 4, 4)),
+    "cyclemlp_b5": dict(embed_dims=(96, 192, 384, 768), depths=(3, 4, 24, 3), mlp_ratios=(4, 4, 4, 4)),
+}
+
+BASE_DOCSTRING = """Instantiates the {title} model (CycleMLP, arXiv 2107.10224).
+
+Inputs are channels-last RGB images, already normalised as the weights
+expect: use `keras_mlp.preprocess_input(images, "{model_name}.imagenet1k")`
+(ImageNet mean and std). Any height and width of at least {min_size} work,
+square or not, with or without weights: every weight is per channel, and
+the four stages run at strides 4, 8, 16 and 32.
+"""
+
+
+def _layer_norm(name):
+    return keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name=name)
+
+
+def _build(args, *, model_name, embed_dims, depths, mlp_ratios):
+    source = WeightsSource(args.weights, model_name)
+
+    def make_block(stage, width, rate, name):
+        return CycleMLPBlock(
+            mlp_ratio=mlp_ratios[stage], drop_path_rate=rate, kernel_initializer=LINEAR_INITIALIZER, name=name
+        )
+
+    model = pyramid_model(
+        args,
+        model_name=model_name,
+        embed_dims=embed_dims,
+        depths=depths,
+        make_block=make_block,
+        make_head_norm=_layer_norm,
+    )
+    if source:
+        load_weights(model, source, cyclemlp_checkpoints.SPEC)
+    return model
+
+
+FAMILY = factory.Family(
+    build=_build,
+    docstring=BASE_DOCSTRING,
+    arg_docs=dict(
+        include_top="whether to include the final LayerNorm, pool and classifier.",
+        **pyramid.ARG_DOCS,
+    ),
+)
+
+CycleMLP = factory.generic_builder(
+    FAMILY,
+    "CycleMLP",
+    architecture=tuple((name, inspect.Parameter.empty) for name in ("embed_dims", "depths", "mlp_ratios")),
+    module=__name__,
+    model_name="cyclemlp",
+    doc="""Generic CycleMLP builder; see `CycleMLPB1` for the other arguments.
+
+    `embed_dims`, `depths` and `mlp_ratios` have one entry per stage.
+
+    Example:
+
+    >>> model = CycleMLP((8, 16, 24, 32), (1, 1, 1, 1), (2, 2, 2, 2), input_shape=(32, 48, 3), classes=5)
+    >>> model.output_shape
+    (None, 5)
+    """,
+)
+
+
+def _constructor(model_name, public_name, title):
+    return pyramid.constructor(
+        FAMILY, MODEL_CONFIGS, model_name, public_name, title, __name__, formats="an official `.pth` release, "
+    )
+
+
+CycleMLPB1 = _constructor("cyclemlp_b1", "CycleMLPB1", "CycleMLP-B1")
+CycleMLPB2 = _constructor("cyclemlp_b2", "CycleMLPB2", "CycleMLP-B2")
+CycleMLPB3 = _constructor("cyclemlp_b3", "CycleMLPB3", "CycleMLP-B3")
+CycleMLPB4 = _constructor("cyclemlp_b4", "CycleMLPB4", "CycleMLP-B4")
+CycleMLPB5 = _constructor("cyclemlp_b5", "CycleMLPB5", "CycleMLP-B5")
