@@ -7,13 +7,14 @@ that a test never calls still counts.
 """
 
 import ast
+import fnmatch
 import os
 
 from tests.testing import TestCase
 
 PACKAGE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "keras_mlp")
 
-# Lowest first. A module belongs to the longest prefix that names it. The
+# Lowest first. A module belongs to the longest prefix (or pattern) that names it. The
 # model-name registry imports nothing: families fill it, and the pretrained
 # registry below them asks it whether a name exists.
 LAYERS = (
@@ -25,7 +26,8 @@ LAYERS = (
         ),
     ),
     ("layers", ("keras_mlp.layers",)),
-    ("models", ("keras_mlp.models",)),
+    # A family's key tables belong to the family: they may know its layers.
+    ("models", ("keras_mlp.models", "keras_mlp.weights.*_checkpoints")),
     ("whole-model I/O", ("keras_mlp.metadata", "keras_mlp.weights.hub", "keras_mlp.weights.timm_config")),
     (
         "applications",
@@ -39,7 +41,7 @@ def layer_of(module):
     best = None
     for rank, (name, prefixes) in enumerate(LAYERS):
         for prefix in prefixes:
-            if module == prefix or module.startswith(prefix + "."):
+            if fnmatch.fnmatchcase(module, prefix) or module.startswith(prefix + "."):
                 if best is None or len(prefix) > best[2]:
                     best = (rank, name, len(prefix))
     if best is None or (best[1] == "public API" and module != "keras_mlp"):

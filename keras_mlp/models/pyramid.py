@@ -11,7 +11,6 @@ import keras
 
 from keras_mlp.models import common, factory
 from keras_mlp.models.naming import block_name
-from keras_mlp.weights.registry import list_pretrained
 
 # Four downsamplings (the stem's 4, then 2, 2, 2): smaller inputs leave the
 # last stages a single position that no longer halves.
@@ -40,7 +39,6 @@ def constructor(family, configs, model_name, public_name, title, module, formats
         module,
         min_size=MIN_SIZE,
         default_size=224,
-        tags=", ".join(f'`"{t.partition(".")[2]}"`' for t in list_pretrained(model_name)),
         formats=formats,
         feature_points="the last block of each of the four stages (strides 4, 8, 16, 32)",
     )

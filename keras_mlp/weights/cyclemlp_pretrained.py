@@ -9,7 +9,7 @@ published for them. They were evaluated as each model's official
 import dataclasses
 
 from keras_mlp.data.preprocessing import IMAGENET
-from keras_mlp.weights.registry import PretrainedWeights
+from keras_mlp.weights.records import PretrainedWeights
 
 _RELEASE = "https://github.com/ShoufaChen/CycleMLP/releases/download/v0.1"
 _ACCURACY = {"b1": 78.9, "b2": 81.6, "b3": 82.4, "b4": 83.0, "b5": 83.2}

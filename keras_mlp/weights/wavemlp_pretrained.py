@@ -11,7 +11,7 @@ resize, center crop 0.9.
 import dataclasses
 
 from keras_mlp.data.preprocessing import IMAGENET
-from keras_mlp.weights.registry import PretrainedWeights
+from keras_mlp.weights.records import PretrainedWeights
 
 _RELEASE = "https://github.com/huawei-noah/CV-Backbones/releases/download/wavemlp"
 _FILES = {
