@@ -18,7 +18,7 @@ from keras_mlp.data.preprocessing import INCEPTION
 from keras_mlp.metadata import ModelMetadata, is_model_file, model_file, read_metadata, save_model
 from keras_mlp.models.registry import create_model
 from keras_mlp.training import callbacks as callbacks_lib
-from keras_mlp.training.evaluation import evaluate_split
+from keras_mlp.training.evaluation import accuracy_metrics, evaluate_split
 from keras_mlp.training.lock import RunLock
 from keras_mlp.training.recipes import get_recipe
 from keras_mlp.training.resume import restore
@@ -202,9 +202,7 @@ def _compiled_model(run_plan, config, arguments, steps_per_epoch):
     )
     if config.mixed_precision == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-    metrics = [keras.metrics.CategoricalAccuracy(name="accuracy")]
-    if arguments["classes"] > 5:
-        metrics.append(keras.metrics.TopKCategoricalAccuracy(5, name="top5"))
+    metrics = accuracy_metrics(arguments["classes"], top1_name="accuracy")
     model.compile(
         optimizer=optimizer,
         loss=keras.losses.CategoricalCrossentropy(
