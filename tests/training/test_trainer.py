@@ -26,6 +26,15 @@ class Interrupt(keras.callbacks.Callback):
         raise KeyboardInterrupt("interrupted after epoch 1")
 
 
+class PoisonWeights(keras.callbacks.Callback):
+    """Makes one kernel NaN as the second epoch starts, as a diverging step would."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 1:
+            kernel = self.model.trainable_weights[0]
+            kernel.assign(keras.ops.full(kernel.shape, float("nan")))
+
+
 def history_epochs(model_dir):
     with open(os.path.join(model_dir, "history.csv"), newline="") as f:
         return [int(row["epoch"]) for row in csv.DictReader(f)]
@@ -93,6 +102,16 @@ class TrainerTest(TestCase):
         self.assertEqual(history_epochs(model_dir), [0, 1])
         self.assertEqual(os.listdir(os.path.join(model_dir, "corrupt")), ["backup-epoch_001.weights.h5"])
         self.assertEqual(results["final_model"], os.path.join(model_dir, "final.keras"))
+
+    def test_a_diverged_run_fails_naming_the_epoch_and_keeps_its_finite_checkpoint(self):
+        model_dir = os.path.join(self.get_temp_dir(), "diverged")
+        with self.assertRaisesRegex(FloatingPointError, r"diverged in epoch 2: the training loss is nan at step 1"):
+            train(TrainConfig(**TINY, model_dir=model_dir), callbacks=[PoisonWeights()])
+        self.assertEqual(sorted(os.listdir(os.path.join(model_dir, "checkpoints"))), ["epoch_001.keras"])
+        for name in ("final.keras", "results.json", "run.lock"):
+            self.assertFalse(os.path.exists(os.path.join(model_dir, name)), name)
+        saved, _ = load_model(os.path.join(model_dir, "checkpoints", "epoch_001.keras"))
+        self.assertTrue(all(np.isfinite(keras.ops.convert_to_numpy(w)).all() for w in saved.weights))
 
     def test_flags_are_checked_before_any_work(self):
         model_dir = os.path.join(self.get_temp_dir(), "never")
