@@ -1,6 +1,7 @@
 """Exported artifacts compute what the Keras model computes, in their own runtime."""
 
 import os
+import subprocess
 import sys
 from unittest import mock
 
@@ -19,7 +20,7 @@ from keras_mlp.export import (
     verify_export,
 )
 from tests.registered_models import TINY_MODELS, images, logits_model
-from tests.testing import TestCase
+from tests.testing import REPO_ROOT, TestCase
 
 SUFFIXES = {"tf_saved_model": "", "tflite": ".tflite", "tflite_int8": ".tflite", "onnx": ".onnx"}
 
@@ -152,3 +153,16 @@ class ExportFilesTest(TestCase):
             with self.assertRaisesRegex(ValueError, "format='onnx'` needs the tensorflow backend"):
                 export_model(logits_model("mlp_mixer"), os.path.join(self.get_temp_dir(), "m.onnx"), "onnx")
         self.assertEqual(os.listdir(self.get_temp_dir()), [])
+
+    @pytest.mark.slow
+    def test_export_script_on_jax_refuses_tflite_before_writing(self):
+        output_dir = os.path.join(self.get_temp_dir(), "jax_export")
+        result = subprocess.run(
+            [sys.executable, os.path.join(REPO_ROOT, "examples", "export.py"), "--model=mixer_t4",
+             "--classes=10", f"--output_dir={output_dir}", "--formats=tf_saved_model,tflite"],
+            capture_output=True, text=True, timeout=600,
+            env=dict(os.environ, PYTHONPATH=REPO_ROOT, KERAS_BACKEND="jax"),
+        )
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("format='tflite'` needs the tensorflow backend", result.stderr)
+        self.assertFalse(os.path.exists(output_dir))
