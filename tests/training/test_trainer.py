@@ -106,7 +106,8 @@ class TrainerTest(TestCase):
     def test_a_diverged_run_fails_naming_the_epoch_and_keeps_its_finite_checkpoint(self):
         model_dir = os.path.join(self.get_temp_dir(), "diverged")
         with self.assertRaisesRegex(FloatingPointError, r"diverged in epoch 2: the training loss is nan at step 1"):
-            train(TrainConfig(**TINY, model_dir=model_dir), callbacks=[PoisonWeights()])
+            train(TrainConfig(**{**TINY, "steps_per_epoch": 1, "batch_size": 8}, model_dir=model_dir),
+                  callbacks=[PoisonWeights()])
         self.assertEqual(sorted(os.listdir(os.path.join(model_dir, "checkpoints"))), ["epoch_001.keras"])
         for name in ("final.keras", "results.json", "run.lock"):
             self.assertFalse(os.path.exists(os.path.join(model_dir, name)), name)
