@@ -17,6 +17,7 @@ from keras_mlp.data import sources
 from keras_mlp.metadata import find_metadata, load_model
 from keras_mlp.predict import build_classifier
 from keras_mlp.training import evaluate
+from keras_mlp.training.evaluation import summary
 from keras_mlp.training.trainer import normalization
 from keras_mlp.weights.loading import WeightsSource
 
@@ -87,8 +88,7 @@ def main(argv):
         model, dataset, split, prep, batch_size=FLAGS.batch_size, data_dir=data_dir,
         class_names=class_names, **holdout,
     )
-    print(f"{model.name} on {dataset}/{split}: "
-          f"top-1 {metrics['top1']:.4f}, top-5 {metrics['top5']:.4f}")
+    print(f"{model.name} on {dataset}/{split}: {summary(metrics)}")
 
 
 if __name__ == "__main__":

@@ -8,9 +8,11 @@ dynamic-range int8) and ONNX, and checks every artifact against Keras.
 
 Writes <output_dir>/<model>_saved_model/, <model>.tflite, <model>_int8.tflite
 and <model>.onnx; by default every format whose converter is installed
-(ONNX needs tf2onnx and onnx). With --verify (default) each artifact runs in
-its own runtime on a random batch and the largest logit difference to the
-Keras model is printed; a model whose outputs do not depend on its input
+(ONNX needs tf2onnx and onnx) and that the Keras backend exports (the
+TensorFlow backend all four, JAX the SavedModel); every requested format is
+checked before any is written, and a file that fails its check is not kept.
+With --verify (default) each artifact runs in its own runtime on a random
+batch and the largest logit difference to the Keras model is printed; a model whose outputs do not depend on its input
 (an untrained Mixer's zero head) is checked through a copy with a random head.
 """
 
@@ -20,7 +22,7 @@ import keras
 import numpy as np
 from absl import app, flags
 
-from keras_mlp import cli
+from keras_mlp import atomic, cli
 from keras_mlp.export import FORMATS, available_formats, check_formats, export_model, verify_export
 from keras_mlp.metadata import find_metadata, load_model
 from keras_mlp.predict import build_classifier
@@ -37,7 +39,9 @@ flags.DEFINE_string(
 flags.DEFINE_integer("input_size", None, "Square input side; default: the model's.")
 flags.DEFINE_integer("classes", 1000, "Classes of the checkpoint's head (not for a .keras --weights).")
 flags.DEFINE_list(
-    "formats", None, f"Formats among {FORMATS}. Default: those whose converters are installed."
+    "formats", None,
+    f"Formats among {FORMATS}. Default: those whose converters are installed and "
+    "that this Keras backend exports.",
 )
 flags.DEFINE_string("output_dir", "export", "Directory for the artifacts.")
 flags.DEFINE_bool(
@@ -88,13 +92,15 @@ def main(argv):
     x = np.random.RandomState(0).normal(size=(4, *model.input_shape[1:])).astype("float32")
     for format in formats:
         path = os.path.join(FLAGS.output_dir, _FILE_NAMES[format].format(name))
-        export_model(model, path, format)
         line = f"{format:>14}: {path}"
-        if FLAGS.verify:
-            check = verify_export(model, path, format, x)
-            line += f"  max |logit diff| {check.max_abs_diff:.2e}, same top-1 {check.same_top1:.0%}"
-            if check.note:
-                line += f" ({check.note})"
+        # An artifact whose runtime fails to run it is not kept either.
+        with atomic.atomic_path(path) as tmp:
+            export_model(model, tmp, format)
+            if FLAGS.verify:
+                check = verify_export(model, tmp, format, x)
+                line += f"  max |logit diff| {check.max_abs_diff:.2e}, same top-1 {check.same_top1:.0%}"
+                if check.note:
+                    line += f" ({check.note})"
         print(line, flush=True)
 
 

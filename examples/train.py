@@ -21,6 +21,7 @@ from absl import flags
 
 from keras_mlp import cli
 from keras_mlp.training import RECIPES, TrainConfig, train
+from keras_mlp.training.evaluation import summary
 from keras_mlp.training.strategy import STRATEGIES
 from keras_mlp.training.trainer import DEFAULT_MODEL
 
@@ -104,7 +105,7 @@ def config_from_flags(**overrides):
 def main(argv):
     del argv
     _, results = train(config_from_flags())
-    print(f"\nFinal evaluation: top-1 {results['top1']:.4f}, top-5 {results['top5']:.4f}")
+    print(f"\nFinal evaluation: {summary(results)}")
     print(f"Run directory: {results['model_dir']} (checkpoints/, logs/, history.csv, "
           f"learning_curves.png); trained model: {results['final_model']}")
 

@@ -10,13 +10,14 @@ writer can tell them from real files.
 import contextlib
 import json
 import os
+import shutil
 
 TEMP_PREFIX = ".partial-"
 
 
 @contextlib.contextmanager
 def atomic_path(path):
-    """Yields a temporary path to write; renames it to `path` on success.
+    """Yields a temporary path to write (a file or a directory); renames it to `path` on success.
 
     The temporary name keeps the target's suffix (Keras picks the format of
     `model.save` from it). On an exception the temporary file is removed and
@@ -35,10 +36,17 @@ def atomic_path(path):
     try:
         yield tmp
         _fsync(tmp)
-        os.replace(tmp, path)
+        if os.path.isdir(tmp) and os.path.isdir(path):
+            # A directory cannot be renamed over a non-empty one: the old one
+            # goes first, under a temporary name, so a kill leaves one whole.
+            old = os.path.join(directory, f"{TEMP_PREFIX}{os.getpid()}-old-{name}")
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        _remove(tmp)
         raise
     # The rename itself lives in the directory entry.
     _fsync(directory or ".")
@@ -59,6 +67,13 @@ def write_json(path, value):
 def is_temporary(name):
     """Whether a file name is one of `atomic_path`'s temporary files."""
     return os.path.basename(name).startswith(TEMP_PREFIX)
+
+
+def _remove(path):
+    if os.path.isdir(path):
+        shutil.rmtree(path)
+    elif os.path.exists(path):
+        os.remove(path)
 
 
 def _fsync(path):

@@ -56,3 +56,17 @@ class AtomicTest(TestCase):
         atomic.write_json(path, {"epochs": 2})
         with open(path) as f:
             self.assertEqual(f.read(), '{\n  "epochs": 2\n}\n')
+
+    def test_a_directory_replaces_the_previous_one_whole(self):
+        path = os.path.join(self.get_temp_dir(), "saved_model")
+        for version in ("old", "new"):
+            with atomic.atomic_path(path) as tmp:
+                os.makedirs(tmp)
+                atomic.write_text(os.path.join(tmp, version), version)
+        self.assertEqual(os.listdir(path), ["new"])
+        with self.assertRaisesRegex(RuntimeError, "converter failed"):
+            with atomic.atomic_path(path) as tmp:
+                os.makedirs(tmp)
+                raise RuntimeError("converter failed")
+        self.assertEqual(os.listdir(self.get_temp_dir()), ["saved_model"])
+        self.assertEqual(os.listdir(path), ["new"])

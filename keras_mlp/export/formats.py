@@ -4,6 +4,8 @@ import importlib.util
 
 import keras
 
+from keras_mlp import atomic
+
 FORMATS = ("tf_saved_model", "tflite", "tflite_int8", "onnx")
 # The packages each format's converter needs, and those that run the result.
 _CONVERTERS = {
@@ -13,6 +15,15 @@ _CONVERTERS = {
     "onnx": ("tensorflow", "tf2onnx", "onnx"),
 }
 _RUNTIMES = {"onnx": ("onnxruntime",)}
+# The Keras backends each format exports from. LiteRT export is TensorFlow
+# (or PyTorch with litert-torch, not installed here); the JAX and torch paths
+# of Keras 3.15's ONNX export fail on these models' LayerNormalization.
+_BACKENDS = {
+    "tf_saved_model": ("tensorflow", "jax"),
+    "tflite": ("tensorflow",),
+    "tflite_int8": ("tensorflow",),
+    "onnx": ("tensorflow",),
+}
 
 
 def missing_packages(format, verify=False):
@@ -22,8 +33,12 @@ def missing_packages(format, verify=False):
 
 
 def available_formats(verify=False):
-    """The formats whose converters (and, with `verify`, runtimes) are installed."""
-    return tuple(f for f in FORMATS if not missing_packages(f, verify))
+    """The formats that this backend exports and whose converters (and, with
+    `verify`, runtimes) are installed."""
+    backend = keras.backend.backend()
+    return tuple(
+        f for f in FORMATS if backend in _BACKENDS[f] and not missing_packages(f, verify)
+    )
 
 
 def check_formats(formats, verify=False):
@@ -43,8 +58,8 @@ def check_formats(formats, verify=False):
             f"Cannot export: {details}. Install them (`pip install {packages}`) or "
             f"choose among the installed formats {available_formats(verify)}."
         )
-    if "onnx" in formats:
-        _require_tensorflow_backend("onnx")
+    for format in formats:
+        _require_backend(format)
 
 
 def export_model(model, path, format="tf_saved_model"):
@@ -73,28 +88,43 @@ def export_model(model, path, format="tf_saved_model"):
     """
     if format not in FORMATS:
         raise ValueError(f"`format` must be one of {FORMATS}. Received: format={format!r}")
-    if format == "tf_saved_model":
-        model.export(path, format="tf_saved_model", verbose=False)
-    elif format in ("tflite", "tflite_int8"):
-        import tensorflow as tf
+    _require_backend(format)
+    # Written under a temporary name and checked first: a converter that
+    # fails, or writes a file its format rejects, leaves nothing at `path`.
+    with atomic.atomic_path(path) as tmp:
+        if format == "tf_saved_model":
+            model.export(tmp, format="tf_saved_model", verbose=False)
+        elif format in ("tflite", "tflite_int8"):
+            import tensorflow as tf
 
-        options = {"optimizations": [tf.lite.Optimize.DEFAULT]} if format == "tflite_int8" else {}
-        model.export(path, format="litert", verbose=False, **options)
-    else:
-        _require_tensorflow_backend(format)
-        from keras_mlp.export import tf2onnx_erfc  # noqa: F401  (registers Erfc)
+            options = {"optimizations": [tf.lite.Optimize.DEFAULT]} if format == "tflite_int8" else {}
+            model.export(tmp, format="litert", verbose=False, **options)
+        else:
+            from keras_mlp.export import tf2onnx_erfc  # noqa: F401  (registers Erfc)
 
-        # Keras infers the ONNX signature only for models that were called.
-        model.export(path, format="onnx", verbose=False, input_signature=model.inputs)
+            # Keras infers the ONNX signature only for models that were called.
+            model.export(tmp, format="onnx", verbose=False, input_signature=model.inputs)
+            _check_onnx(tmp, model.name)
 
 
-def _require_tensorflow_backend(format):
-    # The JAX and torch paths of Keras 3.15's ONNX export fail on the
-    # LayerNormalization of these models; the TF path (tf2onnx) works.
-    if keras.backend.backend() != "tensorflow":
+def _check_onnx(path, name):
+    import onnx
+
+    try:
+        # The path, not the loaded proto: the checker reads files over 2 GB.
+        onnx.checker.check_model(path)
+    except onnx.checker.ValidationError as e:
         raise ValueError(
-            f"`format={format!r}` needs the TensorFlow backend (KERAS_BACKEND="
-            f"tensorflow). Received backend: {keras.backend.backend()!r}. Save "
-            "the weights with `model.save_weights` and export from a "
-            "TensorFlow-backend process."
+            f"tf2onnx converted {name} to an invalid ONNX graph, which was not "
+            f"kept: {str(e).strip().splitlines()[0]}"
+        ) from e
+
+
+def _require_backend(format):
+    backend = keras.backend.backend()
+    if backend not in _BACKENDS[format]:
+        raise ValueError(
+            f"`format={format!r}` needs the {' or '.join(_BACKENDS[format])} backend "
+            f"(KERAS_BACKEND). Received backend: {backend!r}. Save the weights with "
+            "`model.save_weights` and export from a process with that backend."
         )

@@ -3,6 +3,7 @@ from keras import ops
 
 from keras_mlp import validation
 from keras_mlp.layers import weight_folding
+from keras_mlp.layers.grouped_conv import GroupedConv2D
 from keras_mlp.layers.reparameterizable import Reparameterizable
 
 # PyTorch BatchNorm defaults: eps 1e-5, running stats updated with 0.1 of the
@@ -69,7 +70,7 @@ class ConvBN(Reparameterizable):
         self.activation = keras.activations.get(activation)
 
     def build(self, input_shape):
-        self.conv = keras.layers.Conv2D(
+        self.conv = GroupedConv2D(
             self.filters,
             self.kernel_size,
             strides=self.strides,

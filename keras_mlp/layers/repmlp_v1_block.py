@@ -4,6 +4,7 @@ from keras import ops
 
 from keras_mlp import validation
 from keras_mlp.layers import weight_folding
+from keras_mlp.layers.grouped_conv import GroupedConv2D
 from keras_mlp.layers.conv_bn import batch_norm
 from keras_mlp.layers.repmlp_block import check_kernels, check_partition
 from keras_mlp.layers.reparameterizable import Reparameterizable
@@ -95,7 +96,7 @@ class RepMLPV1Block(Reparameterizable):
         self.fc3_bn.build((None, groups * features))
         self.local_convs, self.local_bns = [], []
         for k in self.reparam_conv_k:
-            conv = keras.layers.Conv2D(
+            conv = GroupedConv2D(
                 channels, k, padding="same", groups=groups, use_bias=False,
                 name=f"repconv{k}_conv", dtype=dtype,
             )

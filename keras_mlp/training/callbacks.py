@@ -9,12 +9,64 @@ run directory (see `keras_mlp.training.resume`).
 
 import csv
 import io
+import math
 import os
 
 import keras
+import numpy as np
 
 from keras_mlp import atomic
 from keras_mlp.metadata import save_model
+
+
+class NonFiniteGuard(keras.callbacks.Callback):
+    """Fails the run, naming the epoch, once its loss or weights are not finite.
+
+    `keras.callbacks.TerminateOnNaN` stops training as if it had finished,
+    so the run would save and report a model of NaNs. This raises instead:
+    after every batch on the loss, and at the end of every epoch (before
+    the log and checkpoint callbacks) on the metrics and on every weight,
+    BatchNorm statistics included, which a finite training loss does not
+    cover. The run directory keeps the checkpoints of the finite epochs.
+
+    Args:
+        run: the `RunDirectory`, named in the error.
+    """
+
+    def __init__(self, run):
+        super().__init__()
+        self.run = run
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self._fail(f"the training loss is {float(loss)} at step {batch + 1}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        bad = [k for k, v in (logs or {}).items() if not math.isfinite(float(v))]
+        if bad:
+            self._fail(f"{', '.join(f'{k} {float(logs[k])}' for k in bad)} at its end")
+        weights = [w for w in self.model.weights if not np.isfinite(keras.ops.convert_to_numpy(w)).all()]
+        if weights:
+            names = ", ".join(w.path for w in weights[:3])
+            self._fail(
+                f"{len(weights)} of {len(self.model.weights)} weights are not finite "
+                f"({names}{', ...' if len(weights) > 3 else ''})"
+            )
+
+    def _fail(self, what):
+        kept = self.run.epoch_files(self.run.checkpoints)
+        last = f"its last finite checkpoint is {kept[0][1]}" if kept else "no epoch had finished"
+        raise FloatingPointError(
+            f"Training diverged in epoch {self.epoch + 1}: {what}. Stopped without "
+            f"saving epoch {self.epoch + 1} or a final model; in {self.run.path}, "
+            f"{last}. Lower the learning rate (--recipe), check the data, or "
+            "start from other --weights."
+        )
 
 
 class EpochLog(keras.callbacks.Callback):
@@ -161,16 +213,16 @@ def plot_learning_curves(rows, png_path):
 
 
 def standard_callbacks(run, metadata, initial_epoch=0, extra=()):
-    """Log, checkpoint and backup every epoch (in that order), then curves.
+    """Check, log, checkpoint and backup every epoch (in that order), then curves.
 
     `extra` callbacks run first (e.g. the pipeline's `EpochSeed`).
     """
     return [
         *extra,
+        NonFiniteGuard(run),
         EpochLog(run, initial_epoch),
         EpochCheckpoint(run, metadata, initial_epoch),
         Backup(run),
-        keras.callbacks.TerminateOnNaN(),
         keras.callbacks.TensorBoard(run.logs),
         LearningCurves(run),
     ]

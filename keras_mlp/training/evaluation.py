@@ -1,5 +1,8 @@
 """Top-1 / top-5 accuracy on a dataset split, with the evaluation pipeline.
 
+Tied scores count against the model (`keras_mlp.training.metrics`); with 5
+classes or fewer there is no top-5 (it would be 1.0 whatever the model).
+
 One function computes the numbers that a training run reports at its end
 and that `examples/evaluate.py` reports for its saved model, so the two
 cannot drift apart.
@@ -8,6 +11,7 @@ cannot drift apart.
 import keras
 
 from keras_mlp.data import pipeline, sources
+from keras_mlp.training.metrics import TopKAccuracy
 
 
 def evaluate(model, dataset, split, preprocessing, batch_size=256, data_dir=None,
@@ -34,6 +38,7 @@ def evaluate_split(model, data, preprocessing, batch_size=256, class_names=None,
                    logits=False):
     """`{"top1": ..., "top5": ...}` of `model` on a loaded `Split`.
 
+    `"top5"` only with more than 5 classes.
     With `logits=True` (a head without softmax, as training builds it) the
     cross-entropy is reported too, as `"loss"`.
 
@@ -46,8 +51,7 @@ def evaluate_split(model, data, preprocessing, batch_size=256, class_names=None,
         data, False, preprocessing.input_size, batch_size, preprocessing.mean, preprocessing.std,
         num_classes, crop_pct=preprocessing.crop_pct, interpolation=preprocessing.interpolation,
     )
-    metrics = [keras.metrics.CategoricalAccuracy(name="top1"),
-               keras.metrics.TopKCategoricalAccuracy(min(5, num_classes), name="top5")]
+    metrics = accuracy_metrics(num_classes, top1_name="top1")
     if logits:
         metrics.append(keras.metrics.CategoricalCrossentropy(from_logits=True, name="loss"))
     for x, y in ds:
@@ -55,6 +59,22 @@ def evaluate_split(model, data, preprocessing, batch_size=256, class_names=None,
         for metric in metrics:
             metric.update_state(y, logits)
     return {m.name: float(m.result()) for m in metrics}
+
+
+def accuracy_metrics(num_classes, top1_name):
+    """Top-1, and top-5 where it can fail (more than 5 classes)."""
+    metrics = [TopKAccuracy(1, name=top1_name)]
+    if num_classes > 5:
+        metrics.append(TopKAccuracy(5, name="top5"))
+    return metrics
+
+
+def summary(metrics):
+    """`"top-1 0.9750, top-5 0.9990"`, without top-5 where there is none."""
+    parts = [f"top-1 {metrics['top1']:.4f}"]
+    if "top5" in metrics:
+        parts.append(f"top-5 {metrics['top5']:.4f}")
+    return ", ".join(parts)
 
 
 def check_compatible(model, info, preprocessing, class_names=None, name="the split"):

@@ -31,8 +31,11 @@ from keras_mlp.metadata import FINAL_MODEL, RUN_FILE
 IDENTITY_FIELDS = (
     "model", "dataset", "recipe", "epochs", "batch_size", "image_size", "weights",
     "mixed_precision", "seed", "steps_per_epoch", "eval_split", "holdout_fraction",
-    "skip_corrupt",
+    "skip_corrupt", "backend",
 )
+# Runs recorded before the backend was part of the identity lack it; they
+# still name their directory and match any backend (which one ran is unknown).
+_UNNAMED_FIELDS = ("backend",)
 _EPOCH_FILE = re.compile(r"^epoch_(\d+)\.(keras|weights\.h5)$")
 
 
@@ -60,7 +63,8 @@ def default_model_dir(identity, root="runs"):
     >>> default_model_dir(run_identity(model="mixer_t4", dataset="digits", ...))
     'runs/mixer_t4-digits-default-3f9c2a71'
     """
-    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
+    named = {k: v for k, v in identity.items() if k not in _UNNAMED_FIELDS}
+    digest = hashlib.sha256(json.dumps(named, sort_keys=True).encode()).hexdigest()[:8]
     dataset = os.path.basename(os.path.normpath(identity["dataset"])).replace(":", "_")
     return os.path.join(root, f"{identity['model']}-{dataset}-{identity['recipe']}-{digest}")
 
@@ -113,7 +117,11 @@ class RunDirectory:
         )
 
     def check_identity(self, identity):
-        """Raises unless the run recorded here is the run `identity` describes."""
+        """Raises unless the run recorded here, finished or not, is the run `identity` describes.
+
+        A recorded identity without a field added since (`backend`) matches
+        any value of it.
+        """
         if not os.path.isfile(self.identity_file):
             return
         with open(self.identity_file, encoding="utf-8") as f:
@@ -122,14 +130,15 @@ class RunDirectory:
             name: (recorded.get(name), identity[name])
             for name in identity
             if recorded.get(name) != identity[name]
+            and not (name in _UNNAMED_FIELDS and name not in recorded)
         }
         if changed:
             details = ", ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in changed.items())
             raise ValueError(
-                f"{self.path} holds a run with other settings ({details}); "
-                "resuming it with these would mix two runs. Choose another "
-                "--model_dir, or pass --restart to start this one over (the "
-                "old run is kept, renamed)."
+                f"{self.path} holds a run with other settings ({details}): its "
+                "results are not this command's, and resuming it would mix two "
+                "runs. Choose another --model_dir, or pass --restart to start "
+                "this one over (the old run is kept, renamed)."
             )
 
     def write_identity(self, identity):

@@ -18,7 +18,7 @@ from keras_mlp.data.preprocessing import INCEPTION
 from keras_mlp.metadata import ModelMetadata, is_model_file, model_file, read_metadata, save_model
 from keras_mlp.models.registry import create_model
 from keras_mlp.training import callbacks as callbacks_lib
-from keras_mlp.training.evaluation import evaluate_split
+from keras_mlp.training.evaluation import accuracy_metrics, evaluate_split
 from keras_mlp.training.lock import RunLock
 from keras_mlp.training.recipes import get_recipe
 from keras_mlp.training.resume import restore
@@ -116,6 +116,7 @@ def plan(config):
         mixed_precision=config.mixed_precision, seed=config.seed,
         steps_per_epoch=config.steps_per_epoch, eval_split=config.eval_split,
         holdout_fraction=config.holdout_fraction, skip_corrupt=config.skip_corrupt,
+        backend=keras.backend.backend(),
     )
     model_dir = config.model_dir or default_model_dir(identity)
     if config.strategy == "multi_worker":
@@ -165,15 +166,18 @@ def _initial_weights(config):
 
 
 def _directory_state(plan, config):
-    """The results of a finished run in the directory, else `None`.
+    """The results of a finished run of these settings in the directory, else `None`.
 
-    Raises when the directory holds an unfinished run that this one must not
-    continue: `--noresume`, or other settings.
+    Raises when the directory holds a run of other settings (finished or
+    not), or an unfinished run and `--noresume` was given.
     """
     run = plan.run
     results = run.results()
-    if results is not None or not run.has_state():
+    if results is not None:
+        run.check_identity(plan.identity)
         return results
+    if not run.has_state():
+        return None
     if not config.resume:
         raise ValueError(
             f"{run.path} holds an unfinished run and --noresume was given. "
@@ -198,9 +202,7 @@ def _compiled_model(run_plan, config, arguments, steps_per_epoch):
     )
     if config.mixed_precision == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-    metrics = [keras.metrics.CategoricalAccuracy(name="accuracy")]
-    if arguments["classes"] > 5:
-        metrics.append(keras.metrics.TopKCategoricalAccuracy(5, name="top5"))
+    metrics = accuracy_metrics(arguments["classes"], top1_name="accuracy")
     model.compile(
         optimizer=optimizer,
         loss=keras.losses.CategoricalCrossentropy(

@@ -1,6 +1,7 @@
 """Exported artifacts compute what the Keras model computes, in their own runtime."""
 
 import os
+import subprocess
 import sys
 from unittest import mock
 
@@ -19,7 +20,7 @@ from keras_mlp.export import (
     verify_export,
 )
 from tests.registered_models import TINY_MODELS, images, logits_model
-from tests.testing import TestCase
+from tests.testing import REPO_ROOT, TestCase
 
 SUFFIXES = {"tf_saved_model": "", "tflite": ".tflite", "tflite_int8": ".tflite", "onnx": ".onnx"}
 
@@ -109,3 +110,59 @@ class ExportChecksTest(TestCase):
         check = verify_export(model, path, "tflite", images(model))
         self.assertIsNone(check.note)
         self.assertEqual(check.same_top1, 1.0)
+
+
+class ExportFilesTest(TestCase):
+    def test_grouped_convs_of_the_training_form_export_to_valid_onnx(self):
+        # repmlp_cifar's training form: tf2onnx could not inline Keras' grouped
+        # conv and wrote a StatefulPartitionedCall that onnx.checker rejects.
+        keras.utils.set_random_seed(0)
+        inputs = keras.Input((8, 8, 4))
+        outputs = keras_mlp.layers.RepMLPV1Block(h=4, w=4, fc3_groups=2)(inputs)
+        model = keras.Model(inputs, keras.layers.Dense(3)(keras.layers.Flatten()(outputs)))
+        path = os.path.join(self.get_temp_dir(), "grouped.onnx")
+        export_model(model, path, "onnx")
+        import onnx
+
+        ops = {node.op_type for node in onnx.load(path).graph.node}
+        self.assertNotIn("StatefulPartitionedCall", ops)
+        x = images(model)
+        self.assertAllClose(run_artifact(path, "onnx", x), model.predict(x, verbose=0), atol=1e-4)
+
+    def test_an_artifact_that_fails_its_check_is_not_left_behind(self):
+        import onnx
+
+        model = logits_model("mlp_mixer")
+        path = os.path.join(self.get_temp_dir(), "rejected", "mixer.onnx")
+        os.makedirs(os.path.dirname(path))
+
+        def reject(_):
+            raise onnx.checker.ValidationError("No Op registered for StatefulPartitionedCall")
+
+        with mock.patch("onnx.checker.check_model", reject):
+            with self.assertRaisesRegex(ValueError, "invalid ONNX graph, which was not kept: No Op registered"):
+                export_model(model, path, "onnx")
+        self.assertEqual(os.listdir(os.path.dirname(path)), [])
+
+    def test_formats_this_backend_cannot_write_are_refused_before_any_is_written(self):
+        with mock.patch("keras.backend.backend", return_value="jax"):
+            self.assertEqual(available_formats(), ("tf_saved_model",))
+            check_formats(["tf_saved_model"])
+            with self.assertRaisesRegex(ValueError, "format='tflite'` needs the tensorflow backend.*'jax'"):
+                check_formats(["tf_saved_model", "tflite"])
+            with self.assertRaisesRegex(ValueError, "format='onnx'` needs the tensorflow backend"):
+                export_model(logits_model("mlp_mixer"), os.path.join(self.get_temp_dir(), "m.onnx"), "onnx")
+        self.assertEqual(os.listdir(self.get_temp_dir()), [])
+
+    @pytest.mark.slow
+    def test_export_script_on_jax_refuses_tflite_before_writing(self):
+        output_dir = os.path.join(self.get_temp_dir(), "jax_export")
+        result = subprocess.run(
+            [sys.executable, os.path.join(REPO_ROOT, "examples", "export.py"), "--model=mixer_t4",
+             "--classes=10", f"--output_dir={output_dir}", "--formats=tf_saved_model,tflite"],
+            capture_output=True, text=True, timeout=600,
+            env=dict(os.environ, PYTHONPATH=REPO_ROOT, KERAS_BACKEND="jax"),
+        )
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("format='tflite'` needs the tensorflow backend", result.stderr)
+        self.assertFalse(os.path.exists(output_dir))

@@ -6,6 +6,7 @@ family a model belongs to.
 """
 
 import inspect
+import json
 import os
 
 import keras
@@ -114,6 +115,14 @@ class ConformanceTest(TestCase, parameterized.TestCase):
         _, results = train(config)
         self.assertTrue(os.path.isfile(results["final_model"]))
         self.assertTrue(np.isfinite(results["loss"]))
+        # Two classes: a top-5 would be 1.0 whatever the model, so there is none.
+        with open(os.path.join(model_dir, "results.json")) as f:
+            stored = json.load(f)
+        with open(os.path.join(model_dir, "history.csv")) as f:
+            columns = f.readline().strip().split(",")
+        self.assertIn("val_accuracy", columns)
+        for where in (results, stored, columns):
+            self.assertFalse([key for key in where if "top5" in key], where)
 
     def check_reparameterize_flops_and_tflite(self, name, model, x, y):
         if any(isinstance(layer, Reparameterizable) for layer in model._flatten_layers()):

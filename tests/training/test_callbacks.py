@@ -3,8 +3,10 @@
 import csv
 import os
 
+import numpy as np
+
 from keras_mlp.metadata import read_metadata
-from keras_mlp.training.callbacks import Backup, EpochCheckpoint, EpochLog, LearningCurves
+from keras_mlp.training.callbacks import Backup, EpochCheckpoint, EpochLog, LearningCurves, NonFiniteGuard
 from keras_mlp.training.run_dir import RunDirectory
 from tests.saved_models import TINY_METADATA as METADATA
 from tests.saved_models import toy_model
@@ -62,6 +64,21 @@ class CallbacksTest(TestCase):
         checkpoint.set_model(model)
         checkpoint.on_train_begin()
         self.assertEqual([e for e, _ in self.run.epoch_files(self.run.checkpoints)], [4])
+
+    def test_non_finite_metrics_or_weights_fail_the_epoch(self):
+        model = toy_model()
+        guard = NonFiniteGuard(self.run)
+        guard.set_model(model)
+        guard.on_epoch_begin(2)
+        guard.on_train_batch_end(0, {"loss": 0.5})
+        guard.on_epoch_end(2, {"loss": 0.5, "val_loss": 0.7})
+        with self.assertRaisesRegex(FloatingPointError, "diverged in epoch 3: val_loss inf at its end"):
+            guard.on_epoch_end(2, {"loss": 0.5, "val_loss": float("inf")})
+        # A finite loss with non-finite weights (e.g. BatchNorm statistics) fails too.
+        bias = model.layers[1].bias
+        bias.assign(np.array([0.0, np.nan], "float32"))
+        with self.assertRaisesRegex(FloatingPointError, f"epoch 3: 1 of 4 weights are not finite \\({bias.path}\\)"):
+            guard.on_epoch_end(2, {"loss": 0.5})
 
     def test_learning_curves(self):
         self.log_epochs([0, 1])

@@ -137,3 +137,4 @@ class RunDocumentedCommandsTest(TestCase):
         result = self.command(HOLDOUT, *TINY, **{"/data/flowers": flowers})
         self.assertIn("Training: mixer_t4 on ", result.stdout)
         self.assertIn("(18 images, 2 classes)", result.stdout)
+        self.assertRegex(result.stdout, r"Final evaluation: top-1 [0-9.]+\n")

@@ -2,8 +2,11 @@
 
 import os
 
+import keras_mlp
 from keras_mlp.data.preprocessing import INCEPTION
 from keras_mlp.training import evaluate
+from keras_mlp.training.evaluation import summary
+from keras_mlp.training.trainer import normalization
 from tests.data.folders import image_folder
 from tests.saved_models import TINY_METADATA
 from tests.testing import TestCase
@@ -32,3 +35,15 @@ class EvaluationTest(TestCase):
     def test_other_input_size(self):
         with self.assertRaisesRegex(ValueError, r"takes \(16, 16\) images, but the preprocessing makes 32x32"):
             evaluate(self.model, self.root, "test", INCEPTION.replace(input_size=32))
+
+    def test_ties_count_against_the_model_and_no_top5_up_to_5_classes(self):
+        # An untrained Mixer's head is zeros: all ten classes tie everywhere.
+        untrained = keras_mlp.create_model("mixer_t4", input_shape=(16, 16, 3), classes=10)
+        prep = normalization("digits").replace(input_size=16)
+        metrics = evaluate(untrained, "digits", "test", prep)
+        self.assertEqual((metrics["top1"], metrics["top5"]), (0.0, 0.0))
+        self.assertEqual(summary(metrics), "top-1 0.0000, top-5 0.0000")
+
+        three = evaluate(self.model, self.root, "test", PREP, class_names=["ant", "bird", "cat"])
+        self.assertEqual(sorted(three), ["top1"])
+        self.assertEqual(summary(three), f"top-1 {three['top1']:.4f}")

@@ -9,7 +9,7 @@ from tests.testing import TestCase
 SETTINGS = dict(
     model="mixer_t4", dataset="digits", recipe="default", epochs=30, batch_size=64,
     image_size=32, weights=None, mixed_precision=None, seed=0, steps_per_epoch=None,
-    eval_split=None, holdout_fraction=None, skip_corrupt=False,
+    eval_split=None, holdout_fraction=None, skip_corrupt=False, backend="jax",
 )
 
 
@@ -41,6 +41,26 @@ class RunDirectoryTest(TestCase):
         run.check_identity(run_identity(**SETTINGS))
         with self.assertRaisesRegex(ValueError, "other settings \\(epochs: 30 -> 50\\).*--restart"):
             run.check_identity(run_identity(**{**SETTINGS, "epochs": 50}))
+
+    def test_the_backend_is_checked_but_does_not_rename_the_directory(self):
+        run = RunDirectory(os.path.join(self.get_temp_dir(), "backend"))
+        os.makedirs(run.path)
+        run.write_identity(run_identity(**SETTINGS))
+        with self.assertRaisesRegex(ValueError, "other settings \\(backend: 'jax' -> 'torch'\\)"):
+            run.check_identity(run_identity(**{**SETTINGS, "backend": "torch"}))
+        # The directory a run got before the backend was recorded keeps its name.
+        torch_run = run_identity(**{**SETTINGS, "backend": "torch"})
+        self.assertEqual(default_model_dir(torch_run), default_model_dir(run_identity(**SETTINGS)))
+
+    def test_an_identity_recorded_without_the_backend_matches_any_backend(self):
+        run = RunDirectory(os.path.join(self.get_temp_dir(), "old"))
+        os.makedirs(run.path)
+        old = {k: v for k, v in run_identity(**SETTINGS).items() if k != "backend"}
+        atomic.write_json(run.identity_file, old)
+        for backend in ("jax", "tensorflow", "torch"):
+            run.check_identity(run_identity(**{**SETTINGS, "backend": backend}))
+        with self.assertRaisesRegex(ValueError, "other settings \\(seed: 0 -> 1\\)"):
+            run.check_identity(run_identity(**{**SETTINGS, "seed": 1}))
 
     def test_state_files_newest_first_and_moved_aside_never_deleted(self):
         run = RunDirectory(os.path.join(self.get_temp_dir(), "state"))

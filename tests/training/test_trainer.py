@@ -15,6 +15,7 @@ from keras_mlp.training.trainer import _lock, plan
 from tests.saved_models import TINY_METADATA, tear
 from tests.testing import TestCase
 
+_ABSENT = object()
 TINY = dict(model="mixer_t4", epochs=2, batch_size=32, image_size=16, steps_per_epoch=3, verbose=0)
 
 
@@ -23,6 +24,15 @@ class Interrupt(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         raise KeyboardInterrupt("interrupted after epoch 1")
+
+
+class PoisonWeights(keras.callbacks.Callback):
+    """Makes one kernel NaN as the second epoch starts, as a diverging step would."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 1:
+            kernel = self.model.trainable_weights[0]
+            kernel.assign(keras.ops.full(kernel.shape, float("nan")))
 
 
 def history_epochs(model_dir):
@@ -93,6 +103,17 @@ class TrainerTest(TestCase):
         self.assertEqual(os.listdir(os.path.join(model_dir, "corrupt")), ["backup-epoch_001.weights.h5"])
         self.assertEqual(results["final_model"], os.path.join(model_dir, "final.keras"))
 
+    def test_a_diverged_run_fails_naming_the_epoch_and_keeps_its_finite_checkpoint(self):
+        model_dir = os.path.join(self.get_temp_dir(), "diverged")
+        with self.assertRaisesRegex(FloatingPointError, r"diverged in epoch 2: the training loss is nan at step 1"):
+            train(TrainConfig(**{**TINY, "steps_per_epoch": 1, "batch_size": 8}, model_dir=model_dir),
+                  callbacks=[PoisonWeights()])
+        self.assertEqual(sorted(os.listdir(os.path.join(model_dir, "checkpoints"))), ["epoch_001.keras"])
+        for name in ("final.keras", "results.json", "run.lock"):
+            self.assertFalse(os.path.exists(os.path.join(model_dir, name)), name)
+        saved, _ = load_model(os.path.join(model_dir, "checkpoints", "epoch_001.keras"))
+        self.assertTrue(all(np.isfinite(keras.ops.convert_to_numpy(w)).all() for w in saved.weights))
+
     def test_flags_are_checked_before_any_work(self):
         model_dir = os.path.join(self.get_temp_dir(), "never")
         cases = [
@@ -145,6 +166,35 @@ class TrainerTest(TestCase):
         open(os.path.join(model_dir, "backup", "epoch_001.weights.h5"), "w").close()
         with self.assertRaisesRegex(ValueError, "Drop --noresume"):
             train(TrainConfig(model_dir=model_dir, resume=False))
+
+    def finished_run(self, name, **identity_changes):
+        """A finished TINY run's directory, its recorded identity changed."""
+        model_dir = os.path.join(self.get_temp_dir(), name)
+        run_plan = plan(TrainConfig(**TINY, model_dir=model_dir))
+        os.makedirs(model_dir)
+        identity = {**run_plan.identity, **identity_changes}
+        for key in [k for k, v in identity.items() if v is _ABSENT]:
+            del identity[key]
+        run_plan.run.write_identity(identity)
+        save_model(TINY_METADATA.build(), run_plan.run.final, TINY_METADATA)
+        run_plan.run.write_results({"top1": 0.975})
+        return model_dir
+
+    def test_finished_run_with_other_settings_is_refused(self):
+        for name, changes, message in (
+            ("other_model", dict(model="gmlp_ti16"), "model: 'gmlp_ti16' -> 'mixer_t4'"),
+            ("other_backend", dict(backend="not_this_one"), "backend: 'not_this_one' -> "),
+        ):
+            model_dir = self.finished_run(name, **changes)
+            before = snapshot(model_dir)
+            with self.assertRaisesRegex(ValueError, f"holds a run with other settings \\({message}.*--restart"):
+                train(TrainConfig(**TINY, model_dir=model_dir))
+            self.assertEqual(snapshot(model_dir), before)
+
+    def test_finished_run_recorded_without_the_backend_is_still_reported(self):
+        model_dir = self.finished_run("before_backend", backend=_ABSENT)
+        _, results = train(TrainConfig(**TINY, model_dir=model_dir))
+        self.assertEqual(results, {"top1": 0.975})
 
     def test_bad_mixed_precision(self):
         with self.assertRaisesRegex(ValueError, "`mixed_precision` must be one of"):
