@@ -28,6 +28,7 @@ import tensorflow as tf
 from absl import app, flags
 
 import keras_mlp
+from keras_mlp.metadata import model_file, read_metadata
 from keras_mlp.data import pipeline, sources
 from keras_mlp.training.recipes import get_recipe
 from keras_mlp.training.schedules import WarmupDecay
@@ -52,11 +53,12 @@ FAMILIES = {
 }
 
 
-def digits(split, size, training=False, seed=0):
+def digits(split, size, training=False, seed=0, epoch_seed=None):
     prep = normalization("digits")
     return pipeline.make_dataset(
         sources.load_dataset("digits", split), training, size, 64, prep.mean, prep.std, 10,
         augmentation=get_recipe("default").augmentation, interpolation=prep.interpolation, seed=seed,
+        epoch_seed=epoch_seed,
     )
 
 
@@ -76,7 +78,8 @@ def fit(model, size, epochs, seed=0):
     """The default recipe's optimizer and augmentation, `epochs` at `size`."""
     recipe = get_recipe("default")
     keras.utils.set_random_seed(seed)
-    data = digits("train", size, training=True, seed=seed)
+    epoch_seed = pipeline.EpochSeed()
+    data = digits("train", size, training=True, seed=seed, epoch_seed=epoch_seed)
     steps = epochs * int(data.cardinality())
     warmup = min(int(recipe.warmup_epochs * int(data.cardinality())), steps // 2)
     model.compile(
@@ -86,7 +89,7 @@ def fit(model, size, epochs, seed=0):
         ),
         loss=keras.losses.CategoricalCrossentropy(from_logits=True),
     )
-    model.fit(data, epochs=epochs, verbose=0)
+    model.fit(data, epochs=epochs, verbose=0, callbacks=[epoch_seed])
     return model
 
 
@@ -101,7 +104,7 @@ def reinitialised_token_mixing(model, build, specs, size, seed):
     return model
 
 
-def measure(family, weights_path, finer_path):
+def measure(family, weights_path, finer_path, trained_size):
     """`finer_path`: the same weights in a file that names its grid (Mixer's
     `.keras`), so that a `K` times finer model is built for Appendix C."""
     build, specs = FAMILIES[family]
@@ -109,18 +112,18 @@ def measure(family, weights_path, finer_path):
     def at(size, weights=weights_path):
         return build(input_shape=(size, size, 3), classes=10, classifier_activation=None, weights=weights)
 
-    trained = at(TRAINED_SIZE)
-    print(f"\n## {family}: {TRAINED_SIZE} px test accuracy {accuracy(trained, TRAINED_SIZE):.4f}")
-    print("| size | resized to 32 px | " + " | ".join(INTERPOLATIONS) + " | Appendix C |")
+    trained = at(trained_size)
+    print(f"\n## {family}: {trained_size} px test accuracy {accuracy(trained, trained_size):.4f}")
+    print(f"| size | resized to {trained_size} px | " + " | ".join(INTERPOLATIONS) + " | Appendix C |")
     print("|---|---|" + "---|" * (len(INTERPOLATIONS) + 1))
     for size in FLAGS.sizes:
-        row = [f"{accuracy(trained, size, resize_to=TRAINED_SIZE):.4f}"]
+        row = [f"{accuracy(trained, size, resize_to=trained_size):.4f}"]
         for interpolation in INTERPOLATIONS:
             # Resampling even where Appendix C would apply, to compare the two.
             with mock.patch.object(patch_resampling, "INTERPOLATION", interpolation), \
                     mock.patch.object(patch_resampling, "finer_grid", lambda *a: None):
                 row.append(f"{accuracy(at(size), size):.4f}")
-        finer = size % TRAINED_SIZE == 0 and size > TRAINED_SIZE
+        finer = size % trained_size == 0 and size > trained_size
         row.append(f"{accuracy(at(size, finer_path), size):.4f}" if finer else "-")
         print(f"| {size} | " + " | ".join(row) + " |")
         keras.backend.clear_session()
@@ -142,13 +145,17 @@ def main(argv):
         if family == "mixer":
             if FLAGS.mixer_run is None:
                 raise app.UsageError("--mixer_run=<run>/final.keras (python examples/train.py) is needed for mixer.")
-            keras_mlp.MixerT4(weights=FLAGS.mixer_run, classes=10, classifier_activation=None).save_weights(path)
-            measure(family, path, FLAGS.mixer_run)
+            size = read_metadata(model_file(FLAGS.mixer_run)).preprocessing.input_size
+            run = keras_mlp.MixerT4(
+                weights=FLAGS.mixer_run, input_shape=(size, size, 3), classes=10, classifier_activation=None
+            )
+            run.save_weights(path)
+            measure(family, path, FLAGS.mixer_run, size)
         else:
             keras.utils.set_random_seed(0)
             model = FAMILIES[family][0](input_shape=(TRAINED_SIZE, TRAINED_SIZE, 3), classes=10, classifier_activation=None)
             fit(model, TRAINED_SIZE, FLAGS.pretrain_epochs).save_weights(path)
-            measure(family, path, path)
+            measure(family, path, path, TRAINED_SIZE)
 
 
 if __name__ == "__main__":

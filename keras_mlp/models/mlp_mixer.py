@@ -86,6 +86,9 @@ def _build(
         head_initializer="zeros",
         default_size=default_size,
     )
+    if trained_grid and finer_grid_factor(tuple(trained_grid), grid) > 1:
+        # This wider model is rebuilt only with that grid: runs record it.
+        model.token_mixing_grid = tuple(trained_grid)
     if source:
         load_weights(
             model,

@@ -1,8 +1,13 @@
 """Per-patch weights resampled to a patch grid of any size."""
 
+import os
+
+import keras
 import numpy as np
+import pytest
 from absl.testing import parameterized
 
+import keras_mlp
 from keras_mlp.weights import patch_resampling
 from keras_mlp.weights.patch_resampling import PatchWeight, adapt_patch_weights
 from tests.testing import TestCase
@@ -82,3 +87,101 @@ class PatchResamplingTest(TestCase, parameterized.TestCase):
         # A non-square checkpoint grid is read from `source_grid`.
         adapt = adapt_patch_weights((PatchWeight(r"mix/kernel", "pq"),), (3, 3), source_grid=(2, 4))
         self.assertEqual(adapt("mix/kernel", np.ones((8, 8), "float32"), (9, 9)).shape, (9, 9))
+
+
+# Every grid-bound family, tiny: (builder, arguments), trained at 32x32 (a 4x4 grid).
+TINY_FAMILIES = {
+    "mixer": (keras_mlp.MLPMixer, dict(patch_size=8, hidden_dim=16, num_blocks=1, tokens_mlp_dim=8, channels_mlp_dim=16)),
+    "resmlp": (keras_mlp.ResMLP, dict(patch_size=8, hidden_dim=16, num_blocks=1)),
+    "gmlp": (keras_mlp.GMLP, dict(patch_size=8, hidden_dim=16, num_blocks=1)),
+    "feedforward": (keras_mlp.FeedForwardViT, dict(patch_size=8, hidden_dim=16, num_blocks=1, num_heads=2)),
+}
+
+
+class FamiliesAtAnyResolutionTest(TestCase, parameterized.TestCase):
+    @parameterized.named_parameters(*((name, name) for name in TINY_FAMILIES))
+    def test_a_checkpoint_loads_at_any_grid_and_bit_identical_at_its_own(self, family):
+        builder, config = TINY_FAMILIES[family]
+        trained = builder(**config, input_shape=(32, 32, 3), classes=3)
+        _randomize(trained)
+        path = os.path.join(self.get_temp_dir(), f"{family}.weights.h5")
+        trained.save_weights(path)
+        same = builder(**config, input_shape=(32, 32, 3), classes=3, weights=path)
+        for want, got in zip(trained.weights, same.weights):
+            self.assertAllEqual(got, want)
+        x = np.random.RandomState(1).uniform(-1, 1, (2, 48, 64, 3)).astype("float32")
+        for shape in ((48, 48, 3), (32, 64, 3), (16, 24, 3)):
+            with self.subTest(shape=shape):
+                model = builder(**config, input_shape=shape, classes=3, weights=path)
+                # Everything not tied to the grid is the checkpoint's.
+                self.assertAllEqual(model.get_layer("stem").kernel, trained.get_layer("stem").kernel)
+                logits = keras.ops.convert_to_numpy(model(x[:, : shape[0], : shape[1]]))
+                self.assertTrue(np.all(np.isfinite(logits)))
+
+
+def _randomize(model, seed=0):
+    """Non-trivial values in every variable (heads start at zero)."""
+    rng = np.random.RandomState(seed)
+    for variable in model.weights:
+        variable.assign(rng.normal(0, 0.1, variable.shape).astype("float32"))
+
+
+@pytest.mark.slow
+class DefaultSizeCheckpointsTest(TestCase, parameterized.TestCase):
+    """The issue's done-when: default-size checkpoints at 384x384 and 224x320."""
+
+    @parameterized.named_parameters(
+        ("mixer_b16", keras_mlp.MixerB16), ("resmlp_s12", keras_mlp.ResMLPS12),
+        ("gmlp_s16", keras_mlp.GMLPS16), ("feedforward_tiny", keras_mlp.FeedForwardTiny),
+    )
+    def test_default_size_checkpoint_at_other_resolutions(self, constructor):
+        trained = constructor()
+        _randomize(trained)
+        path = os.path.join(self.get_temp_dir(), "default.weights.h5")
+        trained.save_weights(path)
+        same = constructor(weights=path)
+        for want, got in zip(trained.weights, same.weights):
+            self.assertAllEqual(got, want)
+        del same
+        for shape in ((384, 384, 3), (224, 320, 3)):
+            with self.subTest(shape=shape):
+                model = constructor(weights=path, input_shape=shape)
+                self.assertAllEqual(model.get_layer("stem").kernel, trained.get_layer("stem").kernel)
+                x = np.random.RandomState(0).uniform(-1, 1, (1, *shape)).astype("float32")
+                self.assertTrue(np.all(np.isfinite(keras.ops.convert_to_numpy(model(x)))))
+
+
+class ZeroShotTest(TestCase):
+    def test_resampled_token_mixing_beats_reinitialised_at_a_new_resolution(self):
+        import tensorflow as tf
+
+        from keras_mlp.data.embedded import load_digits
+
+        data = load_digits()
+
+        def images(split, size):
+            x, y = data[split]
+            x = tf.image.resize(x.astype("float32") / 127.5 - 1.0, (size, size)).numpy()
+            return x, keras.utils.to_categorical(y, 10)
+
+        config = dict(patch_size=4, hidden_dim=32, num_blocks=2, tokens_mlp_dim=16, channels_mlp_dim=64)
+        keras.utils.set_random_seed(0)
+        model = keras_mlp.MLPMixer(**config, input_shape=(16, 16, 3), classes=10, classifier_activation=None)
+        model.compile(keras.optimizers.Adam(3e-3), keras.losses.CategoricalCrossentropy(from_logits=True))
+        model.fit(*images("train", 16), batch_size=64, epochs=4, verbose=0)
+        # Saved after training: the file holds the optimizer's state too.
+        path = os.path.join(self.get_temp_dir(), "mixer16.weights.h5")
+        model.save_weights(path)
+
+        x, y = images("test", 24)  # a 6x6 grid: no Appendix C rule applies
+
+        def accuracy(m):
+            return float(np.mean(np.argmax(m.predict(x, verbose=0), -1) == np.argmax(y, -1)))
+
+        resampled = keras_mlp.MLPMixer(**config, input_shape=(24, 24, 3), classes=10, weights=path)
+        reinitialised = keras_mlp.MLPMixer(**config, input_shape=(24, 24, 3), classes=10, weights=path)
+        fresh = keras_mlp.MLPMixer(**config, input_shape=(24, 24, 3), classes=10)
+        for variable, initial in zip(reinitialised.weights, fresh.weights):
+            if "/token_mixing/" in variable.path:
+                variable.assign(initial)
+        self.assertGreater(accuracy(resampled), accuracy(reinitialised) + 0.1)
