@@ -38,7 +38,6 @@ OUTPUT_PATCHES = "q"  # a map over patches (outputs, biases, embeddings): resamp
 # so they start silent but trainable; units beyond a smaller count are dropped.
 HIDDEN_OUT = "h"
 HIDDEN_IN = "g"
-OTHER = "."
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,8 +52,9 @@ class PatchWeight:
             `(patches, patches)` Dense kernel, `"q"` for its bias.
         prefix_tokens: tokens before the patches on the patch axes (the
             class token), kept as they are.
-        interpolation: `None` for the measured default (`INTERPOLATION`),
-            else the one the reference code uses for this weight.
+        interpolation: `None` for the measured default (`INTERPOLATION`,
+            antialiased when shrinking), else the one the reference code
+            uses for this weight, exactly as it does (no antialiasing).
     """
 
     pattern: str
@@ -73,12 +73,14 @@ def square_grid(num_patches):
     return (side, side) if side * side == num_patches else None
 
 
-def resample_axis(array, axis, old_grid, new_grid, prefix_tokens=0, interpolation=INTERPOLATION, scale=1.0):
+def resample_axis(
+    array, axis, old_grid, new_grid, prefix_tokens=0, interpolation=INTERPOLATION, scale=1.0, antialias=True
+):
     """Resamples one patch axis of `array` from `old_grid` to `new_grid`.
 
     The first `prefix_tokens` entries along `axis` are not patches and are
-    kept; the resampled patches are multiplied by `scale`. Shrinking uses an
-    antialiasing filter, so every old patch counts.
+    kept; the resampled patches are multiplied by `scale`. With `antialias`,
+    shrinking filters first, so every old patch counts.
     """
     moved = np.moveaxis(np.asarray(array), axis, 0)
     prefix, patches = moved[:prefix_tokens], moved[prefix_tokens:]
@@ -87,7 +89,7 @@ def resample_axis(array, axis, old_grid, new_grid, prefix_tokens=0, interpolatio
     shrinking = new_grid[0] * new_grid[1] < old_grid[0] * old_grid[1]
     resized = ops.image.resize(
         maps[None], new_grid, interpolation=interpolation,
-        antialias=shrinking and interpolation != "nearest", data_format="channels_last",
+        antialias=antialias and shrinking and interpolation != "nearest", data_format="channels_last",
     )
     resized = np.asarray(ops.convert_to_numpy(resized)[0] * scale, array.dtype)
     out = np.concatenate([prefix, resized.reshape(-1, *rest)], axis=0)
@@ -103,20 +105,23 @@ def resize_hidden(array, axis, size, fill):
     return np.concatenate([array, extra.astype(array.dtype)], axis=axis)
 
 
-def resample(array, axes, old_grid, new_grid, prefix_tokens=0, initial=None, interpolation=INTERPOLATION):
+def resample(
+    array, axes, old_grid, new_grid, prefix_tokens=0, initial=None, interpolation=INTERPOLATION, antialias=True
+):
     """`array` with every patch axis resampled to `new_grid` (see the module doc).
 
     Args:
         axes: the `PatchWeight.axes` signature of `array`.
         initial: the model's fresh value of the variable, which new hidden
             units (`"h"`) keep; needed only when their count grows.
+        interpolation, antialias: as for `resample_axis`.
     """
     out = np.asarray(array)
     for axis, kind in enumerate(axes):
         if kind in (INPUT_PATCHES, OUTPUT_PATCHES):
             # Only patches feed the sum more often; a class token still once.
             scale = (old_grid[0] * old_grid[1]) / (new_grid[0] * new_grid[1]) if kind == INPUT_PATCHES else 1.0
-            out = resample_axis(out, axis, old_grid, new_grid, prefix_tokens, interpolation, scale)
+            out = resample_axis(out, axis, old_grid, new_grid, prefix_tokens, interpolation, scale, antialias)
     for axis, kind in enumerate(axes):
         if kind in (HIDDEN_OUT, HIDDEN_IN) and initial is not None:
             fill = initial if kind == HIDDEN_OUT else np.zeros_like(initial)
@@ -182,7 +187,7 @@ def adapt_patch_weights(specs, grid, model=None, source_grid=None):
         initial = None if variable is None else np.asarray(ops.convert_to_numpy(variable))
         out = resample(
             array, spec.axes, old_grid, grid, spec.prefix_tokens, initial,
-            spec.interpolation or INTERPOLATION,
+            spec.interpolation or INTERPOLATION, antialias=spec.interpolation is None,
         )
         return out if out.shape == tuple(target_shape) else None
 

@@ -17,6 +17,7 @@ import keras
 import pytest
 
 from keras_mlp.data.embedded import load_digits
+from keras_mlp.metadata import read_metadata
 from tests.data.folders import image_folder
 from tests.testing import REPO_ROOT, TestCase
 
@@ -128,6 +129,13 @@ class RunDocumentedCommandsTest(TestCase):
     def test_finetune_from_the_run_directory(self):
         result = self.command(FINETUNE, "--epochs=1", "--steps_per_epoch=2", "--batch_size=8", "--image_size=32")
         self.assertIn("Final evaluation: top-1 ", result.stdout)
+        # 32 px is twice the run's grid: the wider Appendix C Mixer, whose
+        # metadata names the grid it is rebuilt with.
+        run_dir = re.search(r"Run directory: (\S+)", result.stdout).group(1)
+        final = os.path.join(self.cwd, run_dir, "final.keras")
+        metadata = read_metadata(final)
+        self.assertEqual(metadata.arguments["token_mixing_grid"], [4, 4])
+        self.assertEqual(metadata.build().count_params(), keras.saving.load_model(final).count_params())
 
     def test_evaluate_and_fine_tune_the_run_at_another_resolution(self):
         # The run is at 16 px (a 4x4 grid): 24 px is a 6x6 grid, resampled.
