@@ -11,9 +11,9 @@ sum would grow by `n_new / n_old`, so such kernels are scaled by
 `n_old / n_new`. Output patch axes and biases are maps and keep their values.
 
 A grid `K` times finer per side keeps the exact rule of the MLP-Mixer
-paper's Appendix C (`token_mixing_grid`), which measured better than
-resampling there (docs/resolution.md); every other grid, finer or coarser,
-square or not, is resampled.
+paper's Appendix C (`token_mixing_grid`): resampling measured no better
+there (docs/resolution.md). Every other grid, finer or coarser, square or
+not, is resampled.
 """
 
 import dataclasses
@@ -25,8 +25,8 @@ from keras import ops
 
 from keras_mlp.weights import token_mixing_grid
 
-# Measured on the README's digits model (docs/resolution.md): bicubic came
-# first at every grid but one, where bilinear came first by 0.3 points.
+# Measured zero-shot on the digits (docs/resolution.md): bicubic was first
+# or tied at every grid that is not K times finer, for Mixer and ResMLP.
 INTERPOLATION = "bicubic"
 
 # What each letter of a `PatchWeight.axes` signature means.

@@ -151,7 +151,10 @@ class DefaultSizeCheckpointsTest(TestCase, parameterized.TestCase):
                 self.assertTrue(np.all(np.isfinite(keras.ops.convert_to_numpy(model(x)))))
 
 
+@pytest.mark.slow
 class ZeroShotTest(TestCase):
+    """(a) of docs/resolution.md in small: about 35 s on 2 idle cores."""
+
     def test_resampled_token_mixing_beats_reinitialised_at_a_new_resolution(self):
         import tensorflow as tf
 
