@@ -5,6 +5,8 @@ r"""Top-1 / top-5 accuracy of a model on a dataset split.
   # pretrained weights on ImageNet (prepared tfds data)
   python examples/evaluate.py --model=mixer_b16 --weights=imagenet1k \
       --dataset=imagenet2012 --split=validation --data_dir=/data/tfds
+  # the same run at another resolution (its token-mixing weights resampled)
+  python examples/evaluate.py --weights=runs/<run>/final.keras --image_size=48
   # a RepMLP model in its deploy form
   python examples/evaluate.py --weights=runs/<run>/final.keras --reparameterize
 """
@@ -34,7 +36,10 @@ flags.DEFINE_string(
 )
 flags.DEFINE_string("split", None, "Split to evaluate. Default: the run's evaluation split, else the dataset's.")
 flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory. Default: the run's.")
-flags.DEFINE_integer("image_size", None, "Input side for --model; default the weights' size.")
+flags.DEFINE_integer(
+    "image_size", None,
+    "Input side; default the weights' size. Another size resamples the token-mixing weights.",
+)
 flags.DEFINE_float(
     "holdout_fraction", None,
     "For a folder dataset without a split folder: evaluate on this fraction of each class's "
@@ -51,12 +56,7 @@ def main(argv):
     if metadata is not None:
         if FLAGS.model not in (None, metadata.model):
             raise app.UsageError(f"--weights={FLAGS.weights} holds a {metadata.model} model, not {FLAGS.model}.")
-        if FLAGS.image_size not in (None, metadata.preprocessing.input_size):
-            raise app.UsageError(
-                f"--weights={FLAGS.weights} takes {metadata.preprocessing.input_size}px images; "
-                "its input size is fixed."
-            )
-        model, _ = load_model(FLAGS.weights)
+        model, metadata = load_model(FLAGS.weights, input_size=FLAGS.image_size)
         run = metadata.extra
         same_data = FLAGS.dataset in (None, run.get("dataset"))
         dataset = run.get("dataset", "digits") if same_data else FLAGS.dataset

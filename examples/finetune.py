@@ -6,7 +6,8 @@ final.keras (or its run directory) brings its model, input size and
 preprocessing, so --model and --image_size default to its own. The
 classifier is replaced when the class count differs; a Mixer at K times the
 checkpoint's resolution gets the paper's block-diagonal token-mixing
-initialisation, e.g.:
+initialisation, any other resolution resampled token-mixing weights
+(docs/resolution.md), e.g.:
 
   python examples/finetune.py --model=mixer_b16 --weights=imagenet21k \
       --dataset=imagenette --image_size=448 --epochs=10

@@ -80,6 +80,16 @@ class ModelMetadata:
         """The registered constructor called with `arguments` (and `overrides`)."""
         return create_model(self.model, **{**self.arguments, **overrides})
 
+    def at_input_size(self, size):
+        """The same model and pipeline at `size x size` images (the weights
+        are resampled when they load, see docs/resolution.md)."""
+        channels = (self.arguments.get("input_shape") or (None, None, 3))[-1]
+        return dataclasses.replace(
+            self,
+            arguments={**self.arguments, "input_shape": (size, size, channels)},
+            preprocessing=self.preprocessing.replace(input_size=size),
+        )
+
     def to_dict(self):
         return {
             "keras_mlp_version": FORMAT_VERSION,
@@ -179,12 +189,15 @@ def read_metadata(path):
     return ModelMetadata.from_dict(config, source=f"{path!r} ({ARCHIVE_ENTRY})")
 
 
-def load_model(path):
+def load_model(path, input_size=None):
     """`(model, metadata)` of a `.keras` file or a training run directory.
 
     `metadata` is `None` for a `.keras` file that `save_model` did not write.
-    The model is loaded without its training state (optimizer, loss), ready
-    for inference, export or a new `compile`.
+    With an `input_size` other than the saved one, the model is rebuilt at
+    `input_size x input_size` from the metadata and loads the file's
+    weights, resampled where they are tied to the patch grid; the metadata
+    returned says the new size. The model is loaded without its training
+    state (optimizer, loss), ready for inference, export or a new `compile`.
 
     Example:
 
@@ -195,4 +208,12 @@ def load_model(path):
     """
     path = model_file(path)
     metadata = read_metadata(path)
-    return keras.saving.load_model(path, compile=False), metadata
+    if input_size is None or (metadata and input_size == metadata.preprocessing.input_size):
+        return keras.saving.load_model(path, compile=False), metadata
+    if metadata is None:
+        raise ValueError(
+            f"{path!r} has no keras_mlp metadata, so it cannot be rebuilt at "
+            f"input_size={input_size}: use its own input size."
+        )
+    metadata = metadata.at_input_size(input_size)
+    return metadata.build(weights=path), metadata

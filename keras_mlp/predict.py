@@ -155,14 +155,16 @@ def load_saved_classifier(path, labels=None, model=None, input_size=None):
     Args:
         path: a `.keras` file written by `keras_mlp.metadata.save_model`
             (a run's `final.keras` or checkpoint), or a run directory.
-        labels, model, input_size: optional; when given they must agree
-            with the metadata (checked, never silently applied).
+        labels, model: optional; when given they must agree with the
+            metadata (checked, never silently applied).
+        input_size: optional; another size rebuilds the model at it, its
+            weights resampled (`keras_mlp.metadata.load_model`).
 
     Returns:
         The saved model, exactly as trained, with a softmax on its logits;
         its `ModelMetadata`.
     """
-    saved, metadata = load_model(path)
+    saved, metadata = load_model(path, input_size=input_size)
     if metadata is None:
         raise ValueError(
             f"{path!r} is a .keras file without keras_mlp metadata (class names, "
@@ -170,7 +172,7 @@ def load_saved_classifier(path, labels=None, model=None, input_size=None):
             "weights saved by model.save_weights, or save it with "
             "keras_mlp.metadata.save_model."
         )
-    metadata = _agreeing(metadata, path, labels, model, input_size)
+    metadata = _agreeing(metadata, path, labels, model)
     if metadata.arguments.get("classifier_activation", "softmax") is None:
         saved = keras.Model(saved.inputs, keras.layers.Softmax(dtype="float32")(saved.outputs[0]))
     return saved, metadata
@@ -182,28 +184,27 @@ def load_published_classifier(reference, labels=None, model=None, input_size=Non
     Args:
         reference: `"hf://org/name"` (a timm repository, or one written by
             `keras_mlp.save_pretrained`) or such a folder on disk.
-        labels, model, input_size: optional; when given they must agree
-            with the repository's metadata.
+        labels, model: optional; when given they must agree with the
+            repository's metadata.
+        input_size: optional; another size rebuilds the model at it, its
+            weights resampled.
 
     Returns:
         The model with a softmax head and the repository's `ModelMetadata`
         (its class names and input pipeline).
     """
-    metadata = _agreeing(load_metadata(reference), reference, labels, model, input_size)
-    return from_pretrained(reference, classifier_activation="softmax"), metadata
+    metadata = _agreeing(load_metadata(reference), reference, labels, model)
+    if input_size not in (None, metadata.preprocessing.input_size):
+        metadata = metadata.at_input_size(input_size)
+    overrides = dict(classifier_activation="softmax", input_shape=metadata.arguments.get("input_shape"))
+    return from_pretrained(reference, **overrides), metadata
 
 
-def _agreeing(metadata, source, labels, model, input_size):
-    """`metadata`, once the user's `labels`, `model` and `input_size` are
-    checked against it (the class names of `labels` replace its own)."""
+def _agreeing(metadata, source, labels, model):
+    """`metadata`, once the user's `labels` and `model` are checked against
+    it (the class names of `labels` replace its own)."""
     if model not in (None, metadata.model):
         raise ValueError(f"{source!r} holds a {metadata.model} model, not {model}.")
-    if input_size not in (None, metadata.preprocessing.input_size):
-        raise ValueError(
-            f"{source!r} was trained at {metadata.preprocessing.input_size}x"
-            f"{metadata.preprocessing.input_size}; its input size is fixed. "
-            f"Received: input_size={input_size}"
-        )
     if labels is None:
         return metadata
     names = [name for _, name in class_names(labels)]

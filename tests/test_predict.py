@@ -123,8 +123,8 @@ class PredictTest(TestCase):
             f.write("cat\ndog\n")
         with self.assertRaisesRegex(ValueError, "names 2 classes, but the head of .* has 3"):
             load_saved_classifier(run, labels=two)
-        with self.assertRaisesRegex(ValueError, "trained at 16x16; its input size is fixed"):
-            load_saved_classifier(run, input_size=224)
+        larger, larger_record = load_saved_classifier(run, input_size=24)
+        self.assertEqual((larger.input_shape, larger_record.preprocessing.input_size), ((None, 24, 24, 3), 24))
         with self.assertRaisesRegex(ValueError, "holds a mixer_t4 model, not mixer_b16"):
             load_saved_classifier(run, model="mixer_b16")
 

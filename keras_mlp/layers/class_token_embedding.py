@@ -10,7 +10,7 @@ class ClassTokenEmbedding(keras.layers.Layer):
     and DeiT. The position embedding covers the class token too and is one
     `(1, 1 + patches, channels)` variable, the layout of timm's `pos_embed`;
     checkpoints trained on another patch grid are resized on loading (see
-    `keras_mlp.weights.feedforward_checkpoints.resize_position_embedding`).
+    `keras_mlp.weights.patch_resampling`).
 
     Args:
         embeddings_initializer: initializer of the class token and the

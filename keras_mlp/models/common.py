@@ -43,15 +43,25 @@ def check_multiple(input_shape, multiple, why):
 
 
 def check_patch_grid(input_shape, patch_size):
-    """`(rows, cols)` of non-overlapping patches, or a clear error."""
+    """`(rows, cols)` of non-overlapping patches, or an error that names the
+    nearest valid sizes in pixels."""
     height, width, _ = input_shape
-    if height % patch_size or width % patch_size:
+    wrong = [(name, size) for name, size in (("height", height), ("width", width)) if size % patch_size]
+    if wrong:
+        nearest = "; ".join(
+            f"{name} {size}: {_nearest_multiples(size, patch_size)}" for name, size in wrong
+        )
         raise ValueError(
             f"`input_shape` height and width must be multiples of the patch "
-            f"size {patch_size} (e.g. {patch_size * 7}, {patch_size * 14}). "
+            f"size {patch_size} pixels. Nearest valid sizes: {nearest}. "
             f"Received: input_shape={input_shape}"
         )
     return height // patch_size, width // patch_size
+
+
+def _nearest_multiples(size, multiple):
+    below = size // multiple * multiple
+    return " or ".join(str(s) for s in (below, below + multiple) if s > 0)
 
 
 def pooled_head(args, x, head_initializer, pool_1d=False):

@@ -29,7 +29,8 @@ from keras_mlp.layers.transformer_block import TransformerBlock
 from keras_mlp.models import common, factory
 from keras_mlp.models.naming import block_name
 from keras_mlp.weights import feedforward_checkpoints
-from keras_mlp.weights.loading import WeightsSource, load_weights, read_weights
+from keras_mlp.weights.loading import WeightsSource, load_weights
+from keras_mlp.weights.patch_resampling import adapt_patch_weights
 
 # Table 1 of the paper; `num_heads` is used by the attention arms only.
 MODEL_CONFIGS = {
@@ -61,10 +62,10 @@ _ARG_DOCS = dict(
         "path of a checkpoint: an official feed-forward-only `.pth` (DeiT "
         "training checkpoint), a timm/DeiT `VisionTransformer` "
         "`.pth`/`.safetensors` for the attention arm, a keras_mlp "
-        "`.weights.h5` or a saved `.keras` model. Attention weights load at "
-        "any resolution (position embeddings are resized bilinearly); "
-        "feed-forward weights only at their own, because the token MLP has "
-        "one weight per token."
+        "`.weights.h5` or a saved `.keras` model. Weights load at any "
+        "resolution: position embeddings are resized bilinearly, and the "
+        "feed-forward token MLP, which has one weight per token, is "
+        "resampled on the patch grid (see docs/resolution.md)."
     ),
     input_shape="optional `(height, width, 3)`; defaults to `(224, 224, 3)`.",
     pooling=(
@@ -110,10 +111,6 @@ def _build(
     img_input, input_shape = common.image_input(args, 224)
     grid = common.check_patch_grid(input_shape, patch_size)
 
-    converted = read_weights(source, feedforward_checkpoints.SPEC) if source else {}
-    if token_mixer == "feedforward":
-        _check_token_count(converted, grid, patch_size, source)
-
     x = keras.layers.Conv2D(hidden_dim, patch_size, strides=patch_size, name="stem")(img_input)
     x = keras.layers.Reshape((grid[0] * grid[1], hidden_dim), name="stem_tokens")(x)
     x = ClassTokenEmbedding(name="embedding")(x)
@@ -147,27 +144,9 @@ def _build(
             model,
             source,
             feedforward_checkpoints.SPEC,
-            adapt=feedforward_checkpoints.adapt_position_embedding(grid),
-            converted=converted,
+            adapt=adapt_patch_weights(feedforward_checkpoints.PATCH_WEIGHTS, grid, model),
         )
     return model
-
-
-def _check_token_count(converted, grid, patch_size, source):
-    """The token MLP has one weight per token: refuse another resolution."""
-    trained = feedforward_checkpoints.num_tokens_of_token_mlp(converted)
-    tokens = 1 + grid[0] * grid[1]
-    if trained in (None, tokens):
-        return
-    side = int(round((trained - 1) ** 0.5))
-    raise ValueError(
-        f"Weights {source} were trained on {trained} tokens ({side}x{side} "
-        f"patches and the class token); the model's `input_shape` gives "
-        f"{tokens} ({grid[0]}x{grid[1]} patches and the class token). The "
-        "feed-forward token MLP has one weight per token, so it cannot be "
-        f"resized: use `input_shape=({side * patch_size}, {side * patch_size}, 3)`, "
-        "or resize the images instead."
-    )
 
 
 FEEDFORWARD = factory.Family(

@@ -14,6 +14,7 @@ from keras_mlp.models import factory
 from keras_mlp.models.isotropic import isotropic_model
 from keras_mlp.weights import gmlp_checkpoints
 from keras_mlp.weights.loading import WeightsSource, load_weights
+from keras_mlp.weights.patch_resampling import adapt_patch_weights
 
 # Table 1 of the paper (30 blocks, d_ffn = 6 d_model), as timm builds them.
 MODEL_CONFIGS = {
@@ -30,7 +31,7 @@ expect: use `keras_mlp.preprocess_input(images, "{model_name}.<tag>")`
 are multiples of the patch size (16) work. A checkpoint loads at its own
 patch grid or at one `K` times finer per side, where its spatial gating
 projections act block-diagonally on the `K x K` strided sub-grids (the
-MLP-Mixer paper's Appendix C); any other grid is an error.
+MLP-Mixer paper's Appendix C); at any other grid they are resampled (docs/resolution.md).
 """
 
 
@@ -67,7 +68,10 @@ def _build(
         default_size=default_size,
     )
     if source:
-        load_weights(model, source, gmlp_checkpoints.SPEC, adapt=gmlp_checkpoints.adapt_token_mixing(grid))
+        load_weights(
+            model, source, gmlp_checkpoints.SPEC,
+            adapt=adapt_patch_weights(gmlp_checkpoints.PATCH_WEIGHTS, grid, model),
+        )
     return model
 
 

@@ -5,7 +5,6 @@ global average pool -> linear head.
 """
 
 import inspect
-import math
 
 import keras
 
@@ -14,6 +13,8 @@ from keras_mlp.models import factory
 from keras_mlp.models.isotropic import isotropic_model
 from keras_mlp.weights import mixer_checkpoints
 from keras_mlp.weights.loading import WeightsSource, load_weights, read_weights
+from keras_mlp.weights.patch_resampling import adapt_patch_weights, square_grid
+from keras_mlp.weights.token_mixing_grid import finer_grid_factor
 
 # Table 1 of the paper, plus T/4: a small model for 32x32 images (not in the
 # paper) that the embedded-dataset demo and CIFAR-sized data use.
@@ -60,7 +61,7 @@ def _build(
     trained_grid = token_mixing_grid or _checkpoint_grid(converted)
 
     def make_block(index, name, grid):
-        factor = _grid_factor(tuple(trained_grid), grid, source) if trained_grid else 1
+        factor = finer_grid_factor(tuple(trained_grid), grid) if trained_grid else 1
         return MLPMixerBlock(
             tokens_mlp_dim * factor**2,
             channels_mlp_dim,
@@ -84,12 +85,17 @@ def _build(
         head_initializer="zeros",
         default_size=default_size,
     )
+    if trained_grid and finer_grid_factor(tuple(trained_grid), grid) > 1:
+        # This wider model is rebuilt only with that grid: runs record it.
+        model.token_mixing_grid = tuple(trained_grid)
     if source:
         load_weights(
             model,
             source,
             mixer_checkpoints.SPEC,
-            adapt=mixer_checkpoints.adapt_token_mixing(grid),
+            adapt=adapt_patch_weights(
+                mixer_checkpoints.PATCH_WEIGHTS, grid, model, source_grid=trained_grid
+            ),
             converted=converted,
         )
     return model
@@ -98,28 +104,7 @@ def _build(
 def _checkpoint_grid(converted):
     """The square patch grid a converted checkpoint's token MLP was trained on."""
     kernel = converted.get("block_0/token_mixing/fc1/kernel")
-    if kernel is None:
-        return None
-    side = math.isqrt(kernel.shape[0])
-    return (side, side) if side * side == kernel.shape[0] else None
-
-
-def _grid_factor(trained_grid, grid, source):
-    """How many times finer per side `grid` is than `trained_grid`."""
-    factor = grid[0] // trained_grid[0]
-    if grid == trained_grid:
-        return 1
-    if factor > 1 and grid == (factor * trained_grid[0], factor * trained_grid[1]):
-        return factor
-    rows, cols = trained_grid
-    origin = f"Weights {source} were" if source else "`token_mixing_grid` says the token MLPs were"
-    raise ValueError(
-        f"{origin} trained on a {rows}x{cols} patch grid; the model's "
-        f"`input_shape` gives {grid[0]}x{grid[1]}. The token-mixing MLP adapts "
-        f"only to a square grid K times finer ({2 * rows}x{2 * cols}, {3 * rows}x"
-        f"{3 * cols}, ...): choose such an `input_shape`, or keep the "
-        "checkpoint's resolution."
-    )
+    return None if kernel is None else square_grid(kernel.shape[0])
 
 
 FAMILY = factory.Family(
@@ -142,9 +127,10 @@ FAMILY = factory.Family(
             "`(rows, cols)` patch grid the token-mixing MLPs were trained on. At "
             "a grid `K` times finer per side the MLPs are `K^2` times wider and "
             "a checkpoint of that grid is loaded block-diagonally, as in the "
-            "paper's Appendix C. `None`: the model's own grid, or the "
-            "checkpoint's when `weights` are given; pass it to rebuild such a "
-            "model without weights (e.g. to load its `.weights.h5`)."
+            "paper's Appendix C; at any other grid the checkpoint's token MLPs "
+            "are resampled (docs/resolution.md). `None`: the model's own grid, "
+            "or the checkpoint's when `weights` are given; pass it to rebuild "
+            "such a model without weights (e.g. to load its `.weights.h5`)."
         ),
     ),
 )

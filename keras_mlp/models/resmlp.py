@@ -14,6 +14,7 @@ from keras_mlp.models import factory
 from keras_mlp.models.isotropic import isotropic_model
 from keras_mlp.weights import resmlp_checkpoints
 from keras_mlp.weights.loading import WeightsSource, load_weights
+from keras_mlp.weights.patch_resampling import adapt_patch_weights
 
 # The official `resmlp_models.py`: width 384 and patch 16 for the S models,
 # 768 and patch 8 for B24; LayerScale starts smaller the deeper the model.
@@ -34,7 +35,7 @@ expect: use `keras_mlp.preprocess_input(images, "{model_name}.<tag>")`
 of the patch size ({patch_size}) work. A checkpoint loads at its own patch grid
 or at one `K` times finer per side, where its token-mixing layers act
 block-diagonally on the `K x K` strided sub-grids (the MLP-Mixer paper's
-Appendix C); any other grid is an error.
+Appendix C); at any other grid they are resampled (docs/resolution.md).
 """
 
 
@@ -75,7 +76,8 @@ def _build(
     )
     if source:
         load_weights(
-            model, source, resmlp_checkpoints.SPEC, adapt=resmlp_checkpoints.adapt_token_mixing(grid)
+            model, source, resmlp_checkpoints.SPEC,
+            adapt=adapt_patch_weights(resmlp_checkpoints.PATCH_WEIGHTS, grid, model),
         )
     return model
 

@@ -331,6 +331,9 @@ def train(config, callbacks=()):
 
     with scope:
         model = _compiled_model(run_plan, config, arguments, steps_per_epoch)
+    if getattr(model, "token_mixing_grid", None):
+        recorded = {**metadata.arguments, "token_mixing_grid": list(model.token_mixing_grid)}
+        metadata = dataclasses.replace(metadata, arguments=recorded)
     lock = _lock(run_plan, config)
     try:
         # Another run may have finished here while this one prepared.

@@ -1,12 +1,10 @@
 """Checkpoint layouts of the feed-forward-only ViT and its ViT/DeiT baseline."""
 
-import math
-
 import numpy as np
-from keras import ops
 
 from keras_mlp.weights.key_mapping import KeyMap, conv_to_hwio, transpose
 from keras_mlp.weights.loading import CheckpointSpec
+from keras_mlp.weights.patch_resampling import PatchWeight
 
 POSITION_EMBEDDING = "embedding/position_embedding"
 
@@ -65,40 +63,15 @@ TIMM_VIT = KeyMap(
 
 SPEC = CheckpointSpec(key_maps=(OFFICIAL_FEEDFORWARD, TIMM_VIT))
 
-
-def resize_position_embedding(array, grid):
-    """`(1, 1 + s * s, C)` position table -> `(1, 1 + rows * cols, C)`.
-
-    The patch part is resized bilinearly on its square grid (what the
-    official code does at run time, `F.interpolate(..., "bilinear",
-    align_corners=False)`); the class-token position is kept.
-    """
-    side = math.isqrt(array.shape[1] - 1)
-    if side * side != array.shape[1] - 1:
-        return None
-    patches = array[:, 1:].reshape(1, side, side, array.shape[-1])
-    resized = ops.image.resize(
-        patches, grid, interpolation="bilinear", antialias=False,
-        data_format="channels_last",
-    )
-    resized = np.asarray(ops.convert_to_numpy(resized), array.dtype)
-    return np.concatenate([array[:, :1], resized.reshape(1, -1, array.shape[-1])], axis=1)
-
-
-def adapt_position_embedding(grid):
-    """Adapter for `assign_weights`: position embeddings of another grid."""
-
-    def adapt_array(path, array, target_shape):
-        if path != POSITION_EMBEDDING:
-            return None
-        resized = resize_position_embedding(array, grid)
-        return resized if resized is not None and resized.shape == tuple(target_shape) else None
-
-    return adapt_array
-
-
-def num_tokens_of_token_mlp(converted):
-    """Tokens the feed-forward token MLP of a converted checkpoint expects,
-    or `None` when the checkpoint has no such MLP."""
-    kernel = converted.get("block_0/mlp2/fc1/kernel")
-    return None if kernel is None else kernel.shape[0]
+_TOKEN_MLP = r"block_\d+/mlp2"
+# The token axis holds the class token, then the patches; the token MLP's
+# hidden width is `tokens * mlp_ratio`, so it follows the grid too.
+PATCH_WEIGHTS = (
+    # The official code resizes its position table bilinearly at run time.
+    PatchWeight(POSITION_EMBEDDING, ".q.", prefix_tokens=1, interpolation="bilinear"),
+    PatchWeight(r"block_\d+/norm2/(gamma|beta)", "q", prefix_tokens=1),
+    PatchWeight(_TOKEN_MLP + r"/fc1/kernel", "ph", prefix_tokens=1),
+    PatchWeight(_TOKEN_MLP + r"/fc1/bias", "h"),
+    PatchWeight(_TOKEN_MLP + r"/fc2/kernel", "gq", prefix_tokens=1),
+    PatchWeight(_TOKEN_MLP + r"/fc2/bias", "q", prefix_tokens=1),
+)

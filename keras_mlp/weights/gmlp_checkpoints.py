@@ -7,7 +7,7 @@ Hugging Face Hub, same keys) are the reference.
 
 from keras_mlp.weights.key_mapping import KeyMap, conv_to_hwio, transpose
 from keras_mlp.weights.loading import CheckpointSpec
-from keras_mlp.weights.token_mixing_grid import TOKEN_GRID_HINT, adapt_token_linear
+from keras_mlp.weights.patch_resampling import PatchWeight
 
 _B = r"blocks\.(\d+)"
 _MLP = _B + r"\.mlp_channels"
@@ -35,10 +35,9 @@ SPEC = CheckpointSpec(
     key_maps=(TIMM_GMLP,),
     # A `features_only` model ends at the last block, before the final norm.
     head_prefixes=("predictions/", "pre_head_norm/"),
-    hint=TOKEN_GRID_HINT,
 )
 
-
-def adapt_token_mixing(grid):
-    """The spatial gating projections at a `K` times finer `grid` (see `token_mixing_grid`)."""
-    return adapt_token_linear(r"block_\d+/spatial_gating/proj/(kernel|bias)", grid)
+PATCH_WEIGHTS = (
+    PatchWeight(r"block_\d+/spatial_gating/proj/kernel", "pq"),
+    PatchWeight(r"block_\d+/spatial_gating/proj/bias", "q"),
+)

@@ -40,6 +40,9 @@ def _read_groups(f):
     def visit(name, obj):
         if not (isinstance(obj, h5py.Dataset) and name.rpartition("/")[0].endswith("vars")):
             return
+        # `save_weights` of a compiled model adds its optimizer's state.
+        if name.startswith("optimizer/"):
+            return
         vars_group = name.rpartition("/")[0]
         layer = _layer_path(f, vars_group)
         if layer:

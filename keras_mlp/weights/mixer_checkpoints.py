@@ -1,12 +1,8 @@
-"""Checkpoint layouts of MLP-Mixer and the paper's resolution adaptation."""
-
-import re
-
-import numpy as np
+"""Checkpoint layouts of MLP-Mixer and its weights tied to the patch grid."""
 
 from keras_mlp.weights.key_mapping import KeyMap, conv_to_hwio, transpose
 from keras_mlp.weights.loading import CheckpointSpec
-from keras_mlp.weights.token_mixing_grid import grid_factor, patch_bias, patches_to_units
+from keras_mlp.weights.patch_resampling import PatchWeight
 
 _B = r"MixerBlock_(\d+)"
 # Official JAX/Flax release (google-research/vision_transformer,
@@ -51,31 +47,11 @@ TIMM_MIXER = KeyMap(
 )
 
 SPEC = CheckpointSpec(key_maps=(FLAX_MIXER, TIMM_MIXER))
-_TOKEN_MIXING = re.compile(r"block_\d+/token_mixing/(fc1|fc2)/(kernel|bias)")
-
-
-def adapt_token_mixing(grid):
-    """Adapter for `assign_weights`: the token-mixing MLP at a `K`-times finer
-    grid, block-diagonal as in the paper's Appendix C (see `token_mixing_grid`)."""
-
-    def adapt_array(path, array, target_shape):
-        match = _TOKEN_MIXING.fullmatch(path)
-        if match is None:
-            return None
-        layer, kind = match.groups()
-        if (layer, kind) == ("fc1", "bias"):
-            copies, rest = divmod(target_shape[0], array.shape[0])
-            return np.tile(array, copies) if copies > 1 and not rest else None
-        num_patches = array.shape[1] if (layer, kind) == ("fc2", "kernel") else array.shape[0]
-        k = grid_factor(num_patches, grid)
-        if k in (None, 1):
-            return None
-        if kind == "bias":
-            out = patch_bias(array, grid, k)
-        elif layer == "fc1":
-            out = patches_to_units(array, grid, k)
-        else:
-            out = patches_to_units(array.T, grid, k).T
-        return out if out.shape == tuple(target_shape) else None
-
-    return adapt_array
+# The token MLP: `fc1` sums over input patches, `fc2` writes one output per patch.
+_TOKEN_MLP = r"block_\d+/token_mixing"
+PATCH_WEIGHTS = (
+    PatchWeight(_TOKEN_MLP + r"/fc1/kernel", "p."),
+    PatchWeight(_TOKEN_MLP + r"/fc1/bias", "."),
+    PatchWeight(_TOKEN_MLP + r"/fc2/kernel", ".q"),
+    PatchWeight(_TOKEN_MLP + r"/fc2/bias", "q"),
+)

@@ -11,7 +11,7 @@ import numpy as np
 
 from keras_mlp.weights.key_mapping import KeyMap, conv_to_hwio, transpose
 from keras_mlp.weights.loading import CheckpointSpec
-from keras_mlp.weights.token_mixing_grid import TOKEN_GRID_HINT, adapt_token_linear
+from keras_mlp.weights.patch_resampling import PatchWeight
 
 
 def flatten(array):
@@ -54,10 +54,9 @@ SPEC = CheckpointSpec(
     key_maps=(OFFICIAL_RESMLP, TIMM_RESMLP),
     # A `features_only` model ends at the last block, before the final norm.
     head_prefixes=("predictions/", "pre_head_norm/"),
-    hint=TOKEN_GRID_HINT,
 )
 
-
-def adapt_token_mixing(grid):
-    """The token-mixing layers at a `K` times finer `grid` (see `token_mixing_grid`)."""
-    return adapt_token_linear(r"block_\d+/token_mixing/(kernel|bias)", grid)
+PATCH_WEIGHTS = (
+    PatchWeight(r"block_\d+/token_mixing/kernel", "pq"),
+    PatchWeight(r"block_\d+/token_mixing/bias", "q"),
+)

@@ -8,31 +8,17 @@ sub-grids (rows `a::K`, columns `b::K`), so every copy sees the whole image
 on the original grid and the pretrained spatial patterns keep their meaning.
 The same rule serves every layer with one weight per patch: Mixer's
 token-mixing MLP, ResMLP's token-mixing linear layer and gMLP's spatial
-gating projection.
+gating projection; `patch_resampling` applies it, and resamples at every
+other grid.
 """
-
-import math
-import re
 
 import numpy as np
 
-TOKEN_GRID_HINT = (
-    "Token-mixing weights have one value per patch, so a checkpoint loads only at "
-    "its own patch grid or at one K times finer per side (K = 2, 3, ...): if "
-    "their shapes differ, pick such an `input_shape`."
-)
 
-
-def grid_factor(num_patches, grid):
-    """`K` such that `grid` is `K` times finer per side than a square grid of
-    `num_patches`; 1 for the same grid; `None` when there is no such `K`."""
-    rows, cols = grid
-    if rows * cols == num_patches:
-        return 1
-    side = math.isqrt(num_patches)
-    if side * side != num_patches or rows % side or rows != cols:
-        return None
-    return rows // side
+def finer_grid_factor(trained_grid, grid):
+    """`K` when `grid` is `K > 1` times finer per side than `trained_grid`, else 1."""
+    k = grid[0] // trained_grid[0]
+    return k if k > 1 and tuple(grid) == (k * trained_grid[0], k * trained_grid[1]) else 1
 
 
 def subgrids(grid, k):
@@ -66,23 +52,3 @@ def patch_bias(bias, grid, k):
     """`(patches,)` -> `(K^2 patches,)`: each patch keeps its pretrained bias."""
     return bias[subgrids(grid, k)[1]]
 
-
-def adapt_token_linear(pattern, grid):
-    """Adapter for `assign_weights` of `TokenLinear` layers at a finer grid.
-
-    Args:
-        pattern: regex of the variable paths of the layers' `kernel` and
-            `bias` (e.g. `r"block_\\d+/token_mixing/(kernel|bias)"`).
-        grid: the model's `(rows, cols)` patch grid.
-    """
-
-    def adapt_array(path, array, target_shape):
-        if not re.fullmatch(pattern, path):
-            return None
-        k = grid_factor(array.shape[0], grid)
-        if k in (None, 1):
-            return None
-        out = patches_to_patches(array, grid, k) if array.ndim == 2 else patch_bias(array, grid, k)
-        return out if out.shape == tuple(target_shape) else None
-
-    return adapt_array

@@ -77,7 +77,8 @@ class MLPMixerTest(TestCase, parameterized.TestCase):
         self.assertEqual(names[-4:], ["pre_head_norm", "patch_grid", "avg_pool", "predictions"])
 
     @parameterized.parameters(
-        ({"input_shape": (100, 100, 3)}, "multiples of the patch size 32"),
+        ({"input_shape": (100, 100, 3)}, "multiples of the patch size 32 pixels. Nearest valid sizes: height 100: 96 or 128; width 100: 96 or 128"),
+        ({"input_shape": (64, 20, 3)}, r"sizes: width 20: 32\. Received"),
         ({"input_shape": (64, 64)}, "input_shape"),
         ({"input_shape": (None, 64, 3)}, "fully known"),
         ({"pooling": "mean"}, "`pooling` must be one of"),

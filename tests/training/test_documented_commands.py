@@ -18,6 +18,7 @@ import pytest
 
 import keras_mlp
 from keras_mlp.data.embedded import load_digits
+from keras_mlp.metadata import read_metadata
 from tests.data.folders import image_folder
 from tests.testing import REPO_ROOT, TestCase
 
@@ -28,10 +29,14 @@ PREDICT = "python examples/predict.py --weights=runs/<run>/final.keras digits/"
 EXPORT = "python examples/export.py --weights=runs/<run>/final.keras --output_dir=export/"
 FINETUNE = "python examples/finetune.py --weights=runs/<run> --image_size=64 --epochs=3"
 HOLDOUT = "python examples/train.py --dataset=/data/flowers --holdout_fraction=0.1"
+FINETUNE_RESOLUTION = "python examples/train.py --weights=runs/<run> --image_size=48"
+EVALUATE_RESOLUTION = "python examples/evaluate.py --weights=runs/<run>/final.keras --image_size=48"
+RESOLUTION_BENCHMARK = "python benchmarks/resolution.py --mixer_run=runs/<run>/final.keras"
 DOCUMENTED = {
     "README.md": [TRAIN],
     "docs/training.md": [TRAIN, EVALUATE, EVALUATE_DEPLOY, PREDICT, EXPORT, FINETUNE, HOLDOUT],
     "docs/usage.md": [PREDICT, EXPORT],
+    "docs/resolution.md": [FINETUNE_RESOLUTION, EVALUATE_RESOLUTION, RESOLUTION_BENCHMARK],
 }
 TINY = ["--epochs=2", "--steps_per_epoch=2", "--batch_size=8", "--image_size=16"]
 
@@ -81,7 +86,7 @@ class RunDocumentedCommandsTest(TestCase):
     def command(self, command, *size_flags, check=True, **placeholders):
         words = command.replace("<run>", getattr(self, "run_name", "")).split()
         words = [sys.executable if w == "python" else w for w in words]
-        words = [os.path.join(REPO_ROOT, w) if w.startswith("examples/") else w for w in words]
+        words = [os.path.join(REPO_ROOT, w) if w.startswith(("examples/", "benchmarks/")) else w for w in words]
         for placeholder, value in placeholders.items():
             words = [w.replace(placeholder, value) for w in words]
         result = subprocess.run(
@@ -131,6 +136,29 @@ class RunDocumentedCommandsTest(TestCase):
     def test_finetune_from_the_run_directory(self):
         result = self.command(FINETUNE, "--epochs=1", "--steps_per_epoch=2", "--batch_size=8", "--image_size=32")
         self.assertIn("Final evaluation: top-1 ", result.stdout)
+        # 32 px is twice the run's grid: the wider Appendix C Mixer, whose
+        # metadata names the grid it is rebuilt with.
+        run_dir = re.search(r"Run directory: (\S+)", result.stdout).group(1)
+        final = os.path.join(self.cwd, run_dir, "final.keras")
+        metadata = read_metadata(final)
+        self.assertEqual(metadata.arguments["token_mixing_grid"], [4, 4])
+        self.assertEqual(metadata.build().count_params(), keras.saving.load_model(final).count_params())
+
+    def test_evaluate_and_fine_tune_the_run_at_another_resolution(self):
+        # The run is at 16 px (a 4x4 grid): 24 px is a 6x6 grid, resampled.
+        result = self.command(EVALUATE_RESOLUTION, "--image_size=24")
+        accuracy = float(re.search(r"on digits/test: top-1 ([0-9.]+)", result.stdout).group(1))
+        self.assertGreater(accuracy, 0.0)
+        result = self.command(FINETUNE_RESOLUTION, *TINY[:3], "--image_size=24")
+        self.assertIn("Final evaluation: top-1 ", result.stdout)
+
+    def test_resolution_benchmark_prints_its_tables(self):
+        result = self.command(
+            RESOLUTION_BENCHMARK, "--families=mixer", "--sizes=24", "--finetune_size=24",
+            "--finetune_epochs=1",
+        )
+        self.assertRegex(result.stdout, r"\| 24 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| - \|")
+        self.assertRegex(result.stdout, r"from resampled [0-9.]+, token mixing re-initialised [0-9.]+")
 
     def test_folder_with_a_held_out_fraction(self):
         flowers = image_folder(os.path.join(self.cwd, "flowers"), {"daisy": 10, "rose": 10})

@@ -175,11 +175,19 @@ class OfficialLayoutTest(TestCase):
         model = keras_mlp.FeedForwardTiny(weights=path, classifier_activation=None)
         assert_logits_match(self, model, reference, 224)
 
-    def test_other_resolution_is_refused_clearly(self):
+    def test_other_resolution_resamples_the_token_mlp(self):
         path = os.path.join(self.get_temp_dir(), "ff.pth")
         save_deit_training_checkpoint(official_model(), path)
-        with self.assertRaisesRegex(ValueError, r"trained on 17 tokens \(4x4 patches.*input_shape=\(32, 32, 3\)"):
-            small_keras(weights=path, classes=7, input_shape=(64, 64, 3))
+        trained = small_keras(weights=path, classes=7, input_shape=(32, 32, 3))
+        for shape, tokens in (((64, 64, 3), 65), ((32, 48, 3), 25), ((16, 16, 3), 5)):
+            with self.subTest(shape=shape):
+                model = small_keras(weights=path, classes=7, input_shape=shape)
+                fc1 = model.get_layer("block_0").mlp2.fc1.kernel
+                self.assertEqual(tuple(fc1.shape), (tokens, int(tokens * 4)))
+                # The class token's row is the checkpoint's.
+                old = trained.get_layer("block_0").mlp2.fc1.kernel
+                width = min(old.shape[1], fc1.shape[1])
+                self.assertAllClose(fc1[0, :width], old[0, :width])
 
     def test_attention_checkpoint_into_feedforward_model(self):
         path = os.path.join(self.get_temp_dir(), "deit.safetensors")

@@ -71,9 +71,17 @@ class MixerFineTuningTest(TestCase):
         self.assertEqual(model.get_layer("block_1").tokens_mlp_dim, 64)
         self.assertAllClose(model.get_layer("stem").kernel, trained.get_layer("stem").kernel)
 
-    def test_unadaptable_grid_is_refused(self):
-        with self.assertRaisesRegex(ValueError, "adapts only to a square grid K times finer"):
-            keras_mlp.MLPMixer(**CONFIG, weights=self.path, input_shape=(48, 48, 3), classes=5)
+    def test_any_other_grid_resamples_the_token_mlp_at_its_width(self):
+        for shape, patches in (((48, 48, 3), 9), ((32, 48, 3), 6), ((16, 16, 3), 1)):
+            with self.subTest(shape=shape):
+                model = keras_mlp.MLPMixer(**CONFIG, weights=self.path, input_shape=shape, classes=5)
+                fc1 = model.get_layer("block_0").token_mixing.fc1.kernel
+                self.assertEqual(tuple(fc1.shape), (patches, 16))
+                # A constant input reaches each hidden unit as strongly as on the 2x2 grid.
+                self.assertAllClose(
+                    np.sum(keras.ops.convert_to_numpy(fc1), axis=0),
+                    self.flat["MixerBlock_0/token_mixing/Dense_0/kernel"].sum(axis=0), atol=1e-5,
+                )
 
     def test_token_mixing_grid_rebuilds_a_finer_grid_model_without_weights(self):
         finer = keras_mlp.MLPMixer(**FLAX, weights=self.path, input_shape=(64, 64, 3), classes=5)

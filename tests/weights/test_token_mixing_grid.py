@@ -4,6 +4,7 @@ import numpy as np
 from absl.testing import parameterized
 
 from keras_mlp.weights import token_mixing_grid
+from keras_mlp.weights.patch_resampling import PatchWeight, adapt_patch_weights
 from tests.testing import TestCase
 
 
@@ -24,7 +25,8 @@ class TokenMixingGridTest(TestCase, parameterized.TestCase):
         kernel = rng.normal(size=(trained**2, trained**2)).astype("float32")
         bias = rng.normal(size=(trained**2,)).astype("float32")
         grid = (trained * k, trained * k)
-        adapt = token_mixing_grid.adapt_token_linear(r"block_\d+/mix/(kernel|bias)", grid)
+        specs = (PatchWeight(r"block_\d+/mix/kernel", "pq"), PatchWeight(r"block_\d+/mix/bias", "q"))
+        adapt = adapt_patch_weights(specs, grid)
         fine = grid[0] * grid[1]
         big_kernel = adapt("block_0/mix/kernel", kernel, (fine, fine))
         big_bias = adapt("block_0/mix/bias", bias, (fine,))
@@ -47,15 +49,8 @@ class TokenMixingGridTest(TestCase, parameterized.TestCase):
             self.assertAllEqual(out[patch], row)
 
     @parameterized.parameters(
-        (196, (14, 14), 1), (196, (28, 28), 2), (196, (42, 42), 3),
-        (196, (21, 21), None), (196, (28, 14), None), (200, (20, 20), None),
+        ((14, 14), (14, 14), 1), ((14, 14), (28, 28), 2), ((14, 14), (42, 42), 3),
+        ((14, 14), (21, 21), 1), ((14, 14), (28, 14), 1), ((2, 4), (4, 8), 2), ((14, 14), (7, 7), 1),
     )
-    def test_grid_factor(self, num_patches, grid, expected):
-        self.assertEqual(token_mixing_grid.grid_factor(num_patches, grid), expected)
-
-    def test_adapter_declines_what_it_cannot_adapt(self):
-        adapt = token_mixing_grid.adapt_token_linear(r"block_\d+/mix/(kernel|bias)", (6, 6))
-        kernel = np.ones((9, 9), "float32")
-        self.assertIsNone(adapt("block_0/other/kernel", kernel, (36, 36)))
-        self.assertIsNone(adapt("block_0/mix/kernel", np.ones((8, 8), "float32"), (36, 36)))
-        self.assertIsNone(adapt("block_0/mix/kernel", kernel, (35, 35)))
+    def test_finer_grid_factor(self, trained, grid, expected):
+        self.assertEqual(token_mixing_grid.finer_grid_factor(trained, grid), expected)
