@@ -8,6 +8,7 @@ from keras_mlp import export, layers, training
 from keras_mlp.models import (
     DeiTBase,
     DeiTTiny,
+    FaceEmbedder,
     FeedForwardBase,
     FeedForwardLarge,
     FeedForwardTiny,
@@ -33,6 +34,7 @@ from keras_mlp.models import (
     RepMLPNetL256,
     RepMLPNetT224,
     RepMLPNetT256,
+    RepMLPFaceRes50,
     RepMLPRes50Bottleneck224,
     RepMLPRes50Light224,
     RepMLPResNet,
