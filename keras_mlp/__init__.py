@@ -5,6 +5,7 @@ MLP-Mixer, the feed-forward-only ViT, RepMLP, ResMLP and gMLP as Keras layers an
 """
 
 from keras_mlp import export, layers, training
+from keras_mlp.face import compare_faces, embed_files
 from keras_mlp.models import (
     DeiTBase,
     DeiTTiny,

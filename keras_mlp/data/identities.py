@@ -151,7 +151,7 @@ def lfw_pairs(pairs_file, images_dir=None, image_size=112):
         raise ValueError(f"{pairs_file} names no pairs.")
     for path in files:
         check_size(path, image_size)
-    images = np.stack([_decode(open(path, "rb").read(), path) for path in files])
+    images = np.stack([decode(open(path, "rb").read(), path) for path in files])
     return VerificationSet(os.path.basename(pairs_file), images, np.array(issame))
 
 
@@ -171,7 +171,7 @@ def _lfw_file(pairs_file, number, images_dir, name, index):
 def bin_pairs(path, image_size):
     """The `VerificationSet` of an InsightFace `.bin` file (see `insightface_bin`)."""
     encoded, issame = read_bin(path)
-    images = [_decode(data, f"{path}, image {i}") for i, data in enumerate(encoded)]
+    images = [decode(data, f"{path}, image {i}") for i, data in enumerate(encoded)]
     for i, image in enumerate(images):
         if image.shape[:2] != (image_size, image_size):
             raise ValueError(
@@ -190,7 +190,8 @@ def verification_set(source, image_size, images_dir=None):
     return lfw_pairs(source, images_dir, image_size)
 
 
-def _decode(data, where):
+def decode(data, where):
+    """`uint8` RGB array of encoded image `data`; `where` names it in the error."""
     import tensorflow as tf
 
     try:

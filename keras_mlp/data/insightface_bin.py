@@ -20,6 +20,10 @@ class BinFormatError(ValueError):
     """A `.bin` file that is not an InsightFace verification set."""
 
 
+class _Refused(pickle.UnpicklingError):
+    """The pickle asked for a callable."""
+
+
 class SafeUnpickler(pickle.Unpickler):
     """An unpickler that builds plain data only and never calls anything.
 
@@ -29,13 +33,13 @@ class SafeUnpickler(pickle.Unpickler):
     """
 
     def find_class(self, module, name):
-        raise pickle.UnpicklingError(
+        raise _Refused(
             f"refused to load {module}.{name}: a verification .bin holds only bytes, "
             "lists, tuples and booleans, and this file asks to run code"
         )
 
     def persistent_load(self, pid):
-        raise pickle.UnpicklingError("refused a persistent id: not a verification .bin")
+        raise _Refused("refused a persistent id: not a verification .bin")
 
 
 def read_bin(path):
@@ -58,7 +62,7 @@ def read_bin(path):
     try:
         # Python 2 pickles (the original releases) store the images as `str`.
         loaded = SafeUnpickler(io.BytesIO(data), encoding="bytes").load()
-    except pickle.UnpicklingError as e:
+    except _Refused as e:
         raise BinFormatError(f"{path} was not loaded: {e}.") from None
     except Exception as e:  # a torn or foreign file fails in any of pickle's ways
         raise BinFormatError(f"{path} is not a pickled verification set ({type(e).__name__}: {e}).") from None

@@ -42,7 +42,9 @@ FACE_RECIPES = {
         weight_decay=0.05,
         warmup_epochs=1,
         batch_size=64,
-        epochs=12,
+        # Verification on the unseen digits peaks within a few epochs; after
+        # that the embedding fits the seven training digits ever more closely.
+        epochs=6,
         image_size=32,
     ),
     "insightface": Recipe(
