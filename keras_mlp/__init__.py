@@ -6,6 +6,7 @@ loading.
 """
 
 from keras_mlp import export, layers, training
+from keras_mlp.face import compare_faces, embed_files
 from keras_mlp.models import (
     CycleMLP,
     CycleMLPB1,
@@ -15,6 +16,7 @@ from keras_mlp.models import (
     CycleMLPB5,
     DeiTBase,
     DeiTTiny,
+    FaceEmbedder,
     FeedForwardBase,
     FeedForwardLarge,
     FeedForwardTiny,
@@ -40,6 +42,7 @@ from keras_mlp.models import (
     RepMLPNetL256,
     RepMLPNetT224,
     RepMLPNetT256,
+    RepMLPFaceRes50,
     RepMLPRes50Bottleneck224,
     RepMLPRes50Light224,
     RepMLPResNet,

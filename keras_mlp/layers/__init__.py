@@ -1,10 +1,13 @@
 """Building blocks of keras_mlp models, usable on their own."""
 
 from keras_mlp.layers.affine import Affine
+from keras_mlp.layers.arcface import ArcFace
 from keras_mlp.layers.conv_bn import ConvBN
+from keras_mlp.layers.cosface import CosFace
 from keras_mlp.layers.gmlp_block import GMLPBlock
 from keras_mlp.layers.grouped_conv import GroupedConv2D
 from keras_mlp.layers.layer_scale import LayerScale
+from keras_mlp.layers.margin_softmax import MarginSoftmax
 from keras_mlp.layers.mixer_block import MLPMixerBlock
 from keras_mlp.layers.mlp import MLP
 from keras_mlp.layers.reparameterizable import Reparameterizable

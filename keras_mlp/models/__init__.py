@@ -16,6 +16,7 @@ from keras_mlp.models.feedforward_vit import (
     FeedForwardTiny,
     FeedForwardViT,
 )
+from keras_mlp.models.face_embedder import FaceEmbedder
 from keras_mlp.models.flops import count_flops, count_macs
 from keras_mlp.models.mlp_mixer import (
     MixerB16,
@@ -35,6 +36,7 @@ from keras_mlp.models.reparameterize import reparameterize
 from keras_mlp.models.resmlp import ResMLP, ResMLPB24, ResMLPS12, ResMLPS24, ResMLPS36
 from keras_mlp.models.repmlp_cifar import RepMLPCIFAR
 from keras_mlp.models.repmlp_resnet import (
+    RepMLPFaceRes50,
     RepMLPRes50Bottleneck224,
     RepMLPRes50Light224,
     RepMLPResNet,

@@ -1,0 +1,101 @@
+"""The commands of docs/face_recognition.md, run as written at a tiny size.
+
+As in test_documented_commands.py: `python` is this interpreter, `examples/`
+the repository's, placeholders (`<run>`, `/data/...`, `a.png`) real paths, and
+size flags appended.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import keras
+import pytest
+
+from keras_mlp.data.identities import digits_protocol
+from keras_mlp.data.insightface_bin import write_bin
+from tests.data.test_identities import people
+from tests.testing import REPO_ROOT, TestCase
+
+TRAIN = "python examples/train_face_recognition.py"
+EVALUATE = "python examples/evaluate_face_recognition.py --weights=runs/<run>"
+COMPARE = "python examples/evaluate_face_recognition.py --weights=runs/<run> --compare=a.png,b.png"
+REAL = (
+    "python examples/train_face_recognition.py --model=repmlp_face_res50 --dataset=/data/ms1m "
+    "--verification=/data/lfw.bin --recipe=insightface"
+)
+TINY = ["--epochs=1", "--steps_per_epoch=2", "--batch_size=8", "--image_size=16", "--embedding_dim=8"]
+
+
+def _docs():
+    with open(os.path.join(REPO_ROOT, "docs", "face_recognition.md"), encoding="utf-8") as f:
+        return f.read()
+
+
+class FaceDocsTest(TestCase):
+    def test_the_commands_are_in_the_docs(self):
+        text = _docs()
+        for command in (TRAIN, EVALUATE, COMPARE, REAL):
+            self.assertIn(command, text)
+
+
+@pytest.mark.slow
+class RunFaceCommandsTest(TestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cwd = tempfile.mkdtemp()
+        cls.train = cls.command(cls, TRAIN, *TINY)
+        (cls.run_name,) = os.listdir(os.path.join(cls.cwd, "runs"))
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.cwd)
+        super().tearDownClass()
+
+    def command(self, command, *size_flags, **placeholders):
+        words = command.replace("<run>", getattr(self, "run_name", "")).split()
+        words = [sys.executable if w == "python" else w for w in words]
+        words = [os.path.join(REPO_ROOT, w) if w.startswith("examples/") else w for w in words]
+        for placeholder, value in placeholders.items():
+            words = [w.replace(placeholder, value) for w in words]
+        result = subprocess.run(
+            [*words, *size_flags], cwd=self.cwd, capture_output=True, text=True, timeout=1200,
+            env=dict(os.environ, PYTHONPATH=REPO_ROOT, KERAS_BACKEND="tensorflow"),
+        )
+        if result.returncode != 0:
+            raise AssertionError(f"{command} failed:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}")
+        return result.stdout
+
+    def test_train_prints_verification_on_unseen_digits(self):
+        self.assertRegex(self.train, r"Verification on digits 7-9 \(unseen\): accuracy 0\.\d+ \(10-fold")
+        self.assertIn("TAR@FAR=0.001", self.train)
+
+    def test_evaluate_reproduces_the_run_and_draws_the_roc(self):
+        accuracy = re.search(r"accuracy (0\.\d+) \(10-fold", self.train).group(1)
+        output = self.command(EVALUATE)
+        self.assertIn(f"verification accuracy {accuracy}", output)
+        self.assertTrue(os.path.isfile(os.path.join(self.cwd, "runs", self.run_name, "roc.png")))
+
+    def test_compare_two_faces(self):
+        _, pairs = digits_protocol(16)
+        for name, image in (("a.png", pairs.images[0]), ("b.png", pairs.images[1])):
+            keras.utils.save_img(os.path.join(self.cwd, name), image, scale=False)
+        self.assertRegex(self.command(COMPARE), r"cosine similarity -?\d\.\d{4}: (the same person|different people)")
+
+    def test_real_data_command_on_a_small_identity_folder(self):
+        import tensorflow as tf
+        import numpy as np
+
+        ms1m = people(os.path.join(self.cwd, "ms1m"), {"ann": 2, "bob": 2}, size=(56, 56))
+        lfw = os.path.join(self.cwd, "lfw.bin")
+        face = tf.io.encode_png(np.zeros((56, 56, 3), "uint8")).numpy()
+        write_bin(lfw, [face] * 20, [True, False] * 5)
+        output = self.command(
+            REAL, "--epochs=1", "--steps_per_epoch=1", "--batch_size=2", "--image_size=56", "--embedding_dim=8",
+            **{"/data/ms1m": ms1m, "/data/lfw.bin": lfw},
+        )
+        self.assertIn("Verification on lfw.bin: accuracy", output)
