@@ -31,7 +31,7 @@ LAYERS = (
     ("whole-model I/O", ("keras_mlp.metadata", "keras_mlp.weights.hub", "keras_mlp.weights.timm_config")),
     (
         "applications",
-        ("keras_mlp.training", "keras_mlp.predict", "keras_mlp.export", "keras_mlp.visualize", "keras_mlp.cli"),
+        ("keras_mlp.training", "keras_mlp.predict", "keras_mlp.face", "keras_mlp.export", "keras_mlp.visualize", "keras_mlp.cli"),
     ),
     ("public API", ("keras_mlp",)),
 )
