@@ -17,3 +17,5 @@ from keras_mlp.layers.class_token_embedding import ClassTokenEmbedding
 from keras_mlp.layers.feed_forward_block import FeedForwardBlock
 from keras_mlp.layers.self_attention import MultiHeadSelfAttention
 from keras_mlp.layers.transformer_block import TransformerBlock
+from keras_mlp.layers.adaptive_average_pooling import AdaptiveAveragePooling2D
+from keras_mlp.layers.tokens_to_grid import TokensToGrid
