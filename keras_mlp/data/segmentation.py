@@ -31,7 +31,7 @@ TFDS_DATASETS = ("scene_parse150", "oxford_iiit_pet")
 # The digits' canvases: how many per split, and the digits' sides on them
 # as fractions of the canvas side.
 DIGITS_CANVASES = {"train": 2000, "test": 300}
-DIGIT_SCALES = (0.25, 0.5)
+DIGIT_SCALES = (0.3, 0.6)
 
 
 @dataclasses.dataclass
@@ -73,7 +73,7 @@ def eval_split_name(name):
 def digit_scenes(split, size, seed=0):
     """`(images (n, size, size, 3) uint8, masks (n, size, size) uint8)`.
 
-    One to three digits of `split` per canvas, each resized to a random side
+    One or two digits of `split` per canvas, each resized to a random side
     in `DIGIT_SCALES` of the canvas, in a random colour, at a random place
     (a later digit covers an earlier one); a stroke is a pixel above a
     fifth of the digit's maximum.
@@ -84,7 +84,7 @@ def digit_scenes(split, size, seed=0):
     images = np.zeros((count, size, size, 3), "float32")
     masks = np.zeros((count, size, size), "uint8")
     for n in range(count):
-        for _ in range(rng.randint(1, 4)):
+        for _ in range(rng.randint(1, 3)):
             index = rng.randint(len(digits))
             side = rng.randint(int(DIGIT_SCALES[0] * size), int(DIGIT_SCALES[1] * size) + 1)
             glyph = tf.image.resize(digits[index, :, :, :1].astype("float32"), (side, side)).numpy()[..., 0]

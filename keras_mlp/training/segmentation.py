@@ -40,7 +40,7 @@ class SegmentationConfig:
     channels: int = 32
     dataset: str = "digits"
     classes: int | None = None
-    epochs: int = 10
+    epochs: int = 12
     batch_size: int = 16
     image_size: int = 48
     learning_rate: float = 3e-3

@@ -7,9 +7,9 @@ from tests.testing import TestCase
 
 
 def striped_split(count=8, size=(20, 30)):
-    """Images whose grey level is 20 * the label of each column's stripe."""
+    """Images whose grey level is 60 + 30 * the label of each column's stripe."""
     labels = np.tile((np.arange(size[1]) // 5).astype("uint8"), (count, size[0], 1))
-    images = np.repeat((labels * 20)[..., None], 3, axis=-1).astype("uint8")
+    images = np.repeat((60 + labels * 30)[..., None], 3, axis=-1).astype("uint8")
     return SegmentationSplit(tf.data.Dataset.from_tensor_slices((images, labels)), count, None)
 
 
@@ -34,4 +34,4 @@ class SegmentationPipelineTest(TestCase):
         images, labels = next(iter(batches))
         self.assertEqual(labels.shape, (2, 10, 10))
         self.assertAllEqual(labels[0, 0], np.arange(30)[1::3] // 5)
-        self.assertAllClose(images[0, 0, 0], [-1.0] * 3)
+        self.assertAllClose(images[0, 0, 0], [60 / 127.5 - 1] * 3)

@@ -32,7 +32,7 @@ class TrainSegmentationTest(TestCase, parameterized.TestCase):
         # The same settings find the finished run and train nothing.
         _, again = train_segmentation(self.config())
         self.assertEqual(again["mean_iou"], results["mean_iou"])
-        with self.assertRaisesRegex(ValueError, "unfinished run|settings|differ"):
+        with self.assertRaisesRegex(ValueError, r"holds a run with other settings \(epochs: 1 -> 3"):
             os.remove(os.path.join(results["model_dir"], "results.json"))
             train_segmentation(self.config(epochs=3))
 
