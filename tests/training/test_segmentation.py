@@ -5,6 +5,7 @@ import os
 
 import keras
 import numpy as np
+import pytest
 import tensorflow_datasets as tfds
 from absl.testing import parameterized
 
@@ -19,6 +20,9 @@ class TrainSegmentationTest(TestCase, parameterized.TestCase):
     def config(self, **kwargs):
         return SegmentationConfig(**{**TINY, "model_dir": os.path.join(self.get_temp_dir(), "run"), **kwargs})
 
+    # Whole runs take minutes on 2 shared cores; the default suite checks
+    # the label mappings (tests/data/test_segmentation.py) and the errors.
+    @pytest.mark.slow
     def test_digits_run_writes_and_finds_its_results(self):
         model, results = train_segmentation(self.config())
         self.assertEqual(model.output_shape, (None, 32, 32, 11))
@@ -37,6 +41,7 @@ class TrainSegmentationTest(TestCase, parameterized.TestCase):
             train_segmentation(self.config(epochs=3))
 
     @parameterized.parameters(("scene_parse150", "annotation", 150), ("oxford_iiit_pet", "segmentation_mask", 2))
+    @pytest.mark.slow
     def test_tfds_datasets(self, name, mask_key, classes):
         with tfds.testing.mock_data(as_dataset_fn=mock_examples(mask_key)):
             model, results = train_segmentation(self.config(dataset=name))
