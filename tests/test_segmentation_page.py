@@ -29,6 +29,7 @@ MOCKED = """
 import runpy, sys
 import tensorflow_datasets as tfds
 from tests.data.test_segmentation import mock_examples
+sys.argv = sys.argv[1:]  # argv[0] is "-c"; the script's own argv follows
 key = "annotation" if "scene_parse150" in " ".join(sys.argv) else "segmentation_mask"
 with tfds.testing.mock_data(as_dataset_fn=mock_examples(key)):
     runpy.run_path(sys.argv[0], run_name="__main__")
