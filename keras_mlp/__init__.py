@@ -65,6 +65,7 @@ from keras_mlp.models import (
     list_models,
     reparameterize,
 )
+from keras_mlp.segmentation import PSPNet, SemanticFPN, UPerNet
 from keras_mlp.version import __version__
 from keras_mlp.weights import (
     CheckpointError,

@@ -26,3 +26,5 @@ from keras_mlp.layers.cycle_fc import CycleFC
 from keras_mlp.layers.cycle_mlp_block import CycleMLPBlock
 from keras_mlp.layers.patm import PATM
 from keras_mlp.layers.wave_block import WaveBlock
+from keras_mlp.layers.adaptive_average_pooling import AdaptiveAveragePooling2D
+from keras_mlp.layers.tokens_to_grid import TokensToGrid

@@ -1,0 +1,51 @@
+r"""Segments image files with a model trained by train_segmentation.py.
+
+  python examples/predict_segmentation.py --weights=runs/<run>/final.keras \
+      --output_dir=masks/ photos/
+
+For each image it writes <name>_mask.png (one colour per class, background
+black), <name>_overlay.png (the image with the mask blended in) and
+<name>_labels.png (the class index of every pixel), and prints the classes
+found. Images of any size are segmented by sliding windows of the model's
+input size (--mode=slide) or resized whole (--mode=whole).
+"""
+
+import os
+
+import numpy as np
+from absl import app, flags
+from PIL import Image
+
+from keras_mlp.metadata import load_model
+from keras_mlp.predict import image_paths
+from keras_mlp.predict_segmentation import MODES, colour_mask, overlay, predict_labels
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("weights", None, "A segmentation run's final.keras (or its directory).", required=True)
+flags.DEFINE_string("output_dir", "masks", "Where the masks and overlays are written.")
+flags.DEFINE_enum("mode", "slide", list(MODES), "Sliding windows or the whole image resized.")
+
+
+def main(argv):
+    paths = image_paths(argv[1:])
+    if not paths:
+        raise app.UsageError("Pass image files or folders to segment.")
+    model, metadata = load_model(FLAGS.weights)
+    if metadata is None or metadata.extra.get("task") != "segmentation":
+        raise app.UsageError(f"--weights={FLAGS.weights} is no segmentation model written by train_segmentation.py.")
+    names, prep = metadata.class_names, metadata.preprocessing
+    classes = len(names)
+    os.makedirs(FLAGS.output_dir, exist_ok=True)
+    for path in paths:
+        image = np.asarray(Image.open(path).convert("RGB"))
+        labels = predict_labels(model, image, prep.mean, prep.std, FLAGS.mode)
+        stem = os.path.join(FLAGS.output_dir, os.path.splitext(os.path.basename(path))[0])
+        Image.fromarray(colour_mask(labels, classes)).save(f"{stem}_mask.png")
+        Image.fromarray(overlay(image, labels, classes)).save(f"{stem}_overlay.png")
+        Image.fromarray(labels.astype("uint8")).save(f"{stem}_labels.png")
+        found = [names[k] for k in np.unique(labels)]
+        print(f"{path}: {', '.join(found)} -> {stem}_mask.png, {stem}_overlay.png")
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,68 @@
+import keras
+import numpy as np
+from keras import ops
+
+from keras_mlp import validation
+
+
+def _bin_matrix(size, bins):
+    """`(bins, size)` averaging weights of PyTorch's adaptive pooling: bin `i`
+    covers `[floor(i * size / bins), ceil((i + 1) * size / bins))`."""
+    matrix = np.zeros((bins, size), "float32")
+    for i in range(bins):
+        start, end = (i * size) // bins, -(-((i + 1) * size) // bins)
+        matrix[i, start:end] = 1.0 / (end - start)
+    return matrix
+
+
+@keras.saving.register_keras_serializable(package="keras_mlp")
+class AdaptiveAveragePooling2D(keras.layers.Layer):
+    """Average-pools `(batch, height, width, channels)` to a fixed grid.
+
+    The bins of `torch.nn.AdaptiveAvgPool2d` (overlapping where the size is
+    not a multiple of the grid), which the pyramid pooling module of PSPNet
+    and UPerNet pools with. Written as two small matrix products over the
+    static height and width, so it runs and exports on every backend.
+
+    Args:
+        output_size: int or `(rows, cols)` of the pooled grid.
+
+    Example:
+
+    >>> layer = AdaptiveAveragePooling2D(3)
+    >>> layer(keras.ops.ones((2, 7, 10, 8))).shape
+    (2, 3, 3, 8)
+    """
+
+    def __init__(self, output_size, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(output_size, int):
+            output_size = (output_size, output_size)
+        output_size = tuple(output_size)
+        if len(output_size) != 2:
+            raise ValueError(f"`output_size` must be an int or (rows, cols). Received: output_size={output_size!r}")
+        self.output_size = tuple(validation.positive_int("output_size", int(s)) for s in output_size)
+
+    def build(self, input_shape):
+        height, width = input_shape[1], input_shape[2]
+        if height is None or width is None:
+            raise ValueError(
+                "AdaptiveAveragePooling2D needs a static height and width. "
+                f"Received: input_shape={input_shape}"
+            )
+        self._rows = _bin_matrix(height, self.output_size[0])
+        self._cols = _bin_matrix(width, self.output_size[1])
+
+    def call(self, inputs):
+        rows = ops.cast(self._rows, inputs.dtype)
+        cols = ops.cast(self._cols, inputs.dtype)
+        x = ops.einsum("ih,bhwc->biwc", rows, inputs)
+        return ops.einsum("jw,biwc->bijc", cols, x)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], *self.output_size, input_shape[3])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"output_size": self.output_size})
+        return config

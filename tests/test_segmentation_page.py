@@ -1,0 +1,97 @@
+"""docs/segmentation.md runs as written.
+
+Every `python examples/...` command of the page runs from a scratch directory
+with only size flags appended (absl keeps the last value of a repeated
+flag), `runs/<run>` replaced by the run the first command wrote, and its
+inputs (`my_masks/`, `photos/`) written by the test. The tensorflow-datasets
+commands run under `tfds.testing.mock_data`. The Python blocks run as they are.
+"""
+
+import glob
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.data.test_segmentation import write_folder
+from tests.testing import REPO_ROOT, TestCase
+
+PAGE = "docs/segmentation.md"
+SIZE_FLAGS = ("--epochs=1", "--steps_per_epoch=1", "--batch_size=2", "--image_size=32", "--channels=8")
+# Runs a script with tensorflow-datasets mocked by two examples of every feature.
+MOCKED = """
+import runpy, sys
+import tensorflow_datasets as tfds
+from tests.data.test_segmentation import mock_examples
+sys.argv = sys.argv[1:]  # argv[0] is "-c"; the script's own argv follows
+key = "annotation" if "scene_parse150" in " ".join(sys.argv) else "segmentation_mask"
+with tfds.testing.mock_data(as_dataset_fn=mock_examples(key)):
+    runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def read():
+    with open(os.path.join(REPO_ROOT, PAGE), encoding="utf-8") as f:
+        return f.read()
+
+
+def commands():
+    lines = []
+    for block in re.findall(r"```bash\n(.*?)```", read(), re.S):
+        lines += block.replace("\\\n", " ").strip().splitlines()
+    return lines
+
+
+class SegmentationPageTest(TestCase):
+    def test_the_page_documents_every_script(self):
+        scripts = {shlex.split(c)[1] for c in commands()}
+        self.assertEqual(scripts, {"examples/train_segmentation.py", "examples/predict_segmentation.py"})
+        self.assertIn("python examples/train_segmentation.py", commands())
+        self.assertNotIn("RESULT_PLACEHOLDER", read())
+
+
+@pytest.mark.slow
+class RunSegmentationPageTest(TestCase):
+    def run_command(self, command, cwd):
+        words = shlex.split(command)
+        script = os.path.join(REPO_ROOT, words[1])
+        arguments = words[2:] + (list(SIZE_FLAGS) if "train_segmentation" in script else [])
+        if "scene_parse150" in command or "oxford_iiit_pet" in command:
+            argv = [sys.executable, "-c", MOCKED, script, *arguments]
+        else:
+            argv = [sys.executable, script, *arguments]
+        env = dict(os.environ, PYTHONPATH=REPO_ROOT)
+        result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+        self.assertEqual(result.returncode, 0, f"{command}\n{result.stdout}\n{result.stderr[-3000:]}")
+        return result.stdout
+
+    def test_commands(self):
+        cwd = tempfile.mkdtemp()
+        label = np.random.RandomState(0).randint(0, 5, (40, 48)).astype("uint8")
+        for split in ("train", "test"):
+            write_folder(os.path.join(cwd, "my_masks"), split=split, size=(48, 40), label=label)
+        os.makedirs(os.path.join(cwd, "photos"))
+        Image.new("RGB", (70, 40), (200, 30, 30)).save(os.path.join(cwd, "photos", "red.png"))
+        run = None
+        for command in commands():
+            if "<run>" in command:
+                command = command.replace("runs/<run>", os.path.relpath(run, cwd))
+            output = self.run_command(command, cwd)
+            if command == "python examples/train_segmentation.py":
+                self.assertRegex(output, r"Test mIoU \d\.\d{4}")
+                run = os.path.dirname(glob.glob(os.path.join(cwd, "runs", "*", "final.keras"))[0])
+        for suffix in ("mask", "overlay", "labels"):
+            with Image.open(os.path.join(cwd, "masks", f"red_{suffix}.png")) as image:
+                self.assertEqual(image.size, (70, 40))
+
+    def test_python_blocks(self):
+        for code in re.findall(r"```python\n(.*?)```", read(), re.S):
+            env = dict(os.environ, PYTHONPATH=REPO_ROOT)
+            result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=900)
+            self.assertEqual(result.returncode, 0, f"{code}\n{result.stderr[-3000:]}")
