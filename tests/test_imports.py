@@ -27,11 +27,14 @@ LAYERS = (
     ),
     ("layers", ("keras_mlp.layers",)),
     # A family's key tables belong to the family: they may know its layers.
-    ("models", ("keras_mlp.models", "keras_mlp.weights.*_checkpoints")),
+    ("models", ("keras_mlp.models", "keras_mlp.segmentation", "keras_mlp.weights.*_checkpoints")),
     ("whole-model I/O", ("keras_mlp.metadata", "keras_mlp.weights.hub", "keras_mlp.weights.timm_config")),
     (
         "applications",
-        ("keras_mlp.training", "keras_mlp.predict", "keras_mlp.face", "keras_mlp.export", "keras_mlp.visualize", "keras_mlp.cli"),
+        (
+            "keras_mlp.training", "keras_mlp.predict", "keras_mlp.predict_segmentation", "keras_mlp.face",
+            "keras_mlp.export", "keras_mlp.visualize", "keras_mlp.cli",
+        ),
     ),
     ("public API", ("keras_mlp",)),
 )
