@@ -8,7 +8,7 @@ import pytest
 from absl.testing import parameterized
 
 import keras_mlp
-from tests.batch_norm_stats import randomize_batch_norms
+from keras_mlp.models.reparameterize import randomize_batch_norms
 from tests.registered_models import REPRESENTATIVES, smallest_side
 from tests.testing import TestCase
 

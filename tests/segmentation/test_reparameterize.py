@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import keras_mlp
 from keras_mlp.layers import Reparameterizable
-from tests.batch_norm_stats import randomize_batch_norms
+from keras_mlp.models.reparameterize import randomize_batch_norms
 from tests.segmentation.tiny import tiny_backbone
 
 keras.utils.set_random_seed(0)
