@@ -26,7 +26,7 @@ from keras_mlp.training import callbacks as callbacks_lib
 from keras_mlp.training.recipes import Recipe
 from keras_mlp.training.resume import restore
 from keras_mlp.training.run_dir import RunDirectory, default_model_dir
-from keras_mlp.training.trainer import _directory_state, _finished, _lock, _optimizer
+from keras_mlp.training.trainer import directory_state, lock_run, recipe_optimizer, report_finished_run
 from keras_mlp.training.verification import evaluate_pairs
 
 HEADS = {"arcface": ArcFace, "cosface": CosFace}
@@ -224,9 +224,9 @@ def train_face(config, callbacks=()):
     run_plan = plan(config)
     run = run_plan.run
     if not config.restart:
-        results = _directory_state(run_plan, config)
+        results = directory_state(run_plan, config)
         if results is not None:
-            return _finished(run, results)
+            return report_finished_run(run, results)
     keras.utils.set_random_seed(config.seed)
     train, verification = load_face_data(config, run_plan.image_size)
     if run_plan.batch_size > len(train):
@@ -238,7 +238,7 @@ def train_face(config, callbacks=()):
     embedder, trainer = _models(config, run_plan, train.num_identities)
     steps_per_epoch = config.steps_per_epoch or len(train) // run_plan.batch_size
     trainer.compile(
-        optimizer=_optimizer(run_plan.recipe, run_plan.batch_size, steps_per_epoch * run_plan.epochs, steps_per_epoch),
+        optimizer=recipe_optimizer(run_plan.recipe, run_plan.batch_size, steps_per_epoch * run_plan.epochs, steps_per_epoch),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
     trainer.optimizer.build(trainer.trainable_variables)
@@ -251,11 +251,11 @@ def train_face(config, callbacks=()):
     metadata = ModelMetadata(
         config.model, {"include_top": False, "input_shape": (run_plan.image_size,) * 2 + (3,)}, prep, extra=extra
     )
-    lock = _lock(run_plan, config)
+    lock = lock_run(run_plan, config)
     try:
-        results = None if config.restart else _directory_state(run_plan, config)
+        results = None if config.restart else directory_state(run_plan, config)
         if results is not None:
-            return _finished(run, results)
+            return report_finished_run(run, results)
         run.write_identity(run_plan.identity)
         initial_epoch, source = restore(trainer, run)
         action = f"Resuming after epoch {initial_epoch} from {source}" if source else "Training"

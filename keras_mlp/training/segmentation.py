@@ -22,7 +22,7 @@ from keras_mlp.training import callbacks as callbacks_lib
 from keras_mlp.training.resume import restore
 from keras_mlp.training.run_dir import RunDirectory, default_model_dir, run_identity
 from keras_mlp.training.segmentation_metrics import SegmentationMetrics, evaluate_segmenter
-from keras_mlp.training.trainer import _directory_state, _finished, _lock
+from keras_mlp.training.trainer import directory_state, lock_run, report_finished_run
 
 DIGITS_SCALE_RANGE = (0.75, 1.25)
 HEADS = {"upernet": segmentation.UPerNet, "semantic_fpn": segmentation.SemanticFPN, "pspnet": segmentation.PSPNet}
@@ -97,9 +97,9 @@ def train_segmentation(config, callbacks=()):
     plan = _plan(config)
     run = plan.run
     if not config.restart:
-        results = _directory_state(plan, config)
+        results = directory_state(plan, config)
         if results is not None:
-            return _finished(run, results)
+            return report_finished_run(run, results)
     keras.utils.set_random_seed(config.seed)
     loading = dict(canvas_size=config.image_size, data_dir=config.data_dir, download=config.download, seed=config.seed)
     train_split = data.load_split(config.dataset, "train", classes=config.classes, **loading)
@@ -140,11 +140,11 @@ def train_segmentation(config, callbacks=()):
                    dataset=config.dataset, eval_split=eval_name, epochs=config.epochs,
                    batch_size=config.batch_size, ignore_index=data.IGNORE_INDEX),
     )
-    lock = _lock(plan, config)
+    lock = lock_run(plan, config)
     try:
-        results = None if config.restart else _directory_state(plan, config)
+        results = None if config.restart else directory_state(plan, config)
         if results is not None:
-            return _finished(run, results)
+            return report_finished_run(run, results)
         run.write_identity(plan.identity)
         initial_epoch, source = restore(model, run)
         action = f"Resuming after epoch {initial_epoch} from {source}" if source else "Training"

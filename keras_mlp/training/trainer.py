@@ -1,5 +1,9 @@
 """The training loop behind `examples/train.py` and `examples/finetune.py`.
 
+Its run-directory steps (`directory_state`, `lock_run`,
+`report_finished_run`) and `recipe_optimizer` also serve the segmentation
+and face-recognition trainers.
+
 A run is identified by what it computes (`run_dir.run_identity`), so the
 same command finds its directory again: it resumes an interrupted run and
 leaves a finished one alone. Every setting is checked before any file is
@@ -165,7 +169,7 @@ def _initial_weights(config):
     return metadata.model, weights, metadata.preprocessing
 
 
-def _directory_state(plan, config):
+def directory_state(plan, config):
     """The results of a finished run of these settings in the directory, else `None`.
 
     Raises when the directory holds a run of other settings (finished or
@@ -197,7 +201,7 @@ def _compiled_model(run_plan, config, arguments, steps_per_epoch):
         if "input_shape" not in str(e):
             raise
         raise ValueError(f"--image_size={run_plan.image_size} does not fit {run_plan.model}: {e}") from e
-    optimizer = _optimizer(
+    optimizer = recipe_optimizer(
         run_plan.recipe, run_plan.batch_size, steps_per_epoch * run_plan.epochs, steps_per_epoch
     )
     if config.mixed_precision == "mixed_float16":
@@ -216,7 +220,7 @@ def _compiled_model(run_plan, config, arguments, steps_per_epoch):
     return model
 
 
-def _lock(run_plan, config):
+def lock_run(run_plan, config):
     """Locks the run directory for this process.
 
     With `--restart`, an earlier run there is renamed first (under its lock,
@@ -235,7 +239,8 @@ def _lock(run_plan, config):
     return lock
 
 
-def _finished(run, results):
+def report_finished_run(run, results):
+    """Says that `run` is finished and returns `(its trained model, results)`."""
     metrics = ", ".join(f"{k} {v:.4f}" for k, v in results.items() if isinstance(v, float))
     print(
         f"{run.path} holds a finished run ({metrics}); its trained model is "
@@ -245,7 +250,8 @@ def _finished(run, results):
     return keras.saving.load_model(run.final), results
 
 
-def _optimizer(recipe, batch_size, total_steps, steps_per_epoch):
+def recipe_optimizer(recipe, batch_size, total_steps, steps_per_epoch):
+    """The recipe's optimizer with its warm-up and decay schedule."""
     warmup = recipe.warmup_steps or int(recipe.warmup_epochs * steps_per_epoch)
     warmup = min(warmup, total_steps // 2)
     schedule = WarmupDecay(
@@ -270,9 +276,9 @@ def train(config, callbacks=()):
     run_plan = plan(config)
     run = run_plan.run
     if not config.restart:
-        results = _directory_state(run_plan, config)
+        results = directory_state(run_plan, config)
         if results is not None:
-            return _finished(run, results)
+            return report_finished_run(run, results)
     # MultiWorkerMirroredStrategy must exist before TensorFlow runs any op.
     scope, replicas = get_strategy(config.strategy)
     keras.utils.set_random_seed(config.seed)
@@ -334,12 +340,12 @@ def train(config, callbacks=()):
     if getattr(model, "token_mixing_grid", None):
         recorded = {**metadata.arguments, "token_mixing_grid": list(model.token_mixing_grid)}
         metadata = dataclasses.replace(metadata, arguments=recorded)
-    lock = _lock(run_plan, config)
+    lock = lock_run(run_plan, config)
     try:
         # Another run may have finished here while this one prepared.
-        results = None if config.restart else _directory_state(run_plan, config)
+        results = None if config.restart else directory_state(run_plan, config)
         if results is not None:
-            return _finished(run, results)
+            return report_finished_run(run, results)
         run.write_identity(run_plan.identity)
         initial_epoch, source = restore(model, run)
         action = f"Resuming after epoch {initial_epoch} from {source}" if source else "Training"

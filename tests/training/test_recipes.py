@@ -3,7 +3,7 @@ import numpy as np
 from absl.testing import parameterized
 
 from keras_mlp.training import RECIPES, WarmupDecay, get_recipe
-from keras_mlp.training.trainer import _optimizer
+from keras_mlp.training.trainer import recipe_optimizer
 from tests.testing import TestCase
 
 
@@ -23,7 +23,7 @@ class RecipesTest(TestCase, parameterized.TestCase):
 
     @parameterized.parameters(*sorted(RECIPES))
     def test_every_recipe_builds_its_optimizer(self, name):
-        optimizer = _optimizer(get_recipe(name), 64, total_steps=100, steps_per_epoch=10)
+        optimizer = recipe_optimizer(get_recipe(name), 64, total_steps=100, steps_per_epoch=10)
         self.assertIsInstance(optimizer, keras.optimizers.Optimizer)
 
     def test_unknown_recipe(self):

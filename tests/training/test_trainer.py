@@ -11,7 +11,7 @@ from keras_mlp.data.embedded import load_digits
 from keras_mlp.metadata import load_model, save_model
 from keras_mlp.predict import load_saved_classifier, predict_files
 from keras_mlp.training import TrainConfig, evaluate, train
-from keras_mlp.training.trainer import _lock, plan
+from keras_mlp.training.trainer import lock_run, plan
 from tests.saved_models import TINY_METADATA, tear
 from tests.testing import TestCase
 
@@ -154,7 +154,7 @@ class TrainerTest(TestCase):
             with open(os.path.join(model_dir, name), "w") as f:
                 f.write("{}")
         config = TrainConfig(**TINY, model_dir=model_dir, restart=True)
-        _lock(plan(config), config).release()
+        lock_run(plan(config), config).release()
         (archived,) = [d for d in os.listdir(self.get_temp_dir()) if d.startswith("again.replaced-")]
         self.assertEqual(sorted(os.listdir(os.path.join(self.get_temp_dir(), archived))),
                          ["final.keras", "results.json"])
