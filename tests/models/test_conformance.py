@@ -1,8 +1,8 @@
 """The model contract, checked for every registered model the same way.
 
-Each check runs on the smallest model of every family in the default suite
-and on every registered name under `-m slow`; nothing below knows which
-family a model belongs to.
+Each check runs on the smallest model of every family (the TFLite export
+and the training step under `-m slow`, which CI runs) and on every registered
+name under `-m slow`; nothing below knows which family a model belongs to.
 """
 
 import inspect
@@ -124,7 +124,8 @@ class ConformanceTest(TestCase, parameterized.TestCase):
         for where in (results, stored, columns):
             self.assertFalse([key for key in where if "top5" in key], where)
 
-    def check_reparameterize_flops_and_tflite(self, name, model, x, y):
+    def check_reparameterize_and_flops(self, model, x, y):
+        """The deploy form (the model itself where nothing is reparameterizable)."""
         if any(isinstance(layer, Reparameterizable) for layer in model._flatten_layers()):
             deploy = keras_mlp.reparameterize(model)
             self.assertAllClose(deploy(x, training=False), y, atol=1e-4, rtol=1e-4)
@@ -132,20 +133,36 @@ class ConformanceTest(TestCase, parameterized.TestCase):
         # Every kernel weight is used at least once per image.
         kernels = sum(int(np.prod(v.shape)) for v in model.trainable_weights if len(v.shape) >= 2)
         self.assertGreaterEqual(keras_mlp.count_flops(model), 2 * kernels)
+        return model
+
+    def check_tflite(self, name, deploy, x, y):
         path = os.path.join(self.get_temp_dir(), f"{name}.tflite")
-        export_model(model, path, "tflite")
+        export_model(deploy, path, "tflite")
         self.assertAllClose(run_artifact(path, "tflite", x), y, atol=1e-4, rtol=1e-4)
 
-    def check_all(self, name):
+    def check_model(self, name):
+        """Everything but the slow steps (TFLite conversion, a training run);
+        returns what those need."""
         side = smallest_side(name)
         self.check_contract(name)
         model, x, y = self.check_forward_and_files(name, side)
         self.check_features(name, side)
-        self.check_reparameterize_flops_and_tflite(name, model, x, y)
+        return side, self.check_reparameterize_and_flops(model, x, y), x, y
+
+    def check_all(self, name):
+        side, deploy, x, y = self.check_model(name)
+        self.check_tflite(name, deploy, x, y)
         self.check_training_step(name, side)
 
     @parameterized.parameters(*REPRESENTATIVES)
     def test_family_representative(self, name):
+        self.check_model(name)
+
+    # Tracing a 30-block model's train step and converting it to TFLite take
+    # most of a minute each; CI's slow selection runs these for every family.
+    @parameterized.parameters(*REPRESENTATIVES)
+    @pytest.mark.slow
+    def test_family_representative_exports_and_trains(self, name):
         self.check_all(name)
 
     @parameterized.parameters(*SLOW_NAMES)
