@@ -14,6 +14,7 @@ import os
 
 from absl import app, flags
 
+from keras_mlp import cli
 from keras_mlp.data.identities import digits_protocol, verification_set
 from keras_mlp.face import compare_faces, load_face_embedder
 from keras_mlp.training.face_trainer import FAR, embed
@@ -55,4 +56,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

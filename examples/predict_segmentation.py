@@ -16,6 +16,7 @@ import numpy as np
 from absl import app, flags
 from PIL import Image
 
+from keras_mlp import cli
 from keras_mlp.metadata import load_model
 from keras_mlp.predict import image_paths
 from keras_mlp.predict_segmentation import MODES, colour_mask, overlay, predict_labels
@@ -48,4 +49,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

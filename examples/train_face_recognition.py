@@ -18,8 +18,9 @@ history.csv, learning curves, final.keras); rerun an interrupted command to
 resume it. final.keras is the embedder, with the verification threshold.
 """
 
-from absl import app, flags
+from absl import flags
 
+from keras_mlp import cli
 from keras_mlp.training.face_trainer import FACE_RECIPES, HEADS, FaceTrainConfig, train_face
 
 _DEFAULTS = FaceTrainConfig()
@@ -66,4 +67,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main, resumable=True)

@@ -15,8 +15,9 @@ interrupted command to continue it.
 
 import dataclasses
 
-from absl import app, flags
+from absl import flags
 
+from keras_mlp import cli
 from keras_mlp.training.segmentation import HEADS, SegmentationConfig, train_segmentation
 
 _DEFAULTS = SegmentationConfig()
@@ -56,4 +57,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main, resumable=True)

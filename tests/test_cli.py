@@ -85,8 +85,9 @@ class ScriptTest(TestCase):
 
     def test_flags_named_in_messages_exist(self):
         defined = {}
-        for script in ("train", "evaluate", "predict", "export", "visualize_token_mixing"):
-            with open(os.path.join(REPO_ROOT, "examples", f"{script}.py"), encoding="utf-8") as f:
+        examples = os.path.join(REPO_ROOT, "examples")
+        for script in sorted(name[:-3] for name in os.listdir(examples) if name.endswith(".py")):
+            with open(os.path.join(examples, f"{script}.py"), encoding="utf-8") as f:
                 defined[script] = set(re.findall(r'DEFINE_\w+\(\s*"(\w+)"', f.read()))
         every = set.union(*defined.values())
         for root, _, files in os.walk(os.path.join(REPO_ROOT, "keras_mlp")):

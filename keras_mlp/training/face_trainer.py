@@ -136,6 +136,7 @@ def plan(config):
         epochs=epochs, batch_size=batch_size, image_size=image_size, seed=config.seed,
         steps_per_epoch=config.steps_per_epoch,
         verification=os.path.abspath(config.verification) if config.verification else None,
+        backend=keras.backend.backend(),
     )
     model_dir = config.model_dir or default_model_dir(identity)
     return _Plan(recipe, epochs, batch_size, image_size, head_arguments, identity, RunDirectory(model_dir))

@@ -72,7 +72,7 @@ def _plan(config):
         model=config.backbone, dataset=config.dataset, recipe=config.head, epochs=config.epochs,
         batch_size=config.batch_size, image_size=config.image_size, weights=config.backbone_weights,
         mixed_precision=None, seed=config.seed, steps_per_epoch=config.steps_per_epoch,
-        eval_split=None, holdout_fraction=None, skip_corrupt=False,
+        eval_split=None, holdout_fraction=None, skip_corrupt=False, backend=keras.backend.backend(),
     )
     identity.update(channels=config.channels, classes=config.classes, learning_rate=config.learning_rate,
                     weight_decay=config.weight_decay, flip=config.flip)

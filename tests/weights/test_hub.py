@@ -301,7 +301,7 @@ class TimmTablesTest(TestCase):
 # word); `test_every_family_has_a_round_trip` asks for a row for a new one.
 # feedforward_tiny shares deit_tiny's builder; repmlpnet_t224 has 38M
 # parameters at its smallest input, 224.
-ROUND_TRIP = ("mixer_t4", "deit_tiny", "repmlp_cifar", "resmlp_s12", "gmlp_ti16")
+ROUND_TRIP = ("mixer_t4", "deit_tiny", "repmlp_cifar", "resmlp_s12", "gmlp_ti16", "cyclemlp_b1", "wavemlp_t_dw")
 ROUND_TRIP_SLOW = ("feedforward_tiny", "repmlpnet_t224")
 
 
