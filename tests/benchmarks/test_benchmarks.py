@@ -22,6 +22,7 @@ def run_script(path, *flags):
 
 
 class BenchmarksTest(TestCase):
+    @pytest.mark.slow
     def test_throughput_against_timm(self):
         path = os.path.join(self.get_temp_dir(), "out.json")
         out = run_script(
@@ -47,6 +48,7 @@ class BenchmarksTest(TestCase):
         self.assertEqual(report["timm_model"], "official:cyclemlp_b1")
         self.assertGreater(report["ratio_keras_mlp_over_timm"], 0)
 
+    @pytest.mark.slow
     def test_repmlp_deploy_speed_up(self):
         out = run_script(
             os.path.join(REPO_ROOT, "benchmarks", "repmlp_deploy.py"),

@@ -2,6 +2,7 @@ import torch  # noqa: F401  (before TensorFlow, see tests/conftest.py)
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 from absl.testing import parameterized
 
@@ -147,6 +148,8 @@ class RepMLPBlockTest(testing.TestCase, parameterized.TestCase):
         with self.assertRaisesRegex(ValueError, message):
             block.build(shape)
 
+    # Other backends run in a subprocess each: CI's slow selection runs them.
+    @pytest.mark.slow
     @parameterized.parameters("jax", "torch")
     def test_reparameterize_on_backend(self, backend):
         output = testing.run_on_backend(

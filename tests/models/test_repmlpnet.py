@@ -98,6 +98,8 @@ class RepMLPNetTest(testing.TestCase, parameterized.TestCase):
             expected = reference(torch.from_numpy(np.transpose(x, (0, 3, 1, 2)))).numpy()
         self.assertAllClose(deploy(x), expected, atol=1e-4, rtol=1e-4)
 
+    # Other backends run in a subprocess each: CI's slow selection runs them.
+    @pytest.mark.slow
     @parameterized.parameters("tensorflow", "jax", "torch")
     def test_reparameterize_model_on_backend(self, backend):
         code = f"""

@@ -50,6 +50,7 @@ def last_json(output):
 
 
 class DistributionTest(TestCase):
+    @pytest.mark.slow
     def test_mirrored_two_replicas_match_one_device(self):
         single = last_json(run_on_backend("tensorflow", FIT.format(setup="", strategy="one_device")))
         mirrored = last_json(

@@ -5,6 +5,7 @@ import os
 
 import keras
 import numpy as np
+import pytest
 
 import keras_mlp
 from keras_mlp.data.embedded import load_digits
@@ -92,6 +93,7 @@ class TrainerTest(TestCase):
         self.assertEqual(again, results)
         self.assertEqual(snapshot(model_dir), before)
 
+    @pytest.mark.slow
     def test_interrupted_run_with_a_torn_backup_resumes_from_its_checkpoint(self):
         model_dir = os.path.join(self.get_temp_dir(), "interrupted")
         with self.assertRaises(KeyboardInterrupt):

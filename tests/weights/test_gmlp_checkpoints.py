@@ -51,6 +51,8 @@ class GMLPCheckpointsTest(TestCase, parameterized.TestCase):
         model = keras_mlp.GMLP(**KERAS_TINY, weights=path, classifier_activation=None)
         torch_parity.assert_logits_match(self, model, self.images, self.expected)
 
+    # Other backends run in a subprocess each: CI's slow selection runs them.
+    @pytest.mark.slow
     @parameterized.parameters("jax", "torch")
     def test_logits_match_timm_on_backend(self, backend):
         folder = self.get_temp_dir()
