@@ -149,8 +149,8 @@ class RepMLPBlockTest(testing.TestCase, parameterized.TestCase):
             block.build(shape)
 
     # Other backends run in a subprocess each: CI's slow selection runs them.
-    @pytest.mark.slow
     @parameterized.parameters("jax", "torch")
+    @pytest.mark.slow
     def test_reparameterize_on_backend(self, backend):
         output = testing.run_on_backend(
             backend,

@@ -145,8 +145,8 @@ class FeedForwardViTTest(TestCase, parameterized.TestCase):
 
 class BackendTest(TestCase, parameterized.TestCase):
     # Other backends run in a subprocess each: CI's slow selection runs them.
-    @pytest.mark.slow
     @parameterized.parameters(["jax", "torch"])
+    @pytest.mark.slow
     def test_forward_and_train_step(self, backend):
         out = run_on_backend(
             backend,

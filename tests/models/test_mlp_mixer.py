@@ -112,8 +112,8 @@ class MLPMixerTest(TestCase, parameterized.TestCase):
         self.assertTrue(np.isfinite(history.history["loss"][0]))
 
     # Other backends run in a subprocess each: CI's slow selection runs them.
-    @pytest.mark.slow
     @parameterized.parameters("jax", "torch")
+    @pytest.mark.slow
     def test_other_backends(self, backend):
         out = run_on_backend(
             backend,

@@ -99,8 +99,8 @@ class RepMLPNetTest(testing.TestCase, parameterized.TestCase):
         self.assertAllClose(deploy(x), expected, atol=1e-4, rtol=1e-4)
 
     # Other backends run in a subprocess each: CI's slow selection runs them.
-    @pytest.mark.slow
     @parameterized.parameters("tensorflow", "jax", "torch")
+    @pytest.mark.slow
     def test_reparameterize_model_on_backend(self, backend):
         code = f"""
             import keras, numpy as np, keras_mlp

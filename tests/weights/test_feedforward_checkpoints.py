@@ -266,8 +266,8 @@ class TimmParityTest(TestCase):
 
 class BackendLoadingTest(TestCase, parameterized.TestCase):
     # Other backends run in a subprocess each: CI's slow selection runs them.
-    @pytest.mark.slow
     @parameterized.parameters(["jax", "torch"])
+    @pytest.mark.slow
     def test_resized_attention_checkpoint_on_backend(self, backend):
         reference = timm_vit("vit_tiny_patch16_224", img_size=32, patch_size=8, depth=2, num_classes=5)
         path = os.path.join(self.get_temp_dir(), "vit.safetensors")

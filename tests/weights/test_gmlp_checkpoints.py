@@ -52,8 +52,8 @@ class GMLPCheckpointsTest(TestCase, parameterized.TestCase):
         torch_parity.assert_logits_match(self, model, self.images, self.expected)
 
     # Other backends run in a subprocess each: CI's slow selection runs them.
-    @pytest.mark.slow
     @parameterized.parameters("jax", "torch")
+    @pytest.mark.slow
     def test_logits_match_timm_on_backend(self, backend):
         folder = self.get_temp_dir()
         path = torch_parity.save(self.reference, folder, "gmlp.pth")

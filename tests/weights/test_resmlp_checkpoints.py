@@ -75,8 +75,8 @@ class ResMLPCheckpointsTest(TestCase, parameterized.TestCase):
         torch_parity.assert_logits_match(self, model, self.images, self.expected)
 
     # Other backends run in a subprocess each: CI's slow selection runs them.
-    @pytest.mark.slow
     @parameterized.parameters("jax", "torch")
+    @pytest.mark.slow
     def test_logits_match_the_reference_on_backend(self, backend):
         folder = self.get_temp_dir()
         paths = [
