@@ -104,7 +104,13 @@ class Segmenter:
             rows, cols = (math.ceil(n / stride) * stride for n in (height, width))
             # Zero padding after normalisation: the mean colour.
             x = np.pad(x, ((0, rows - height), (0, cols - width), (0, 0)))
-            return self.model_at((rows, cols)).predict_on_batch(x[None])[0, :height, :width]
+            model = self.model_at((rows, cols))
+            if model is None:
+                raise ValueError(
+                    f"{self.metadata.model} cannot take a {height}x{width} image padded to {rows}x{cols}: "
+                    "segment it with mode='slide'."
+                )
+            return model.predict_on_batch(x[None])[0, :height, :width]
         if self.mode == "resize":
             logits = self.model.predict_on_batch(tf.image.resize(x, (self.side, self.side))[None])[0]
         else:
