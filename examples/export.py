@@ -2,6 +2,8 @@ r"""Exports a keras_mlp model for serving: TF SavedModel, TFLite (float and
 dynamic-range int8) and ONNX, and checks every artifact against Keras.
 
   python examples/export.py --weights=runs/<run>/final.keras --output_dir=export/
+  (a classification or segmentation run's model; a segmenter's logits are
+  checked pixel by pixel)
   python examples/export.py --model=mixer_b16 --weights=goog_in21k_ft_in1k --output_dir=export/
   python examples/export.py --model=repmlpnet_b224 --weights=RepMLPNet-B224-train.pth \
       --reparameterize --formats=tflite,onnx
@@ -77,6 +79,9 @@ def main(argv):
             raise app.UsageError(f"--weights={FLAGS.weights} holds a {metadata.model} model, not {FLAGS.model}.")
         model, _ = load_model(FLAGS.weights)
         name = metadata.model
+        if metadata.extra.get("task") == "segmentation":
+            # A segmenter's files are named by head and backbone: upernet_mixer_t4.onnx.
+            name = f"{metadata.extra['head']}_{name}"
     elif FLAGS.model is None:
         raise app.UsageError("Pass --model (and optionally --weights), or a run's --weights=<run>/final.keras.")
     else:

@@ -6,8 +6,10 @@ r"""Segments image files with a model trained by train_segmentation.py.
 For each image it writes <name>_mask.png (one colour per class, background
 black), <name>_overlay.png (the image with the mask blended in) and
 <name>_labels.png (the class index of every pixel), and prints the classes
-found. Images of any size are segmented by sliding windows of the model's
-input size (--mode=slide) or resized whole (--mode=whole).
+found. Images of any size are segmented whole at their own size when the
+backbone takes any size (--mode=whole: the pyramid families), else by sliding
+windows of the model's input size (--mode=slide); --mode=auto (default)
+picks, --mode=resize resizes each image to the input size.
 """
 
 import os
@@ -19,12 +21,16 @@ from PIL import Image
 from keras_mlp import cli
 from keras_mlp.metadata import load_model
 from keras_mlp.predict import image_paths
-from keras_mlp.predict_segmentation import MODES, colour_mask, overlay, predict_labels
+from keras_mlp.predict_segmentation import MODES, Segmenter, colour_mask, overlay
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("weights", None, "A segmentation run's final.keras (or its directory).", required=True)
 flags.DEFINE_string("output_dir", "masks", "Where the masks and overlays are written.")
-flags.DEFINE_enum("mode", "slide", list(MODES), "Sliding windows or the whole image resized.")
+flags.DEFINE_enum(
+    "mode", "auto", list(MODES),
+    "whole: each image at its own size (backbones that take any size); slide: windows of the "
+    "input size; resize: the image resized to it; auto: whole when the backbone allows, else slide.",
+)
 
 
 def main(argv):
@@ -34,12 +40,16 @@ def main(argv):
     model, metadata = load_model(FLAGS.weights)
     if metadata is None or metadata.extra.get("task") != "segmentation":
         raise app.UsageError(f"--weights={FLAGS.weights} is no segmentation model written by train_segmentation.py.")
-    names, prep = metadata.class_names, metadata.preprocessing
+    try:
+        segmenter = Segmenter(model, metadata, FLAGS.mode)
+    except ValueError as e:
+        raise app.UsageError(str(e)) from e
+    names = metadata.class_names
     classes = len(names)
     os.makedirs(FLAGS.output_dir, exist_ok=True)
     for path in paths:
         image = np.asarray(Image.open(path).convert("RGB"))
-        labels = predict_labels(model, image, prep.mean, prep.std, FLAGS.mode)
+        labels = segmenter.labels(image)
         stem = os.path.join(FLAGS.output_dir, os.path.splitext(os.path.basename(path))[0])
         Image.fromarray(colour_mask(labels, classes)).save(f"{stem}_mask.png")
         Image.fromarray(overlay(image, labels, classes)).save(f"{stem}_overlay.png")

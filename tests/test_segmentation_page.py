@@ -51,7 +51,9 @@ def commands():
 class SegmentationPageTest(TestCase):
     def test_the_page_documents_every_script(self):
         scripts = {shlex.split(c)[1] for c in commands()}
-        self.assertEqual(scripts, {"examples/train_segmentation.py", "examples/predict_segmentation.py"})
+        self.assertEqual(
+            scripts, {"examples/train_segmentation.py", "examples/predict_segmentation.py", "examples/export.py"}
+        )
         self.assertIn("python examples/train_segmentation.py", commands())
         self.assertNotIn("RESULT_PLACEHOLDER", read())
 
@@ -86,9 +88,15 @@ class RunSegmentationPageTest(TestCase):
             if command == "python examples/train_segmentation.py":
                 self.assertRegex(output, r"Test mIoU \d\.\d{4}")
                 run = os.path.dirname(glob.glob(os.path.join(cwd, "runs", "*", "final.keras"))[0])
+            if command.startswith("python examples/export.py"):
+                # Every artifact was run and compared with Keras (--verify).
+                self.assertEqual(output.count("max |logit diff|"), 4, output)
         for suffix in ("mask", "overlay", "labels"):
             with Image.open(os.path.join(cwd, "masks", f"red_{suffix}.png")) as image:
                 self.assertEqual(image.size, (70, 40))
+        exported = sorted(os.listdir(os.path.join(cwd, "export")))
+        suffixes = (".onnx", ".tflite", "_int8.tflite", "_saved_model")
+        self.assertEqual(exported, [f"upernet_mixer_t4{suffix}" for suffix in suffixes])
 
     def test_python_blocks(self):
         for code in re.findall(r"```python\n(.*?)```", read(), re.S):

@@ -56,8 +56,11 @@ class AdaptiveAveragePooling2D(keras.layers.Layer):
     def call(self, inputs):
         rows = ops.cast(self._rows, inputs.dtype)
         cols = ops.cast(self._cols, inputs.dtype)
-        x = ops.einsum("ih,bhwc->biwc", rows, inputs)
-        return ops.einsum("jw,biwc->bijc", cols, x)
+        # Matrix products on (batch, channels, height, width), not einsum:
+        # TFLite cannot size the tensors of einsum's lowering with a dynamic batch.
+        x = ops.transpose(inputs, (0, 3, 1, 2))
+        x = ops.matmul(ops.matmul(rows, x), ops.transpose(cols))
+        return ops.transpose(x, (0, 2, 3, 1))
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], *self.output_size, input_shape[3])

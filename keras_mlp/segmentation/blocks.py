@@ -10,6 +10,7 @@ import keras
 
 from keras_mlp import validation
 from keras_mlp.layers.adaptive_average_pooling import AdaptiveAveragePooling2D
+from keras_mlp.layers.resize import Resize2D
 from keras_mlp.segmentation.feature_points import backbone_features, feature_pyramid
 
 
@@ -26,7 +27,7 @@ def resize(x, size, name, interpolation="bilinear"):
     `align_corners=False`); `x` itself when it has that size."""
     if tuple(x.shape[1:3]) == tuple(size):
         return x
-    return keras.layers.Resizing(*size, interpolation=interpolation, name=name)(x)
+    return Resize2D(size, interpolation=interpolation, name=name)(x)
 
 
 def pyramid_pooling(x, pool_scales, channels, name):

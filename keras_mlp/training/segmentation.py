@@ -13,19 +13,20 @@ import shutil
 
 import keras
 
-from keras_mlp import segmentation, validation
+from keras_mlp import validation
 from keras_mlp.data import segmentation as data
 from keras_mlp.data.preprocessing import INCEPTION
 from keras_mlp.data.segmentation_pipeline import SCALE_RANGE, make_dataset
 from keras_mlp.metadata import ModelMetadata, save_model
+from keras_mlp.predict_segmentation import Segmenter
+from keras_mlp.segmentation import HEADS
 from keras_mlp.training import callbacks as callbacks_lib
 from keras_mlp.training.resume import restore
 from keras_mlp.training.run_dir import RunDirectory, default_model_dir, run_identity
-from keras_mlp.training.segmentation_metrics import SegmentationMetrics, evaluate_segmenter
+from keras_mlp.training.segmentation_metrics import SegmentationMetrics, evaluate_images
 from keras_mlp.training.trainer import directory_state, lock_run, report_finished_run
 
 DIGITS_SCALE_RANGE = (0.75, 1.25)
-HEADS = {"upernet": segmentation.UPerNet, "semantic_fpn": segmentation.SemanticFPN, "pspnet": segmentation.PSPNet}
 
 
 @dataclasses.dataclass
@@ -161,7 +162,8 @@ def train_segmentation(config, callbacks=()):
             callbacks=[*callbacks_lib.standard_callbacks(run, metadata, initial_epoch), *callbacks],
             verbose=config.verbose,
         )
-        metrics = evaluate_segmenter(model, eval_ds, classes)
+        # Scored at each test image's own size, as the papers report mIoU.
+        metrics = evaluate_images(Segmenter(model, metadata), eval_split.dataset)
         final = dataclasses.replace(metadata, extra={**metadata.extra, "results": metrics})
         save_model(model, run.final, final)
         results = {**metrics, "model_dir": run.path, "final_model": run.final}

@@ -76,9 +76,12 @@ class SegmentationMetrics(keras.metrics.Metric):
         return config
 
 
-def evaluate_segmenter(model, dataset, num_classes):
-    """`SegmentationMetrics.scores()` of `model` over `dataset`'s batches."""
-    metric = SegmentationMetrics(num_classes)
-    for images, labels in dataset:
-        metric.update_state(labels, model(images, training=False))
+def evaluate_images(segmenter, dataset, ignore_index=IGNORE_INDEX):
+    """`SegmentationMetrics.scores()` of a `keras_mlp.predict_segmentation.Segmenter`
+    over `dataset`'s `(uint8 image, label map)` pairs, each scored at its own
+    size (the segmenter's `mode` decides how an image of another size than
+    the model's input is segmented)."""
+    metric = SegmentationMetrics(segmenter.classes, ignore_index=ignore_index)
+    for image, labels in dataset:
+        metric.update_state(np.asarray(labels), segmenter.logits(np.asarray(image)))
     return metric.scores()

@@ -79,6 +79,18 @@ class SegmentationDataTest(TestCase, parameterized.TestCase):
         with self.assertRaisesRegex(ValueError, r"images/b\.png has no label map: expected .*labels/b\.png"):
             segmentation.load_split(root, "train")
 
+    def test_label_map_without_image(self):
+        root = write_folder(self.get_temp_dir() + "/orphan")
+        os.remove(os.path.join(root, "train", "images", "a.png"))
+        with self.assertRaisesRegex(ValueError, r"labels/a\.png has no image in .*train/images"):
+            segmentation.load_split(root, "train")
+
+    def test_colour_label_map(self):
+        root = write_folder(self.get_temp_dir() + "/rgb")
+        Image.new("RGB", (6, 4)).save(os.path.join(root, "train", "labels", "b.png"))
+        with self.assertRaisesRegex(ValueError, r"labels/b\.png is a RGB image: a label map is single-channel"):
+            segmentation.load_split(root, "train")
+
     def test_label_map_of_another_size(self):
         root = write_folder(self.get_temp_dir() + "/size", size=(6, 4), image_size=(8, 4))
         with self.assertRaisesRegex(ValueError, r"labels/a\.png is 6x4 but its image .*a\.png is 8x4"):

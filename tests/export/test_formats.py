@@ -20,6 +20,7 @@ from keras_mlp.export import (
     verify_export,
 )
 from tests.registered_models import TINY_MODELS, images, logits_model
+from tests.segmentation.tiny import tiny_segmenter
 from tests.testing import REPO_ROOT, TestCase
 
 SUFFIXES = {"tf_saved_model": "", "tflite": ".tflite", "tflite_int8": ".tflite", "onnx": ".onnx"}
@@ -166,3 +167,29 @@ class ExportFilesTest(TestCase):
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("format='tflite'` needs the tensorflow backend", result.stderr)
         self.assertFalse(os.path.exists(output_dir))
+
+
+class ExportSegmenterTest(TestCase, parameterized.TestCase):
+    def test_tiny_segmenter_to_tflite(self):
+        # The pyramid pooling's einsum once left TFLite unable to size its tensors.
+        self.check_segmenter("tflite")
+
+    @parameterized.parameters(*FORMATS)
+    @pytest.mark.slow
+    def test_tiny_segmenter(self, format):
+        self.check_segmenter(format)
+
+    def check_segmenter(self, format):
+        model = tiny_segmenter(keras_mlp.UPerNet, "mlp_mixer")
+        x = images(model, batch=2)
+        path = os.path.join(self.get_temp_dir(), f"upernet{SUFFIXES[format]}")
+        export_model(model, path, format)
+        check = verify_export(model, path, format, x)
+        self.assertEqual(run_artifact(path, format, x).shape, (2, 32, 32, 3))
+        self.assertIsNone(check.note)
+        # Compared pixel by pixel; int8 weights move logits, not most classes.
+        if format == "tflite_int8":
+            self.assertGreater(check.same_top1, 0.9)
+        else:
+            self.assertLess(check.max_abs_diff, 1e-4)
+            self.assertEqual(check.same_top1, 1.0)
