@@ -84,6 +84,16 @@ TINY_MODELS = {
         channels=(8, 16, 32, 64), num_blocks=(1, 1, 1, 1), sharesets_nums=(1, 2, 4, 8),
         partition_sizes=(8, 4, 2, 1), input_shape=(32, 32, 3), **kwargs
     ),
+    # Non-square, so that a shift along the wrong image axis cannot pass.
+    "cyclemlp": lambda **kwargs: keras_mlp.CycleMLP(
+        embed_dims=(8, 16, 24, 32), depths=(1, 1, 1, 1), mlp_ratios=(2, 2, 2, 2), input_shape=(32, 48, 3),
+        **kwargs
+    ),
+    # The depthwise phase convs of T* with the GroupNorms of S and M: every op the family has.
+    "wavemlp": lambda **kwargs: keras_mlp.WaveMLP(
+        embed_dims=(8, 16, 24, 32), depths=(1, 1, 1, 1), mlp_ratios=(2, 2, 2, 2), mode="depthwise",
+        norm="group", input_shape=(32, 48, 3), **kwargs
+    ),
 }
 
 

@@ -40,7 +40,7 @@ class BenchmarksTest(TestCase):
         # CycleMLP and Wave-MLP are not in timm: their official code is the reference.
         path = os.path.join(self.get_temp_dir(), "out.json")
         run_script(
-            os.path.join(REPO_ROOT, "benchmarks", "throughput.py"), "--model=cyclemlp_b1", "--image_size=64",
+            os.path.join(REPO_ROOT, "benchmarks", "throughput.py"), "--model=cyclemlp_b1", "--image_size=64", "--threads=1",
             "--batch_size=1", "--steps=1", "--repeats=1", "--warmup=1", f"--json={path}",
         )
         with open(path) as f:

@@ -6,6 +6,8 @@ import numpy as np
 import safetensors.torch
 import torch
 
+from tests.testing import run_on_backend
+
 
 def randomized(module, seed=0, std=0.2):
     """`module` in eval mode with every parameter drawn at random, so that no
@@ -53,6 +55,26 @@ def subgrid_logits(module, images, patch_size, k):
         for b in range(k)
     ]
     return np.mean([logits(module, sub) for sub in subimages], axis=0)
+
+
+def logits_on_backend(backend, name, weights, inputs, folder):
+    """Logits of `keras_mlp.create_model(name, weights=weights)` on each array
+    of `inputs`, at that array's height and width, computed in a fresh process
+    on the Keras `backend` (a process picks its backend once)."""
+    for i, x in enumerate(inputs):
+        np.save(os.path.join(folder, f"images{i}.npy"), x)
+    run_on_backend(
+        backend,
+        f"""
+        import keras, numpy as np, keras_mlp
+        for i in range({len(inputs)}):
+            x = np.load({folder!r} + f"/images{{i}}.npy")
+            model = keras_mlp.create_model({name!r}, weights={weights!r}, input_shape=x.shape[1:],
+                                           classifier_activation=None)
+            np.save({folder!r} + f"/logits{{i}}.npy", keras.ops.convert_to_numpy(model(x)))
+        """,
+    )
+    return [np.load(os.path.join(folder, f"logits{i}.npy")) for i in range(len(inputs))]
 
 
 def relative_error(actual, expected):

@@ -115,21 +115,8 @@ class CycleMLPCheckpointsTest(TestCase, parameterized.TestCase):
     @pytest.mark.slow
     def test_b1_matches_the_official_code_on_backend(self, backend):
         reference = torch_parity.randomized(cyclemlp_official.create("cyclemlp_b1"), std=0.02)
-        folder = self.get_temp_dir()
-        path = torch_parity.save(reference, folder, "CycleMLP_B1.pth")
-        for i, size in enumerate(((224, 224), (160, 224))):
-            np.save(os.path.join(folder, f"images{i}.npy"), images(size))
-        run_on_backend(
-            backend,
-            f"""
-            import keras, numpy as np, keras_mlp
-            for i, size in enumerate([(224, 224), (160, 224)]):
-                model = keras_mlp.CycleMLPB1(weights={path!r}, input_shape=(*size, 3), classifier_activation=None)
-                x = np.load({folder!r} + f"/images{{i}}.npy")
-                np.save({folder!r} + f"/out{{i}}.npy", keras.ops.convert_to_numpy(model(x)))
-            """,
-        )
-        for i, size in enumerate(((224, 224), (160, 224))):
-            expected = torch_parity.logits(reference, images(size))
-            actual = np.load(os.path.join(folder, f"out{i}.npy"))
-            self.assertLessEqual(torch_parity.relative_error(actual, expected), 1e-4)
+        path = torch_parity.save(reference, self.get_temp_dir(), "CycleMLP_B1.pth")
+        inputs = [images(size) for size in ((224, 224), (160, 224))]
+        outputs = torch_parity.logits_on_backend(backend, "cyclemlp_b1", path, inputs, self.get_temp_dir())
+        for x, actual in zip(inputs, outputs):
+            self.assertLessEqual(torch_parity.relative_error(actual, torch_parity.logits(reference, x)), 1e-4)

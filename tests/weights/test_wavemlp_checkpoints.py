@@ -28,8 +28,13 @@ SIZE = (32, 48)
 
 
 def reference(variant, seed=0):
-    module = wavemlp_official.WaveNet(**OFFICIAL_TINY, **VARIANTS[variant][1])
-    torch_parity.randomized(module, seed=seed)
+    return randomized(wavemlp_official.WaveNet(**OFFICIAL_TINY, **VARIANTS[variant][1]), seed=seed)
+
+
+def randomized(module, seed=0, std=0.2):
+    """`torch_parity.randomized`, and BatchNorm statistics other than 0 and 1
+    too, so that a mixed-up mean and variance cannot pass."""
+    torch_parity.randomized(module, seed=seed, std=std)
     with torch.no_grad():
         for m in module.modules():
             if isinstance(m, torch.nn.BatchNorm2d):
@@ -96,6 +101,16 @@ class WaveMLPCheckpointsTest(TestCase, parameterized.TestCase):
             expected = torch_parity.logits(reference(variant), x)
             self.assertLessEqual(torch_parity.relative_error(actual, expected), 1e-4)
 
+    @parameterized.parameters("jax", "torch")
+    @pytest.mark.slow
+    def test_t_matches_the_official_code_on_backend(self, backend):
+        ref = randomized(wavemlp_official.create("wavemlp_t"), std=0.02)
+        path = save_train_py(self.get_temp_dir(), "WaveMLP_T.pth.tar", state_dict=ref)
+        inputs = [images(size) for size in ((224, 224), (160, 224))]
+        outputs = torch_parity.logits_on_backend(backend, "wavemlp_t", path, inputs, self.get_temp_dir())
+        for x, actual in zip(inputs, outputs):
+            self.assertLessEqual(torch_parity.relative_error(actual, torch_parity.logits(ref, x)), 1e-4)
+
     def test_a_cyclemlp_checkpoint_is_refused(self):
         path = torch_parity.save(cyclemlp_official.CycleNet(**OFFICIAL_TINY), self.get_temp_dir(), "c.pth")
         self.assert_refused("t_dw", path, r"(?s)nothing was loaded.*attn\.sfc_.*belong to CycleMLP")
@@ -130,7 +145,7 @@ class WaveMLPCheckpointsTest(TestCase, parameterized.TestCase):
     @parameterized.parameters(*sorted(wavemlp_official.CONFIGS))
     @pytest.mark.slow
     def test_registered_size_matches_the_official_code(self, name):
-        ref = torch_parity.randomized(wavemlp_official.create(name), std=0.02)
+        ref = randomized(wavemlp_official.create(name), std=0.02)
         path = save_train_py(self.get_temp_dir(), f"{name}.pth.tar", state_dict=ref)
         for size in ((224, 224), (160, 224)):
             model = keras_mlp.create_model(name, weights=path, classifier_activation=None, input_shape=(*size, 3))
