@@ -68,6 +68,14 @@ class IdentitiesTest(TestCase):
         with self.assertRaisesRegex(ValueError, "line 1: expected 'name n1 n2'"):
             identities.verification_set(pairs_file, 8)
 
+    def test_pairs_of_another_size_are_refused(self):
+        root = people(os.path.join(self.get_temp_dir(), "lfw"), {"ann": 2})
+        pairs_file = os.path.join(root, "pairs.txt")
+        with open(pairs_file, "w") as f:
+            f.write("ann\t1\t2\n")
+        with self.assertRaisesRegex(ValueError, r"ann_0001.png is 8x8, not 112x112"):
+            identities.verification_set(pairs_file, 112)
+
     def test_bin_images_of_another_size_are_refused(self):
         import tensorflow as tf
 
@@ -79,3 +87,6 @@ class IdentitiesTest(TestCase):
             identities.verification_set(path, 112)
         with self.assertRaisesRegex(FileNotFoundError, "Verification set not found"):
             identities.verification_set(path + ".missing", 8)
+        write_bin(path, [images[0], b"not an image"], [True])
+        with self.assertRaisesRegex(ValueError, r"lfw.bin, image 1 is not a readable image"):
+            identities.verification_set(path, 8)
