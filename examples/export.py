@@ -110,7 +110,10 @@ def main(argv):
             if FLAGS.verify:
                 check = verify_export(model, tmp, format, x)
                 if embedder:
-                    line += f"  max |embedding diff| {check.max_abs_diff:.2e}, min cosine to Keras {check.min_cosine:.6f}"
+                    line += (
+                        f"  max |embedding diff| {check.max_abs_diff:.2e}, "
+                        f"min cosine to Keras {check.min_cosine:.6f}"
+                    )
                 else:
                     line += f"  max |logit diff| {check.max_abs_diff:.2e}, same top-1 {check.same_top1:.0%}"
                 if check.note:

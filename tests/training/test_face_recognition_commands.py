@@ -93,7 +93,9 @@ class RunFaceCommandsTest(TestCase):
 
     def test_export_the_embedder(self):
         output = self.command(EXPORT)
-        lines = re.findall(r"(\S+): export/mixer_t4_face_embedder\S*  max \|embedding diff\| (\S+), min cosine to Keras (\S+)", output)
+        lines = re.findall(
+            r"(\S+): export/mixer_t4_face_embedder\S*  max \|embedding diff\| (\S+), min cosine to Keras (\S+)", output
+        )
         self.assertLessEqual({"tf_saved_model", "tflite"}, {line[0] for line in lines}, output)
         for format, diff, cosine in lines:
             self.assertGreater(float(cosine), 0.999, format)
