@@ -16,6 +16,13 @@ checked before any is written, and a file that fails its check is not kept.
 With --verify (default) each artifact runs in its own runtime on a random
 batch and the largest logit difference to the Keras model is printed; a model whose outputs do not depend on its input
 (an untrained Mixer's zero head) is checked through a copy with a random head.
+
+A face run's final.keras (examples/train_face_recognition.py) exports its
+embedder, as <backbone>_face_embedder*; --verify then prints the largest
+embedding difference and the smallest cosine similarity between the
+artifact's and Keras' embeddings, since embeddings are compared by angle:
+
+  python examples/export.py --weights=runs/<face run>/final.keras --verify
 """
 
 import os
@@ -28,6 +35,7 @@ from keras_mlp import atomic, cli
 from keras_mlp.export import FORMATS, available_formats, check_formats, export_model, verify_export
 from keras_mlp.metadata import find_metadata, load_model
 from keras_mlp.predict import build_classifier
+from keras_mlp.training.face_trainer import TASK as FACE_TASK
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string(
@@ -89,6 +97,9 @@ def main(argv):
             FLAGS.model, FLAGS.weights, FLAGS.input_size, FLAGS.classes, classifier_activation=None
         )
         name = FLAGS.model
+    embedder = metadata is not None and metadata.extra.get("task") == FACE_TASK
+    if embedder:
+        name += "_face_embedder"
     if FLAGS.reparameterize:
         from keras_mlp.models.reparameterize import reparameterize
 
@@ -103,7 +114,13 @@ def main(argv):
             export_model(model, tmp, format)
             if FLAGS.verify:
                 check = verify_export(model, tmp, format, x)
-                line += f"  max |logit diff| {check.max_abs_diff:.2e}, same top-1 {check.same_top1:.0%}"
+                if embedder:
+                    line += (
+                        f"  max |embedding diff| {check.max_abs_diff:.2e}, "
+                        f"min cosine to Keras {check.min_cosine:.6f}"
+                    )
+                else:
+                    line += f"  max |logit diff| {check.max_abs_diff:.2e}, same top-1 {check.same_top1:.0%}"
                 if check.note:
                     line += f" ({check.note})"
         print(line, flush=True)

@@ -18,11 +18,15 @@ class Verification:
     Attributes:
         max_abs_diff: largest absolute output difference.
         same_top1: fraction of images with the same top-1 class.
+        min_cosine: smallest cosine similarity between an image's artifact
+            and Keras outputs: what counts for an embedding (a face
+            embedder's), which is compared by angle and has no top-1 class.
         note: what was compared, when it was not the artifact itself.
     """
 
     max_abs_diff: float
     same_top1: float
+    min_cosine: float
     note: str | None = None
 
 
@@ -55,7 +59,7 @@ def verify_export(model, path, format, images):
             "copy with a random head was exported and compared too"
         )
     return Verification(
-        float(diff), float(np.mean(outputs.argmax(-1) == expected.argmax(-1))), note
+        float(diff), float(np.mean(outputs.argmax(-1) == expected.argmax(-1))), _min_cosine(outputs, expected), note
     )
 
 
@@ -73,6 +77,12 @@ def with_random_head(model, seed=0):
     rng = np.random.default_rng(seed)
     head.set_weights([rng.normal(size=w.shape).astype(w.dtype) for w in head.get_weights()])
     return copy
+
+
+def _min_cosine(a, b):
+    a, b = np.asarray(a, "float64"), np.asarray(b, "float64")
+    norms = np.maximum(np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1), 1e-12)
+    return float(np.min(np.sum(a * b, axis=-1) / norms))
 
 
 def _input_independent(outputs):

@@ -27,7 +27,7 @@ from keras_mlp.training.recipes import Recipe
 from keras_mlp.training.resume import restore
 from keras_mlp.training.run_dir import RunDirectory, default_model_dir
 from keras_mlp.training.trainer import directory_state, lock_run, recipe_optimizer, report_finished_run
-from keras_mlp.training.verification import evaluate_pairs
+from keras_mlp.training.verification import check_pairs, evaluate_pairs
 
 HEADS = {"arcface": ArcFace, "cosface": CosFace}
 FAR = 1e-3
@@ -148,6 +148,7 @@ def load_face_data(config, image_size):
         return identities_lib.digits_protocol(image_size, config.seed)
     train = identities_lib.identity_folder(config.dataset, image_size)
     verification = identities_lib.verification_set(config.verification, image_size, config.verification_images)
+    check_pairs(verification.issame, config.verification)
     return train, verification
 
 

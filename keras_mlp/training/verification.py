@@ -41,6 +41,27 @@ class VerificationResult:
         )
 
 
+FOLDS = 10
+
+
+def check_pairs(issame, name, folds=FOLDS):
+    """Raises unless the pairs `issame` can be scored: at least `folds` of
+    them, and both same-person and different-person pairs (a threshold and
+    TAR@FAR need both). Called before training, not after it."""
+    issame = np.asarray(issame, dtype=bool)
+    if len(issame) < folds:
+        raise ValueError(
+            f"{name} has {len(issame)} pairs: {folds}-fold verification needs at least {folds}. "
+            "Use a larger verification set."
+        )
+    if issame.all() or not issame.any():
+        kind = "same-person" if issame.all() else "different-person"
+        raise ValueError(
+            f"{name} has only {kind} pairs: a verification threshold needs both same-person and "
+            "different-person pairs."
+        )
+
+
 def l2_normalize(embeddings):
     embeddings = np.asarray(embeddings, dtype="float64")
     return embeddings / np.maximum(np.linalg.norm(embeddings, axis=-1, keepdims=True), 1e-12)
@@ -62,7 +83,7 @@ def best_threshold(scores, issame):
     return float(threshold), float(accuracy)
 
 
-def kfold_accuracy(scores, issame, folds=10):
+def kfold_accuracy(scores, issame, folds=FOLDS):
     """`(mean accuracy, std, mean best threshold)` of the k-fold protocol.
 
     Folds are consecutive blocks of pairs, unshuffled, as in InsightFace.
@@ -92,7 +113,7 @@ def tar_at_far(scores, issame, far=1e-3):
     return float(np.mean(scores[issame] > threshold)), float(np.mean(impostors > threshold))
 
 
-def evaluate_pairs(embeddings, issame, far=1e-3, folds=10):
+def evaluate_pairs(embeddings, issame, far=1e-3, folds=FOLDS):
     """The `VerificationResult` of embeddings of pairs `(2i, 2i + 1)`."""
     scores = pair_scores(embeddings)
     accuracy, std, threshold = kfold_accuracy(scores, issame, folds)

@@ -55,6 +55,8 @@ class IdentitiesTest(TestCase):
         self.assertAllEqual(pairs.issame, [True, False])
         self.assertEqual(pairs.images.shape, (4, 8, 8, 3))
         self.assertAllEqual(pairs.images[:, 0, 0, 0], [20, 40, 20, 20])
+        with self.assertRaisesRegex(ValueError, r"ann_0001.png is 8x8, not 112x112"):
+            identities.verification_set(pairs_file, 112)
 
     def test_pairs_naming_missing_files_are_refused(self):
         root = people(os.path.join(self.get_temp_dir(), "lfw"), {"ann": 2})
@@ -79,3 +81,6 @@ class IdentitiesTest(TestCase):
             identities.verification_set(path, 112)
         with self.assertRaisesRegex(FileNotFoundError, "Verification set not found"):
             identities.verification_set(path + ".missing", 8)
+        write_bin(path, [images[0], b"not an image"], [True])
+        with self.assertRaisesRegex(ValueError, r"lfw.bin, image 1 is not a readable image"):
+            identities.verification_set(path, 8)

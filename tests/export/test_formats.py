@@ -124,6 +124,19 @@ class ExportChecksTest(TestCase):
         self.assertIsNone(check.note)
         self.assertEqual(check.same_top1, 1.0)
 
+    def test_face_embedder_is_compared_by_cosine(self):
+        keras.utils.set_random_seed(0)
+        embedder = keras_mlp.FaceEmbedder("mixer_t4", embedding_dim=8, input_shape=(16, 16, 3))
+        path = os.path.join(self.get_temp_dir(), "embedder.tflite")
+        export_model(embedder, path, "tflite")
+        x = images(embedder)
+        check = verify_export(embedder, path, "tflite", x)
+        self.assertLess(check.max_abs_diff, 1e-4)
+        self.assertGreater(check.min_cosine, 1 - 1e-6)
+        # An artifact of another embedder (other weights) points elsewhere.
+        other = keras_mlp.FaceEmbedder("mixer_t4", embedding_dim=8, input_shape=(16, 16, 3))
+        self.assertLess(verify_export(other, path, "tflite", x).min_cosine, 0.9)
+
 
 class ExportFilesTest(TestCase):
     def test_grouped_convs_of_the_training_form_export_to_valid_onnx(self):

@@ -23,6 +23,7 @@ from tests.testing import REPO_ROOT, TestCase
 TRAIN = "python examples/train_face_recognition.py"
 EVALUATE = "python examples/evaluate_face_recognition.py --weights=runs/<run>"
 COMPARE = "python examples/evaluate_face_recognition.py --weights=runs/<run> --compare=a.png,b.png"
+EXPORT = "python examples/export.py --weights=runs/<run>/final.keras --verify"
 REAL = (
     "python examples/train_face_recognition.py --model=repmlp_face_res50 --dataset=/data/ms1m "
     "--verification=/data/lfw.bin --recipe=insightface"
@@ -38,8 +39,12 @@ def _docs():
 class FaceDocsTest(TestCase):
     def test_the_commands_are_in_the_docs(self):
         text = _docs()
-        for command in (TRAIN, EVALUATE, COMPARE, REAL):
+        for command in (TRAIN, EVALUATE, COMPARE, EXPORT, REAL):
             self.assertIn(command, text)
+
+    def test_every_command_of_the_page_is_run_here(self):
+        blocks = re.findall(r"```bash\n(.*?)\n```", _docs(), re.S)
+        self.assertCountEqual(blocks, [TRAIN, EVALUATE, COMPARE, EXPORT, REAL])
 
 
 @pytest.mark.slow
@@ -85,6 +90,17 @@ class RunFaceCommandsTest(TestCase):
         for name, image in (("a.png", pairs.images[0]), ("b.png", pairs.images[1])):
             keras.utils.save_img(os.path.join(self.cwd, name), image, scale=False)
         self.assertRegex(self.command(COMPARE), r"cosine similarity -?\d\.\d{4}: (the same person|different people)")
+
+    def test_export_the_embedder(self):
+        output = self.command(EXPORT)
+        lines = re.findall(
+            r"(\S+): export/mixer_t4_face_embedder\S*  max \|embedding diff\| (\S+), min cosine to Keras (\S+)", output
+        )
+        self.assertLessEqual({"tf_saved_model", "tflite"}, {line[0] for line in lines}, output)
+        for format, diff, cosine in lines:
+            self.assertGreater(float(cosine), 0.999, format)
+            if format != "tflite_int8":
+                self.assertLess(float(diff), 1e-4, format)
 
     def test_real_data_command_on_a_small_identity_folder(self):
         import tensorflow as tf

@@ -53,6 +53,11 @@ class FaceTrainerTest(TestCase):
             f.write("ann\t1\t2\n")
         with self.assertRaisesRegex(ValueError, r"single image \(bob\)"):
             train_face(FaceTrainConfig(dataset=ids, verification=pairs, model_dir=model_dir, **TINY))
+        os.remove(os.path.join(ids, "bob", "bob_0001.png"))
+        os.rmdir(os.path.join(ids, "bob"))
+        people(ids, {"cid": 2}, size=(16, 16))
+        with self.assertRaisesRegex(ValueError, "pairs.txt has 1 pairs: 10-fold verification needs at least 10"):
+            train_face(FaceTrainConfig(dataset=ids, verification=pairs, model_dir=model_dir, **TINY))
         with self.assertRaisesRegex(ValueError, "`head` must be one of"):
             train_face(FaceTrainConfig(head="sphereface", model_dir=model_dir, **TINY))
         with self.assertRaisesRegex(ValueError, "`margin` must be below pi / 2"):

@@ -32,3 +32,12 @@ class VerificationTest(TestCase):
     def test_pair_scores_are_cosines(self):
         embeddings = np.array([[1.0, 0.0], [2.0, 0.0], [0.0, 3.0], [1.0, 0.0]])
         self.assertAllClose(verification.pair_scores(embeddings), [1.0, 0.0])
+
+    def test_pairs_that_cannot_be_scored_are_refused(self):
+        verification.check_pairs([True, False] * 5, "lfw.bin")
+        with self.assertRaisesRegex(ValueError, "lfw.bin has 9 pairs: 10-fold verification needs at least 10"):
+            verification.check_pairs([True, False] * 4 + [True], "lfw.bin")
+        with self.assertRaisesRegex(ValueError, "lfw.bin has only same-person pairs"):
+            verification.check_pairs([True] * 10, "lfw.bin")
+        with self.assertRaisesRegex(ValueError, "pairs.txt has only different-person pairs"):
+            verification.check_pairs([False] * 10, "pairs.txt")
