@@ -61,3 +61,43 @@ def check_scales(name, scales):
     if isinstance(scales, (str, int)) or not scales:
         raise ValueError(f"`{name}` must be a non-empty tuple of ints. Received: {name}={scales!r}")
     return tuple(validation.positive_int(name, s) for s in scales)
+
+
+_DOCSTRING = """Instantiates a {title} semantic segmentation model.
+
+{description}
+
+Args:
+    backbone: a registered model name (`keras_mlp.list_models()`) or a
+        model built with `features_only=True`.
+    classes: number of classes (the logits' last axis).
+    backbone_weights: with a backbone name: `None`, a pretrained tag or
+        a checkpoint path, loaded as the classifiers load `weights`.
+    input_shape: `(height, width, 3)`; default the backbone's.
+{head_args}
+    dropout_rate: dropout before the classifier.
+    name: the model's name; default `{default_name}_<backbone>`.
+
+Returns:
+    A `keras.Model` from images to `(batch, height, width, classes)`
+    logits.
+
+Example:
+
+```python
+{example}
+```
+"""
+
+
+def document(head, description, head_args, default_name, example):
+    """Writes the docstring of the segmentation model `head` (as
+    keras.applications writes its variants'): the arguments every head
+    shares, with the head's own `head_args` lines among them."""
+    head.__doc__ = _DOCSTRING.format(
+        title=head.__name__,
+        description=description,
+        head_args="\n".join(f"    {line}" for line in head_args),
+        default_name=default_name,
+        example=example,
+    )

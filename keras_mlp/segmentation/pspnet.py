@@ -15,34 +15,6 @@ def PSPNet(
     dropout_rate=0.1,
     name=None,
 ):
-    """Instantiates a PSPNet semantic segmentation model.
-
-    Pyramid pooling over the backbone's last (stride-32) map, a 3x3
-    bottleneck conv and a 1x1 classifier; the logits are resized to the
-    input.
-
-    Args:
-        backbone: a registered model name (`keras_mlp.list_models()`) or a
-            model built with `features_only=True`.
-        classes: number of classes (the logits' last axis).
-        backbone_weights: with a backbone name: `None`, a pretrained tag or
-            a checkpoint path, loaded as the classifiers load `weights`.
-        input_shape: `(height, width, 3)`; default the backbone's.
-        channels: width of the head (512 in mmsegmentation).
-        pool_scales: output grids of the pyramid pooling.
-        dropout_rate: dropout before the classifier.
-        name: the model's name; default `pspnet_<backbone>`.
-
-    Returns:
-        A `keras.Model` from images to `(batch, height, width, classes)`
-        logits.
-
-    Example:
-
-    ```python
-    model = keras_mlp.PSPNet("repmlp_res50_light_224", classes=19, input_shape=(224, 224, 3))
-    ```
-    """
     validation.positive_int("channels", channels)
     pool_scales = blocks.check_scales("pool_scales", pool_scales)
 
@@ -54,3 +26,19 @@ def PSPNet(
         head, backbone=backbone, classes=classes, backbone_weights=backbone_weights,
         input_shape=input_shape, dropout_rate=dropout_rate, name=name, default_name="pspnet",
     )
+
+
+blocks.document(
+    PSPNet,
+    description=(
+        "Pyramid pooling over the backbone's last (stride-32) map, a 3x3\n"
+        "bottleneck conv and a 1x1 classifier; the logits are resized to the\n"
+        "input."
+    ),
+    head_args=(
+        "channels: width of the head (512 in mmsegmentation).",
+        "pool_scales: output grids of the pyramid pooling.",
+    ),
+    default_name="pspnet",
+    example='model = keras_mlp.PSPNet("repmlp_res50_light_224", classes=19, input_shape=(224, 224, 3))',
+)

@@ -19,35 +19,6 @@ def SemanticFPN(
     dropout_rate=0.1,
     name=None,
 ):
-    """Instantiates a Semantic FPN segmentation model.
-
-    Neck: 1x1 lateral convs, a nearest-neighbour top-down path and a 3x3 conv
-    per level. Head: each level goes through 3x3 conv-BN-ReLU and 2x bilinear
-    upsampling until it reaches stride 4 (one conv for stride 4), the four
-    are summed, then a 1x1 classifier; the logits are resized to the input.
-
-    Args:
-        backbone: a registered model name (`keras_mlp.list_models()`) or a
-            model built with `features_only=True`.
-        classes: number of classes (the logits' last axis).
-        backbone_weights: with a backbone name: `None`, a pretrained tag or
-            a checkpoint path, loaded as the classifiers load `weights`.
-        input_shape: `(height, width, 3)`; default the backbone's.
-        neck_channels: width of the FPN neck (256 in the papers).
-        channels: width of the head (128 in the papers).
-        dropout_rate: dropout before the classifier.
-        name: the model's name; default `semantic_fpn_<backbone>`.
-
-    Returns:
-        A `keras.Model` from images to `(batch, height, width, classes)`
-        logits.
-
-    Example:
-
-    ```python
-    model = keras_mlp.SemanticFPN("repmlpnet_t224", classes=150, input_shape=(224, 224, 3))
-    ```
-    """
     validation.positive_int("neck_channels", neck_channels)
     validation.positive_int("channels", channels)
 
@@ -77,3 +48,20 @@ def SemanticFPN(
         head, backbone=backbone, classes=classes, backbone_weights=backbone_weights,
         input_shape=input_shape, dropout_rate=dropout_rate, name=name, default_name="semantic_fpn",
     )
+
+
+blocks.document(
+    SemanticFPN,
+    description=(
+        "Neck: 1x1 lateral convs, a nearest-neighbour top-down path and a 3x3 conv\n"
+        "per level. Head: each level goes through 3x3 conv-BN-ReLU and 2x bilinear\n"
+        "upsampling until it reaches stride 4 (one conv for stride 4), the four\n"
+        "are summed, then a 1x1 classifier; the logits are resized to the input."
+    ),
+    head_args=(
+        "neck_channels: width of the FPN neck (256 in the papers).",
+        "channels: width of the head (128 in the papers).",
+    ),
+    default_name="semantic_fpn",
+    example='model = keras_mlp.SemanticFPN("repmlpnet_t224", classes=150, input_shape=(224, 224, 3))',
+)

@@ -17,36 +17,6 @@ def UPerNet(
     dropout_rate=0.1,
     name=None,
 ):
-    """Instantiates a UPerNet semantic segmentation model.
-
-    Pyramid pooling on the stride-32 map, 1x1 lateral convs and a top-down
-    FPN over the four levels, a 3x3 conv per level, every level resized to
-    stride 4 and concatenated, a 3x3 fusion conv and a 1x1 classifier; the
-    logits are resized to the input.
-
-    Args:
-        backbone: a registered model name (`keras_mlp.list_models()`) or a
-            model built with `features_only=True`.
-        classes: number of classes (the logits' last axis).
-        backbone_weights: with a backbone name: `None`, a pretrained tag or
-            a checkpoint path, loaded as the classifiers load `weights`.
-        input_shape: `(height, width, 3)`; default the backbone's.
-        channels: width of the head (512 in mmsegmentation).
-        pool_scales: output grids of the pyramid pooling.
-        dropout_rate: dropout before the classifier.
-        name: the model's name; default `upernet_<backbone>`.
-
-    Returns:
-        A `keras.Model` from images to `(batch, height, width, classes)`
-        logits.
-
-    Example:
-
-    ```python
-    model = keras_mlp.UPerNet("repmlpnet_t224", classes=150, input_shape=(224, 224, 3))
-    model.compile("adamw", keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=255))
-    ```
-    """
     validation.positive_int("channels", channels)
     pool_scales = blocks.check_scales("pool_scales", pool_scales)
 
@@ -68,3 +38,23 @@ def UPerNet(
         head, backbone=backbone, classes=classes, backbone_weights=backbone_weights,
         input_shape=input_shape, dropout_rate=dropout_rate, name=name, default_name="upernet",
     )
+
+
+blocks.document(
+    UPerNet,
+    description=(
+        "Pyramid pooling on the stride-32 map, 1x1 lateral convs and a top-down\n"
+        "FPN over the four levels, a 3x3 conv per level, every level resized to\n"
+        "stride 4 and concatenated, a 3x3 fusion conv and a 1x1 classifier; the\n"
+        "logits are resized to the input."
+    ),
+    head_args=(
+        "channels: width of the head (512 in mmsegmentation).",
+        "pool_scales: output grids of the pyramid pooling.",
+    ),
+    default_name="upernet",
+    example=(
+        'model = keras_mlp.UPerNet("repmlpnet_t224", classes=150, input_shape=(224, 224, 3))\n'
+        'model.compile("adamw", keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=255))'
+    ),
+)
