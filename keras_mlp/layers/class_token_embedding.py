@@ -1,6 +1,8 @@
 import keras
 from keras import ops
 
+from keras_mlp import validation
+
 
 @keras.saving.register_keras_serializable(package="keras_mlp")
 class ClassTokenEmbedding(keras.layers.Layer):
@@ -33,7 +35,7 @@ class ClassTokenEmbedding(keras.layers.Layer):
 
     def build(self, input_shape):
         if len(input_shape) != 3 or input_shape[1] is None:
-            raise ValueError(
+            raise validation.InputSizeError(
                 "ClassTokenEmbedding expects a (batch, patches, channels) input "
                 "with a known number of patches. "
                 f"Received: input_shape={input_shape}"

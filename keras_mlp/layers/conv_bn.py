@@ -57,11 +57,7 @@ class ConvBN(Reparameterizable):
         super().__init__(deploy=deploy, **kwargs)
         validation.positive_ints(filters=filters, kernel_size=kernel_size, strides=strides, groups=groups)
         validation.non_negative_int("padding", padding)
-        if filters % groups:
-            raise ValueError(
-                f"`filters` must be a multiple of `groups`. Received: "
-                f"filters={filters}, groups={groups}"
-            )
+        validation.require(filters % groups == 0, "filters", filters, f"a multiple of `groups` ({groups})")
         self.filters = filters
         self.kernel_size = kernel_size
         self.strides = strides

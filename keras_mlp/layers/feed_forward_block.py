@@ -58,7 +58,7 @@ class FeedForwardBlock(keras.layers.Layer):
 
     def build(self, input_shape):
         if len(input_shape) != 3 or input_shape[1] is None:
-            raise ValueError(
+            raise validation.InputSizeError(
                 "FeedForwardBlock expects a (batch, tokens, channels) input with "
                 "a known number of tokens, because the token MLP has one weight "
                 f"per token. Received: input_shape={input_shape}"

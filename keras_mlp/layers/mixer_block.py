@@ -56,7 +56,7 @@ class MLPMixerBlock(keras.layers.Layer):
 
     def build(self, input_shape):
         if len(input_shape) != 3 or input_shape[1] is None:
-            raise ValueError(
+            raise validation.InputSizeError(
                 "MLPMixerBlock expects a (batch, num_patches, channels) input "
                 "with a known number of patches, because the token-mixing MLP "
                 f"has one weight per patch. Received: input_shape={input_shape}"

@@ -1,6 +1,8 @@
 import keras
 from keras import ops
 
+from keras_mlp import validation
+
 
 @keras.saving.register_keras_serializable(package="keras_mlp")
 class TokenLinear(keras.layers.Layer):
@@ -31,7 +33,7 @@ class TokenLinear(keras.layers.Layer):
 
     def build(self, input_shape):
         if len(input_shape) != 3 or input_shape[1] is None:
-            raise ValueError(
+            raise validation.InputSizeError(
                 f"{type(self).__name__} expects a (batch, tokens, channels) input with a "
                 "known number of tokens, because it has one weight per pair of "
                 f"tokens. Received: input_shape={input_shape}"

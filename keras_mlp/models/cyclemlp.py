@@ -5,14 +5,12 @@ official `cycle_mlp.py` (ShoufaChen/CycleMLP): no norm after the stem or
 the downsampling convs.
 """
 
-import inspect
-
 import keras
 
 from keras_mlp.layers.cycle_mlp_block import LAYER_NORM_EPSILON, CycleMLPBlock
 from keras_mlp.models import factory, pyramid
 from keras_mlp.models.pyramid import LINEAR_INITIALIZER, pyramid_model
-from keras_mlp.weights import cyclemlp_checkpoints
+from keras_mlp.weights import cyclemlp_checkpoints, cyclemlp_pretrained
 from keras_mlp.weights.loading import WeightsSource, load_weights
 
 _DIMS = (64, 128, 320, 512)
@@ -63,29 +61,18 @@ def _build(args, *, model_name, embed_dims, depths, mlp_ratios):
 FAMILY = factory.Family(
     build=_build,
     docstring=BASE_DOCSTRING,
+    representative="cyclemlp_b1",
+    pretrained=cyclemlp_pretrained.RECORDS,
+    # The paper's Table 1 "FLOPs", multiply-adds at 224.
+    reference_gmacs=dict(cyclemlp_b1=2.1, cyclemlp_b2=3.9, cyclemlp_b3=6.9, cyclemlp_b4=10.1, cyclemlp_b5=12.3),
+    page="docs/cyclemlp.md",
     arg_docs=dict(
         include_top="whether to include the final LayerNorm, pool and classifier.",
         **pyramid.ARG_DOCS,
     ),
 )
 
-CycleMLP = factory.generic_builder(
-    FAMILY,
-    "CycleMLP",
-    architecture=tuple((name, inspect.Parameter.empty) for name in ("embed_dims", "depths", "mlp_ratios")),
-    module=__name__,
-    model_name="cyclemlp",
-    doc="""Generic CycleMLP builder; see `CycleMLPB1` for the other arguments.
-
-    `embed_dims`, `depths` and `mlp_ratios` have one entry per stage.
-
-    Example:
-
-    >>> model = CycleMLP((8, 16, 24, 32), (1, 1, 1, 1), (2, 2, 2, 2), input_shape=(32, 48, 3), classes=5)
-    >>> model.output_shape
-    (None, 5)
-    """,
-)
+CycleMLP = pyramid.generic_builder(FAMILY, "CycleMLP", __name__, see="CycleMLPB1")
 
 
 def _constructor(model_name, public_name, title):

@@ -23,7 +23,7 @@ import keras
 
 from keras_mlp import validation
 from keras_mlp.models.registry import register_model
-from keras_mlp.weights.registry import list_pretrained
+from keras_mlp.weights.registry import list_pretrained, register_pretrained
 
 POOLING_CHOICES = (None, "avg", "max")
 
@@ -135,6 +135,51 @@ model.compile("adamw", "sparse_categorical_crossentropy", metrics=["accuracy"])"
 
 
 @dataclasses.dataclass(frozen=True)
+class TimmArchitecture:
+    """The keras_mlp model that computes what a timm architecture computes.
+
+    Attributes:
+        model: registered keras_mlp model name.
+        global_pool: how timm's model pools before its head; a repository
+            that records another pooling is a different model.
+        arguments: constructor arguments that make the outputs match
+            timm's, beyond classes and input shape.
+    """
+
+    model: str
+    global_pool: str
+    arguments: dict = dataclasses.field(default_factory=dict)
+
+
+# `(family, [model names])` in registration order: what `constructor` was
+# called with. Families are compared by identity (two may hold equal fields).
+_FAMILIES = []
+
+
+def families():
+    """Every `Family` with registered constructors, in registration order."""
+    return [family for family, _ in _FAMILIES]
+
+
+def family_models(family):
+    """The registered model names of `family`, in registration order."""
+    for registered, names in _FAMILIES:
+        if registered is family:
+            return list(names)
+    raise ValueError(f"{family} has no registered constructor.")
+
+
+def _register(family, model_name):
+    for registered, names in _FAMILIES:
+        if registered is family:
+            names.append(model_name)
+            break
+    else:
+        _FAMILIES.append((family, [model_name]))
+    register_pretrained(record for record in family.pretrained if record.model == model_name)
+
+
+@dataclasses.dataclass(frozen=True)
 class Family:
     """What a family module gives the factory.
 
@@ -153,6 +198,23 @@ class Family:
             texts are `format`ted with the same values.
         defaults: contract defaults that differ for this family (e.g. a
             CIFAR model's `classes=10`).
+
+    What the rest of keras_mlp and its tests read from the declaration
+    (`families()`), so that no list elsewhere names the family:
+
+        representative: the family's smallest registered model, which the
+            default test suite's conformance checks build (`-m slow` builds
+            every name).
+        pretrained: the family's `PretrainedWeights` records; each is
+            registered (`list_pretrained`, `weights="model.tag"`) with the
+            constructor of its model.
+        timm_architectures: `{timm architecture: TimmArchitecture}` of the
+            timm models a Hub `config.json` may name for this family.
+        reference_gmacs: `{model name: multiply-adds in billions}` at the
+            default input size, as the family's paper reports them;
+            `count_macs` is tested against them.
+        page: the family's docs page, whose commands and marked Python
+            blocks `tests/test_family_pages.py` runs.
     """
 
     build: object
@@ -161,6 +223,11 @@ class Family:
     example: str = _FINE_TUNING_EXAMPLE
     arg_docs: dict = dataclasses.field(default_factory=dict)
     defaults: dict = dataclasses.field(default_factory=dict)
+    representative: str | None = None
+    pretrained: tuple = ()
+    timm_architectures: dict = dataclasses.field(default_factory=dict)
+    reference_gmacs: dict = dataclasses.field(default_factory=dict)
+    page: str | None = None
 
     def document(self, signature, **values):
         """The docstring of a constructor with `signature`."""
@@ -219,6 +286,8 @@ def constructor(family, model_name, public_name, architecture, title, module, **
         contract, _, extras = _bind(signature, args, kwargs)
         return family.build(contract, model_name=model_name, **architecture, **extras)
 
+    # Before the docstring, which names the model's pretrained tags.
+    _register(family, model_name)
     construct.__signature__ = signature
     construct.__name__ = construct.__qualname__ = public_name
     construct.__module__ = module

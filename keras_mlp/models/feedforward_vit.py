@@ -28,7 +28,7 @@ from keras_mlp.layers.feed_forward_block import FeedForwardBlock
 from keras_mlp.layers.transformer_block import TransformerBlock
 from keras_mlp.models import common, factory
 from keras_mlp.models.naming import block_name
-from keras_mlp.weights import feedforward_checkpoints
+from keras_mlp.weights import feedforward_checkpoints, feedforward_pretrained
 from keras_mlp.weights.loading import WeightsSource, load_weights
 from keras_mlp.weights.patch_resampling import adapt_patch_weights
 
@@ -154,9 +154,18 @@ FEEDFORWARD = factory.Family(
     extras=(("dropout_rate", 0.0), ("token_mixer", "feedforward")),
     docstring=BASE_DOCSTRING,
     arg_docs=_ARG_DOCS,
+    representative="feedforward_tiny",
+    pretrained=feedforward_pretrained.RECORDS,
 )
 # The paper's baselines: `FeedForwardTiny(token_mixer="attention")` is DeiTTiny.
-DEIT = dataclasses.replace(FEEDFORWARD, extras=(("dropout_rate", 0.0),))
+DEIT = dataclasses.replace(
+    FEEDFORWARD,
+    extras=(("dropout_rate", 0.0),),
+    representative="deit_tiny",
+    timm_architectures={
+        f"deit_{size}_patch16_224": factory.TimmArchitecture(f"deit_{size}", "token") for size in ("tiny", "base")
+    },
+)
 
 FeedForwardViT = factory.generic_builder(
     FEEDFORWARD,

@@ -10,9 +10,8 @@ import inspect
 import keras
 
 from keras_mlp.layers.gmlp_block import GMLPBlock
-from keras_mlp.models import factory
-from keras_mlp.models.isotropic import isotropic_model
-from keras_mlp.weights import gmlp_checkpoints
+from keras_mlp.models import factory, isotropic
+from keras_mlp.weights import gmlp_checkpoints, gmlp_pretrained
 from keras_mlp.weights.loading import WeightsSource, load_weights
 from keras_mlp.weights.patch_resampling import adapt_patch_weights
 
@@ -56,7 +55,7 @@ def _build(
             name=name,
         )
 
-    model, grid = isotropic_model(
+    model, grid = isotropic.isotropic_model(
         args,
         model_name=model_name,
         patch_size=patch_size,
@@ -79,6 +78,12 @@ FAMILY = factory.Family(
     build=_build,
     extras=(("dropout_rate", 0.0),),
     docstring=BASE_DOCSTRING,
+    representative="gmlp_ti16",
+    pretrained=gmlp_pretrained.RECORDS,
+    timm_architectures={f"{name}_224": factory.TimmArchitecture(name, "avg") for name in MODEL_CONFIGS},
+    # The paper's Table 1 "FLOPs", multiply-adds.
+    reference_gmacs={"gmlp_s16": 4.5},
+    page="docs/gmlp.md",
     arg_docs=dict(
         pooling=(
             "with `include_top=False`: `None` returns the `(batch, rows, cols, "
@@ -119,16 +124,8 @@ GMLP = factory.generic_builder(
 
 
 def _constructor(model_name, public_name, title):
-    return factory.constructor(
-        FAMILY,
-        model_name,
-        public_name,
-        MODEL_CONFIGS[model_name],
-        title,
-        __name__,
-        default_size=224,
-        formats="a timm `.pth`/`.safetensors`, ",
-        feature_points="every block's `(batch, patches, channels)` output",
+    return isotropic.constructor(
+        FAMILY, MODEL_CONFIGS, model_name, public_name, title, __name__, formats="a timm `.pth`/`.safetensors`, "
     )
 
 

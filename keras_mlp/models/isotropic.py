@@ -7,8 +7,25 @@ norm and its head initialiser; MLP-Mixer, ResMLP and gMLP differ only there.
 
 import keras
 
-from keras_mlp.models import common
+from keras_mlp.models import common, factory
 from keras_mlp.models.naming import block_name
+
+
+def constructor(family, configs, model_name, public_name, title, module, formats):
+    """The registered constructor of one configuration of an isotropic family."""
+    config = configs[model_name]
+    return factory.constructor(
+        family,
+        model_name,
+        public_name,
+        config,
+        title,
+        module,
+        patch_size=config["patch_size"],
+        default_size=config.get("default_size", 224),
+        formats=formats,
+        feature_points="every block's `(batch, patches, channels)` output",
+    )
 
 
 def isotropic_model(

@@ -9,9 +9,8 @@ import inspect
 import keras
 
 from keras_mlp.layers.mixer_block import MLPMixerBlock
-from keras_mlp.models import factory
-from keras_mlp.models.isotropic import isotropic_model
-from keras_mlp.weights import mixer_checkpoints
+from keras_mlp.models import factory, isotropic
+from keras_mlp.weights import mixer_checkpoints, mixer_pretrained
 from keras_mlp.weights.loading import WeightsSource, load_weights, read_weights
 from keras_mlp.weights.patch_resampling import adapt_patch_weights, square_grid
 from keras_mlp.weights.token_mixing_grid import finer_grid_factor
@@ -74,7 +73,7 @@ def _build(
     def final_norm(name):
         return keras.layers.LayerNormalization(epsilon=1e-6, name=name)
 
-    model, grid = isotropic_model(
+    model, grid = isotropic.isotropic_model(
         args,
         model_name=model_name,
         patch_size=patch_size,
@@ -107,10 +106,21 @@ def _checkpoint_grid(converted):
     return None if kernel is None else square_grid(kernel.shape[0])
 
 
+# timm implements Mixer with exact (erf) GELU; the official Flax code uses tanh.
+_TIMM_MIXER = dict(gelu_approximate=False)
+
 FAMILY = factory.Family(
     build=_build,
     extras=(("dropout_rate", 0.0), ("gelu_approximate", None), ("token_mixing_grid", None)),
     docstring=BASE_DOCSTRING,
+    representative="mixer_t4",
+    pretrained=mixer_pretrained.RECORDS,
+    timm_architectures={
+        f"{name}_224": factory.TimmArchitecture(name, "avg", _TIMM_MIXER)
+        for name in ("mixer_s32", "mixer_s16", "mixer_b32", "mixer_b16", "mixer_l32", "mixer_l16")
+    },
+    # 25.2 GFLOPs, as FACTS.md measured the official model.
+    reference_gmacs={"mixer_b16": 12.6},
     arg_docs=dict(
         pooling=(
             "with `include_top=False`: `None` returns the `(batch, rows, cols, "
@@ -160,18 +170,9 @@ MLPMixer = factory.generic_builder(
 
 
 def _constructor(model_name, public_name, title):
-    config = MODEL_CONFIGS[model_name]
-    return factory.constructor(
-        FAMILY,
-        model_name,
-        public_name,
-        config,
-        title,
-        __name__,
-        patch_size=config["patch_size"],
-        default_size=config.get("default_size", 224),
+    return isotropic.constructor(
+        FAMILY, MODEL_CONFIGS, model_name, public_name, title, __name__,
         formats="an official Flax `.npz`, a timm `.pth`/`.safetensors`, ",
-        feature_points="every block's `(batch, patches, channels)` output",
     )
 
 

@@ -7,10 +7,13 @@ input of at least `MIN_SIZE` pixels a side works, square or not; stage `s`
 runs at stride `4 * 2**s`.
 """
 
+import inspect
+
 import keras
 
 from keras_mlp.models import common, factory
 from keras_mlp.models.naming import block_name
+from keras_mlp.validation import InputSizeError
 
 # Four downsamplings (the stem's 4, then 2, 2, 2): smaller inputs leave the
 # last stages a single position that no longer halves.
@@ -26,6 +29,30 @@ ARG_DOCS = dict(
         "over the blocks (the official schedule); 0 keeps the official model."
     ),
 )
+
+
+def generic_builder(family, public_name, module, see, extra_architecture=(), extra_doc=""):
+    """The family's generic builder: `embed_dims`, `depths` and `mlp_ratios`
+    (one entry per stage), then `extra_architecture` (`((name, default), ...)`,
+    documented by `extra_doc`)."""
+    required = tuple((name, inspect.Parameter.empty) for name in ("embed_dims", "depths", "mlp_ratios"))
+    return factory.generic_builder(
+        family,
+        public_name,
+        architecture=required + tuple(extra_architecture),
+        module=module,
+        model_name=public_name.lower(),
+        doc=f"""Generic {public_name} builder; see `{see}` for the other arguments.
+
+    `embed_dims`, `depths` and `mlp_ratios` have one entry per stage{extra_doc}.
+
+    Example:
+
+    >>> model = {public_name}((8, 16, 24, 32), (1, 1, 1, 1), (2, 2, 2, 2), input_shape=(32, 48, 3), classes=5)
+    >>> model.output_shape
+    (None, 5)
+    """,
+    )
 
 
 def constructor(family, configs, model_name, public_name, title, module, formats):
@@ -47,7 +74,7 @@ def constructor(family, configs, model_name, public_name, title, module, formats
 def check_size(input_shape):
     height, width, _ = input_shape
     if height < MIN_SIZE or width < MIN_SIZE:
-        raise ValueError(
+        raise InputSizeError(
             f"`input_shape` height and width must be at least {MIN_SIZE}: the four "
             f"stages run at strides 4, 8, 16 and {MIN_SIZE}. Received: input_shape={input_shape}"
         )

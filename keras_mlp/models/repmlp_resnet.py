@@ -163,6 +163,7 @@ FAMILY = factory.Family(
     extras=(("deploy", False),),
     docstring=BASE_DOCSTRING,
     example=_EXAMPLE,
+    representative="repmlp_res50_light_224",
     arg_docs=dict(
         input_shape="optional `(height, width, 3)`; defaults to `({default_size}, {default_size}, 3)`.",
         weights=(

@@ -10,9 +10,8 @@ import keras
 
 from keras_mlp.layers.affine import Affine
 from keras_mlp.layers.resmlp_block import ResMLPBlock
-from keras_mlp.models import factory
-from keras_mlp.models.isotropic import isotropic_model
-from keras_mlp.weights import resmlp_checkpoints
+from keras_mlp.models import factory, isotropic
+from keras_mlp.weights import resmlp_checkpoints, resmlp_pretrained
 from keras_mlp.weights.loading import WeightsSource, load_weights
 from keras_mlp.weights.patch_resampling import adapt_patch_weights
 
@@ -63,7 +62,7 @@ def _build(
             name=name,
         )
 
-    model, grid = isotropic_model(
+    model, grid = isotropic.isotropic_model(
         args,
         model_name=model_name,
         patch_size=patch_size,
@@ -86,6 +85,15 @@ FAMILY = factory.Family(
     build=_build,
     extras=(("dropout_rate", 0.0),),
     docstring=BASE_DOCSTRING,
+    representative="resmlp_s12",
+    pretrained=resmlp_pretrained.RECORDS,
+    timm_architectures={
+        f"resmlp_{timm}_224": factory.TimmArchitecture(name, "avg")
+        for timm, name in (("12", "resmlp_s12"), ("24", "resmlp_s24"), ("36", "resmlp_s36"), ("big_24", "resmlp_b24"))
+    },
+    # The paper's Table 1 "FLOPs", multiply-adds.
+    reference_gmacs={"resmlp_s12": 3.0, "resmlp_b24": 100.2},
+    page="docs/resmlp.md",
     arg_docs=dict(
         pooling=(
             "with `include_top=False`: `None` returns the `(batch, rows, cols, "
@@ -126,18 +134,9 @@ ResMLP = factory.generic_builder(
 
 
 def _constructor(model_name, public_name, title):
-    config = MODEL_CONFIGS[model_name]
-    return factory.constructor(
-        FAMILY,
-        model_name,
-        public_name,
-        config,
-        title,
-        __name__,
-        patch_size=config["patch_size"],
-        default_size=224,
+    return isotropic.constructor(
+        FAMILY, MODEL_CONFIGS, model_name, public_name, title, __name__,
         formats="an official `.pth` release, a timm `.pth`/`.safetensors`, ",
-        feature_points="every block's `(batch, patches, channels)` output",
     )
 
 

@@ -6,12 +6,10 @@ one-group GroupNorms (S, M) in the blocks, after the stem and after each
 downsampling conv (M has none there), and before the head.
 """
 
-import inspect
-
 from keras_mlp.layers.wave_block import WaveBlock, wave_norm
 from keras_mlp.models import factory, pyramid
 from keras_mlp.models.pyramid import LINEAR_INITIALIZER, pyramid_model
-from keras_mlp.weights import wavemlp_checkpoints
+from keras_mlp.weights import wavemlp_checkpoints, wavemlp_pretrained
 from keras_mlp.weights.loading import WeightsSource, load_weights
 
 _DIMS = (64, 128, 320, 512)
@@ -69,37 +67,28 @@ def _build(args, *, model_name, embed_dims, depths, mlp_ratios, mode="fc", norm=
 FAMILY = factory.Family(
     build=_build,
     docstring=BASE_DOCSTRING,
+    representative="wavemlp_t_dw",
+    pretrained=wavemlp_pretrained.RECORDS,
+    # The paper's Table 1 "FLOPs", multiply-adds at 224.
+    reference_gmacs={"wavemlp_t": 2.4, "wavemlp_s": 4.5, "wavemlp_m": 7.9},
+    page="docs/wavemlp.md",
     arg_docs=dict(
         include_top="whether to include the final norm, pool and classifier.",
         **pyramid.ARG_DOCS,
     ),
 )
 
-WaveMLP = factory.generic_builder(
+WaveMLP = pyramid.generic_builder(
     FAMILY,
     "WaveMLP",
-    architecture=(
-        *((name, inspect.Parameter.empty) for name in ("embed_dims", "depths", "mlp_ratios")),
-        ("mode", "fc"),
-        ("norm", "batch"),
-        ("downsample_norm", True),
-    ),
-    module=__name__,
-    model_name="wavemlp",
-    doc="""Generic Wave-MLP builder; see `WaveMLPT` for the other arguments.
-
-    `embed_dims`, `depths` and `mlp_ratios` have one entry per stage;
+    __name__,
+    see="WaveMLPT",
+    extra_architecture=(("mode", "fc"), ("norm", "batch"), ("downsample_norm", True)),
+    extra_doc=""";
     `mode` is PATM's phase estimate (`"fc"`, or `"depthwise"` for T*),
     `norm` `"batch"` (T, T*) or `"group"` (S, M), `downsample_norm`
     whether the stem and downsampling convs are followed by that norm
-    (all but M).
-
-    Example:
-
-    >>> model = WaveMLP((8, 16, 24, 32), (1, 1, 1, 1), (2, 2, 2, 2), input_shape=(32, 48, 3), classes=5)
-    >>> model.output_shape
-    (None, 5)
-    """,
+    (all but M)""",
 )
 
 
