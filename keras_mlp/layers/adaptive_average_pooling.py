@@ -3,6 +3,7 @@ import numpy as np
 from keras import ops
 
 from keras_mlp import validation
+from keras_mlp.layers import layer_config
 
 
 def _bin_matrix(size, bins):
@@ -60,6 +61,4 @@ class AdaptiveAveragePooling2D(keras.layers.Layer):
         return (input_shape[0], *self.output_size, input_shape[3])
 
     def get_config(self):
-        config = super().get_config()
-        config.update({"output_size": self.output_size})
-        return config
+        return {**super().get_config(), **layer_config.arguments(self, "output_size")}

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from keras_mlp import validation
+from keras_mlp.layers import layer_config
 
 
 @keras.saving.register_keras_serializable(package="keras_mlp")
@@ -65,12 +66,4 @@ class ClassTokenEmbedding(keras.layers.Layer):
         return (batch, num_patches + 1, channels)
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "embeddings_initializer": keras.initializers.serialize(
-                    self.embeddings_initializer
-                )
-            }
-        )
-        return config
+        return {**super().get_config(), **layer_config.arguments(self, "embeddings_initializer")}

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from keras_mlp import validation
+from keras_mlp.layers import layer_config
 from keras_mlp.layers import weight_folding
 from keras_mlp.layers.grouped_conv import GroupedConv2D
 from keras_mlp.layers.reparameterizable import Reparameterizable
@@ -106,15 +107,9 @@ class ConvBN(Reparameterizable):
         ).compute_output_shape(self._padded(input_shape))
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "filters": self.filters,
-                "kernel_size": self.kernel_size,
-                "strides": self.strides,
-                "padding": self.padding,
-                "groups": self.groups,
-                "activation": keras.activations.serialize(self.activation),
-            }
-        )
+        config = {
+            **super().get_config(),
+            **layer_config.arguments(self, "filters", "kernel_size", "strides", "padding", "groups"),
+        }
+        config["activation"] = keras.activations.serialize(self.activation)
         return config

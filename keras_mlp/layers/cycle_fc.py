@@ -5,6 +5,7 @@ import numpy as np
 from keras import ops
 
 from keras_mlp import validation
+from keras_mlp.layers import layer_config
 
 
 def cycle_offsets(channels, kernel_size):
@@ -123,14 +124,7 @@ class CycleFC(keras.layers.Layer):
         return tuple(input_shape[:-1]) + (self.units,)
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "units": self.units,
-                "kernel_size": self.kernel_size,
-                "use_bias": self.use_bias,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-            }
+        arguments = layer_config.arguments(
+            self, "units", "kernel_size", "use_bias", "kernel_initializer", "bias_initializer",
         )
-        return config
+        return {**super().get_config(), **arguments}

@@ -3,6 +3,7 @@ import numpy as np
 from keras import ops
 
 from keras_mlp import validation
+from keras_mlp.layers import layer_config
 from keras_mlp.layers import weight_folding
 from keras_mlp.layers.conv_bn import batch_norm
 from keras_mlp.layers.reparameterizable import Reparameterizable
@@ -173,16 +174,11 @@ class RepMLPBlock(Reparameterizable):
         return input_shape
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "h": self.h,
-                "w": self.w,
-                "num_sharesets": self.num_sharesets,
-                "reparam_conv_k": list(self.reparam_conv_k),
-                "globalperceptron_reduce": self.globalperceptron_reduce,
-            }
-        )
+        config = {
+            **super().get_config(),
+            **layer_config.arguments(self, "h", "w", "num_sharesets", "globalperceptron_reduce"),
+        }
+        config["reparam_conv_k"] = list(self.reparam_conv_k)
         return config
 
 

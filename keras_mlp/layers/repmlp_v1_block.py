@@ -3,6 +3,7 @@ import numpy as np
 from keras import ops
 
 from keras_mlp import validation
+from keras_mlp.layers import layer_config
 from keras_mlp.layers import weight_folding
 from keras_mlp.layers.grouped_conv import GroupedConv2D
 from keras_mlp.layers.conv_bn import batch_norm
@@ -201,14 +202,9 @@ class RepMLPV1Block(Reparameterizable):
         return input_shape
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "h": self.h,
-                "w": self.w,
-                "reparam_conv_k": list(self.reparam_conv_k),
-                "fc1_fc2_reduction": self.fc1_fc2_reduction,
-                "fc3_groups": self.fc3_groups,
-            }
-        )
+        config = {
+            **super().get_config(),
+            **layer_config.arguments(self, "h", "w", "fc1_fc2_reduction", "fc3_groups"),
+        }
+        config["reparam_conv_k"] = list(self.reparam_conv_k)
         return config

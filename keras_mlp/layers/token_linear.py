@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from keras_mlp import validation
+from keras_mlp.layers import layer_config
 
 
 @keras.saving.register_keras_serializable(package="keras_mlp")
@@ -58,11 +59,7 @@ class TokenLinear(keras.layers.Layer):
         return tokens * tokens * channels
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-            }
+        arguments = layer_config.arguments(
+            self, "kernel_initializer", "bias_initializer",
         )
-        return config
+        return {**super().get_config(), **arguments}

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from keras_mlp import validation
+from keras_mlp.layers import layer_config
 
 
 @keras.saving.register_keras_serializable(package="keras_mlp")
@@ -45,6 +46,4 @@ class TokensToGrid(keras.layers.Layer):
         return (input_shape[0], *self.grid, input_shape[2])
 
     def get_config(self):
-        config = super().get_config()
-        config.update({"grid": self.grid, "prefix_tokens": self.prefix_tokens})
-        return config
+        return {**super().get_config(), **layer_config.arguments(self, "grid", "prefix_tokens")}

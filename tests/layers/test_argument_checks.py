@@ -31,6 +31,10 @@ class ArgumentCheckTest(TestCase, parameterized.TestCase):
         (layers.CycleFC, dict(units=8, kernel_size=(3, 3)), "kernel_size"),
         (layers.CycleFC, dict(units=8, kernel_size=(1, True)), "kernel_size"),
         (layers.ArcFace, dict(num_classes=4, margin=2.0), "margin"),
+        (layers.MLPMixerBlock, dict(tokens_mlp_dim=4, channels_mlp_dim=8, dropout_rate=1.0), "dropout_rate"),
+        (layers.MLPMixerBlock, dict(tokens_mlp_dim=4, channels_mlp_dim=8, layer_norm_epsilon=0), "layer_norm_epsilon"),
+        (layers.FeedForwardBlock, dict(layer_norm_epsilon=-1.0), "layer_norm_epsilon"),
+        (layers.TransformerBlock, dict(num_heads=2, layer_norm_epsilon=0.0), "layer_norm_epsilon"),
     )
     def test_refused_with_the_argument_named(self, layer_cls, kwargs, argument):
         with self.assertRaisesRegex(ValueError, f"`{argument}` must be .* Received: {argument}="):
