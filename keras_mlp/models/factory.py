@@ -198,6 +198,11 @@ class Family:
             texts are `format`ted with the same values.
         defaults: contract defaults that differ for this family (e.g. a
             CIFAR model's `classes=10`).
+        configs: `{model name: architecture}`: the keyword arguments
+            `build` gets for each registered configuration.
+        doc_values: values every constructor docstring is formatted with;
+            a configuration's own architecture values (its `patch_size`,
+            ...) take precedence, and `constructor`'s `doc` over both.
 
     What the rest of keras_mlp and its tests read from the declaration
     (`families()`), so that no list elsewhere names the family:
@@ -223,6 +228,8 @@ class Family:
     example: str = _FINE_TUNING_EXAMPLE
     arg_docs: dict = dataclasses.field(default_factory=dict)
     defaults: dict = dataclasses.field(default_factory=dict)
+    configs: dict = dataclasses.field(default_factory=dict)
+    doc_values: dict = dataclasses.field(default_factory=dict)
     representative: str | None = None
     pretrained: tuple = ()
     timm_architectures: dict = dataclasses.field(default_factory=dict)
@@ -265,18 +272,21 @@ def _bind(signature, args, kwargs, architecture_names=()):
     return contract, architecture, values
 
 
-def constructor(family, model_name, public_name, architecture, title, module, **doc) -> Constructor:
+def constructor(family, model_name, public_name, title, architecture=None, **doc) -> Constructor:
     """The registered public constructor `public_name` of one configuration.
 
     Args:
-        family: the `Family`.
+        family: the `Family`; its `build`'s module is the constructor's
+            (for `help()` and pickling).
         model_name: registry name (`keras_mlp.create_model(model_name)`).
         public_name: the function's `__name__` (`"MixerB16"`).
-        architecture: the configuration's keyword arguments for `build`.
         title: human name for the docstring (`"Mixer-B/16"`).
-        module: the family module's `__name__`, for `help()` and pickling.
+        architecture: the configuration's keyword arguments for `build`;
+            default `family.configs[model_name]`.
         **doc: extra values for the docstring template.
     """
+    if architecture is None:
+        architecture = family.configs[model_name]
     signature = inspect.Signature(
         _contract_parameters(family, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         + _parameters(family.extras)
@@ -290,14 +300,14 @@ def constructor(family, model_name, public_name, architecture, title, module, **
     _register(family, model_name)
     construct.__signature__ = signature
     construct.__name__ = construct.__qualname__ = public_name
-    construct.__module__ = module
+    construct.__module__ = family.build.__module__
     construct.__doc__ = family.document(
         signature,
         title=title,
         constructor=public_name,
         model_name=model_name,
         tags=", ".join(f'`"{tag}"`' for tag in pretrained_tags(model_name)) or "none published",
-        **doc,
+        **{**family.doc_values, **architecture, **doc},
     )
     return register_model(model_name)(construct)
 
@@ -307,15 +317,33 @@ def pretrained_tags(model_name):
     return [name.partition(".")[2] for name in list_pretrained(model_name)]
 
 
-def generic_builder(family, public_name, architecture, module, doc, model_name):
+_GENERIC_DOCSTRING = """Generic {title} builder; see `{see}` for the other arguments.
+
+    {doc}
+
+    Example:
+
+    >>> model = {public_name}({example}, classes=5)
+    >>> model.output_shape
+    (None, 5)
+    """
+
+
+def generic_builder(family, public_name, architecture, doc, see, example, title=None, model_name=None):
     """The family's generic builder (`MLPMixer(patch_size=..., ...)`).
 
     Args:
         architecture: `((name, default), ...)` of the architecture
             arguments; `inspect.Parameter.empty` marks a required one.
-        doc: the builder's docstring.
-        model_name: the `model_name` its models get.
+        doc: what its docstring says of the architecture arguments.
+        see: the constructor whose docstring explains the other arguments.
+        example: the arguments of the docstring's example call, which
+            builds a 5-class model.
+        title: the family's name in the docstring; default `public_name`.
+        model_name: the `model_name` its models get; default the
+            lower-case `public_name`.
     """
+    model_name = model_name or public_name.lower()
     signature = inspect.Signature(
         _parameters(architecture, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         + _contract_parameters(family, inspect.Parameter.KEYWORD_ONLY)
@@ -329,6 +357,8 @@ def generic_builder(family, public_name, architecture, module, doc, model_name):
 
     build.__signature__ = signature
     build.__name__ = build.__qualname__ = public_name
-    build.__module__ = module
-    build.__doc__ = doc
+    build.__module__ = family.build.__module__
+    build.__doc__ = _GENERIC_DOCSTRING.format(
+        title=title or public_name, public_name=public_name, see=see, doc=doc.strip(), example=example
+    )
     return build

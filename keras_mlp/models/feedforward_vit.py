@@ -174,18 +174,13 @@ FeedForwardViT = factory.generic_builder(
         *((name, inspect.Parameter.empty) for name in ("patch_size", "hidden_dim", "num_blocks", "num_heads")),
         ("mlp_ratio", 4.0),
     ),
-    module=__name__,
+    see="FeedForwardBase",
+    example="8, 32, 2, 2, input_shape=(32, 32, 3)",
+    title="feed-forward-only ViT / ViT",
     model_name="feedforward_vit",
-    doc="""Generic feed-forward-only ViT / ViT builder; see `FeedForwardBase`.
-
+    doc="""
     `patch_size`, `hidden_dim`, `num_blocks`, `num_heads` and `mlp_ratio` are
     the ViT hyper-parameters.
-
-    Example:
-
-    >>> model = FeedForwardViT(8, 32, 2, 2, input_shape=(32, 32, 3), classes=5)
-    >>> model.output_shape
-    (None, 5)
     """,
 )
 
@@ -195,16 +190,7 @@ def _constructor(family, size, token_mixer, public_name, title, **doc):
     architecture = dict(MODEL_CONFIGS[size], size=size)
     if family is DEIT:
         architecture["token_mixer"] = token_mixer
-    return factory.constructor(
-        family,
-        model_name,
-        public_name,
-        architecture,
-        title,
-        __name__,
-        patch_size=MODEL_CONFIGS[size]["patch_size"],
-        **doc,
-    )
+    return factory.constructor(family, model_name, public_name, title, architecture, **doc)
 
 
 def _feedforward(size, public_name, title):

@@ -7,25 +7,14 @@ norm and its head initialiser; MLP-Mixer, ResMLP and gMLP differ only there.
 
 import keras
 
-from keras_mlp.models import common, factory
+from keras_mlp.models import common
 from keras_mlp.models.naming import block_name
+from keras_mlp.weights.loading import WeightsSource, load_weights
+from keras_mlp.weights.patch_resampling import adapt_patch_weights
 
 
-def constructor(family, configs, model_name, public_name, title, module, formats):
-    """The registered constructor of one configuration of an isotropic family."""
-    config = configs[model_name]
-    return factory.constructor(
-        family,
-        model_name,
-        public_name,
-        config,
-        title,
-        module,
-        patch_size=config["patch_size"],
-        default_size=config.get("default_size", 224),
-        formats=formats,
-        feature_points="every block's `(batch, patches, channels)` output",
-    )
+# What every isotropic family's constructor docstrings say (`Family.doc_values`).
+DOC_VALUES = dict(default_size=224, feature_points="every block's `(batch, patches, channels)` output")
 
 
 def isotropic_model(
@@ -69,3 +58,15 @@ def isotropic_model(
         return common.pooled_head(args, y, head_initializer)
 
     return common.functional_model(args, img_input, features, head, model_name), grid
+
+
+def pretrained_model(args, checkpoints, *, model_name, **architecture):
+    """`isotropic_model(args, model_name=..., **architecture)`'s model with
+    `args.weights` loaded through the family's key tables (`checkpoints`:
+    its `SPEC`, and its `PATCH_WEIGHTS` resampled to the model's patch grid)."""
+    source = WeightsSource(args.weights, model_name)
+    model, grid = isotropic_model(args, model_name=model_name, **architecture)
+    if source:
+        adapt = adapt_patch_weights(checkpoints.PATCH_WEIGHTS, grid, model)
+        load_weights(model, source, checkpoints.SPEC, adapt=adapt)
+    return model

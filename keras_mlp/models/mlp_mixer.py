@@ -113,6 +113,8 @@ FAMILY = factory.Family(
     build=_build,
     extras=(("dropout_rate", 0.0), ("gelu_approximate", None), ("token_mixing_grid", None)),
     docstring=BASE_DOCSTRING,
+    configs=MODEL_CONFIGS,
+    doc_values=dict(isotropic.DOC_VALUES, formats="an official Flax `.npz`, a timm `.pth`/`.safetensors`, "),
     representative="mixer_t4",
     pretrained=mixer_pretrained.RECORDS,
     timm_architectures={
@@ -152,35 +154,23 @@ MLPMixer = factory.generic_builder(
         *((name, inspect.Parameter.empty) for name in ("patch_size", "hidden_dim", "num_blocks", "tokens_mlp_dim", "channels_mlp_dim")),
         ("default_size", 224),
     ),
-    module=__name__,
+    see="MixerB16",
+    example="8, 32, 2, 16, 64, input_shape=(32, 32, 3)",
+    title="MLP-Mixer",
     model_name="mlp_mixer",
-    doc="""Generic MLP-Mixer builder; see `MixerB16` for the other arguments.
-
+    doc="""
     `patch_size`, `hidden_dim` (C), `num_blocks`, `tokens_mlp_dim` (D_S) and
     `channels_mlp_dim` (D_C) are the paper's Table 1 hyper-parameters;
     `default_size` is the input side when `input_shape` is not given.
-
-    Example:
-
-    >>> model = MLPMixer(8, 32, 2, 16, 64, input_shape=(32, 32, 3), classes=5)
-    >>> model.output_shape
-    (None, 5)
     """,
 )
 
 
-def _constructor(model_name, public_name, title):
-    return isotropic.constructor(
-        FAMILY, MODEL_CONFIGS, model_name, public_name, title, __name__,
-        formats="an official Flax `.npz`, a timm `.pth`/`.safetensors`, ",
-    )
-
-
-MixerT4 = _constructor("mixer_t4", "MixerT4", "Mixer-T/4")
-MixerS32 = _constructor("mixer_s32", "MixerS32", "Mixer-S/32")
-MixerS16 = _constructor("mixer_s16", "MixerS16", "Mixer-S/16")
-MixerB32 = _constructor("mixer_b32", "MixerB32", "Mixer-B/32")
-MixerB16 = _constructor("mixer_b16", "MixerB16", "Mixer-B/16")
-MixerL32 = _constructor("mixer_l32", "MixerL32", "Mixer-L/32")
-MixerL16 = _constructor("mixer_l16", "MixerL16", "Mixer-L/16")
-MixerH14 = _constructor("mixer_h14", "MixerH14", "Mixer-H/14")
+MixerT4 = factory.constructor(FAMILY, "mixer_t4", "MixerT4", "Mixer-T/4")
+MixerS32 = factory.constructor(FAMILY, "mixer_s32", "MixerS32", "Mixer-S/32")
+MixerS16 = factory.constructor(FAMILY, "mixer_s16", "MixerS16", "Mixer-S/16")
+MixerB32 = factory.constructor(FAMILY, "mixer_b32", "MixerB32", "Mixer-B/32")
+MixerB16 = factory.constructor(FAMILY, "mixer_b16", "MixerB16", "Mixer-B/16")
+MixerL32 = factory.constructor(FAMILY, "mixer_l32", "MixerL32", "Mixer-L/32")
+MixerL16 = factory.constructor(FAMILY, "mixer_l16", "MixerL16", "Mixer-L/16")
+MixerH14 = factory.constructor(FAMILY, "mixer_h14", "MixerH14", "Mixer-H/14")

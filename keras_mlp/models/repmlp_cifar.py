@@ -97,7 +97,6 @@ RepMLPCIFAR = factory.constructor(
     ),
     "repmlp_cifar",
     "RepMLPCIFAR",
-    {},
     "RepMLP CIFAR",
-    __name__,
+    {},
 )

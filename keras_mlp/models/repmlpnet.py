@@ -156,10 +156,9 @@ RepMLPNet = factory.generic_builder(
         ("globalperceptron_reduce", 4),
         ("ffn_expand", 4),
     ),
-    module=__name__,
-    model_name="repmlpnet",
-    doc="""Generic RepMLPNet builder; see `RepMLPNetB224` for the other arguments.
-
+    see="RepMLPNetB224",
+    example="(8, 16, 32, 64), (1, 1, 1, 1), (1, 2, 4, 8), (8, 4, 2, 1), input_shape=(32, 32, 3)",
+    doc="""
     `channels`, `num_blocks`, `sharesets_nums` and `partition_sizes` (the
     `h = w` of each stage) have one entry per stage.
     """,
@@ -172,7 +171,7 @@ def _constructor(model_name, title):
     part = config["partition_sizes"][0]
     multiple = PATCH_SIZE * part
     return factory.constructor(
-        FAMILY, model_name, public_name, config, title, __name__,
+        FAMILY, model_name, public_name, title, config,
         multiple=multiple, part=part, size=multiple, double=2 * multiple, default_size=multiple,
     )
 
