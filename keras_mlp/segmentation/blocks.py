@@ -6,6 +6,8 @@ that `keras_mlp.reparameterize` fuses the backbone and leaves a head as it
 was trained.
 """
 
+import inspect
+
 import keras
 
 from keras_mlp import validation
@@ -41,7 +43,7 @@ def pyramid_pooling(x, pool_scales, channels, name):
     return keras.layers.Concatenate(name=f"{name}_concat")(branches)
 
 
-def segmenter(head, *, backbone, classes, backbone_weights, input_shape, dropout_rate, name, default_name):
+def segmenter(head, backbone, classes, backbone_weights, input_shape, dropout_rate, name, default_name):
     """The `keras.Model`: images -> backbone -> pyramid -> `head(pyramid)`
     -> dropout -> 1x1 classifier -> logits resized to the input."""
     validation.positive_int("classes", classes)
@@ -63,11 +65,7 @@ def check_scales(name, scales):
     return tuple(validation.positive_int(name, s) for s in scales)
 
 
-_DOCSTRING = """Instantiates a {title} semantic segmentation model.
-
-{description}
-
-Args:
+_ARGS = """Args:
     backbone: a registered model name (`keras_mlp.list_models()`) or a
         model built with `features_only=True`.
     classes: number of classes (the logits' last axis).
@@ -82,22 +80,19 @@ Returns:
     A `keras.Model` from images to `(batch, height, width, classes)`
     logits.
 
-Example:
-
-```python
-{example}
-```
 """
 
 
-def document(head, description, head_args, default_name, example):
-    """Writes the docstring of the segmentation model `head` (as
-    keras.applications writes its variants'): the arguments every head
-    shares, with the head's own `head_args` lines among them."""
-    head.__doc__ = _DOCSTRING.format(
-        title=head.__name__,
-        description=description,
-        head_args="\n".join(f"    {line}" for line in head_args),
-        default_name=default_name,
-        example=example,
-    )
+def documented(default_name, **head_args):
+    """Decorator completing a segmentation model's docstring (its
+    description and `Example:`) with the arguments every head shares and
+    `head_args` (`{argument: text}`), as keras.applications writes its
+    variants' docstrings."""
+
+    def document(head):
+        description, example = inspect.cleandoc(head.__doc__).split("Example:")
+        lines = "\n".join(f"    {name}: {text}" for name, text in head_args.items())
+        head.__doc__ = description + _ARGS.format(head_args=lines, default_name=default_name) + "Example:" + example
+        return head
+
+    return document

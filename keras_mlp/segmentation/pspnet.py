@@ -5,6 +5,11 @@ from keras_mlp import validation
 from keras_mlp.segmentation import blocks
 
 
+@blocks.documented(
+    "pspnet",
+    channels="width of the head (512 in mmsegmentation).",
+    pool_scales="output grids of the pyramid pooling.",
+)
 def PSPNet(
     backbone,
     classes,
@@ -15,6 +20,18 @@ def PSPNet(
     dropout_rate=0.1,
     name=None,
 ):
+    """Instantiates a PSPNet semantic segmentation model.
+
+    Pyramid pooling over the backbone's last (stride-32) map, a 3x3
+    bottleneck conv and a 1x1 classifier; the logits are resized to the
+    input.
+
+    Example:
+
+    ```python
+    model = keras_mlp.PSPNet("repmlp_res50_light_224", classes=19, input_shape=(224, 224, 3))
+    ```
+    """
     validation.positive_int("channels", channels)
     pool_scales = blocks.check_scales("pool_scales", pool_scales)
 
@@ -22,23 +39,5 @@ def PSPNet(
         x = blocks.pyramid_pooling(pyramid[-1], pool_scales, channels, "ppm")
         return blocks.conv_norm_act(x, channels, 3, "ppm_bottleneck")
 
-    return blocks.segmenter(
-        head, backbone=backbone, classes=classes, backbone_weights=backbone_weights,
-        input_shape=input_shape, dropout_rate=dropout_rate, name=name, default_name="pspnet",
-    )
+    return blocks.segmenter(head, backbone, classes, backbone_weights, input_shape, dropout_rate, name, "pspnet")
 
-
-blocks.document(
-    PSPNet,
-    description=(
-        "Pyramid pooling over the backbone's last (stride-32) map, a 3x3\n"
-        "bottleneck conv and a 1x1 classifier; the logits are resized to the\n"
-        "input."
-    ),
-    head_args=(
-        "channels: width of the head (512 in mmsegmentation).",
-        "pool_scales: output grids of the pyramid pooling.",
-    ),
-    default_name="pspnet",
-    example='model = keras_mlp.PSPNet("repmlp_res50_light_224", classes=19, input_shape=(224, 224, 3))',
-)

@@ -9,6 +9,11 @@ from keras_mlp.segmentation import blocks
 from keras_mlp.segmentation.feature_points import STRIDES
 
 
+@blocks.documented(
+    "semantic_fpn",
+    neck_channels="width of the FPN neck (256 in the papers).",
+    channels="width of the head (128 in the papers).",
+)
 def SemanticFPN(
     backbone,
     classes,
@@ -19,6 +24,19 @@ def SemanticFPN(
     dropout_rate=0.1,
     name=None,
 ):
+    """Instantiates a Semantic FPN segmentation model.
+
+    Neck: 1x1 lateral convs, a nearest-neighbour top-down path and a 3x3 conv
+    per level. Head: each level goes through 3x3 conv-BN-ReLU and 2x bilinear
+    upsampling until it reaches stride 4 (one conv for stride 4), the four
+    are summed, then a 1x1 classifier; the logits are resized to the input.
+
+    Example:
+
+    ```python
+    model = keras_mlp.SemanticFPN("repmlpnet_t224", classes=150, input_shape=(224, 224, 3))
+    ```
+    """
     validation.positive_int("neck_channels", neck_channels)
     validation.positive_int("channels", channels)
 
@@ -44,24 +62,5 @@ def SemanticFPN(
             outputs.append(blocks.resize(x, size, f"head{i}_resize"))
         return keras.layers.Add(name="head_sum")(outputs)
 
-    return blocks.segmenter(
-        head, backbone=backbone, classes=classes, backbone_weights=backbone_weights,
-        input_shape=input_shape, dropout_rate=dropout_rate, name=name, default_name="semantic_fpn",
-    )
+    return blocks.segmenter(head, backbone, classes, backbone_weights, input_shape, dropout_rate, name, "semantic_fpn")
 
-
-blocks.document(
-    SemanticFPN,
-    description=(
-        "Neck: 1x1 lateral convs, a nearest-neighbour top-down path and a 3x3 conv\n"
-        "per level. Head: each level goes through 3x3 conv-BN-ReLU and 2x bilinear\n"
-        "upsampling until it reaches stride 4 (one conv for stride 4), the four\n"
-        "are summed, then a 1x1 classifier; the logits are resized to the input."
-    ),
-    head_args=(
-        "neck_channels: width of the FPN neck (256 in the papers).",
-        "channels: width of the head (128 in the papers).",
-    ),
-    default_name="semantic_fpn",
-    example='model = keras_mlp.SemanticFPN("repmlpnet_t224", classes=150, input_shape=(224, 224, 3))',
-)

@@ -7,6 +7,11 @@ from keras_mlp import validation
 from keras_mlp.segmentation import blocks
 
 
+@blocks.documented(
+    "upernet",
+    channels="width of the head (512 in mmsegmentation).",
+    pool_scales="output grids of the pyramid pooling.",
+)
 def UPerNet(
     backbone,
     classes,
@@ -17,6 +22,20 @@ def UPerNet(
     dropout_rate=0.1,
     name=None,
 ):
+    """Instantiates a UPerNet semantic segmentation model.
+
+    Pyramid pooling on the stride-32 map, 1x1 lateral convs and a top-down
+    FPN over the four levels, a 3x3 conv per level, every level resized to
+    stride 4 and concatenated, a 3x3 fusion conv and a 1x1 classifier; the
+    logits are resized to the input.
+
+    Example:
+
+    ```python
+    model = keras_mlp.UPerNet("repmlpnet_t224", classes=150, input_shape=(224, 224, 3))
+    model.compile("adamw", keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=255))
+    ```
+    """
     validation.positive_int("channels", channels)
     pool_scales = blocks.check_scales("pool_scales", pool_scales)
 
@@ -34,27 +53,5 @@ def UPerNet(
         x = keras.layers.Concatenate(name="fpn_concat")(outs)
         return blocks.conv_norm_act(x, channels, 3, "fpn_bottleneck")
 
-    return blocks.segmenter(
-        head, backbone=backbone, classes=classes, backbone_weights=backbone_weights,
-        input_shape=input_shape, dropout_rate=dropout_rate, name=name, default_name="upernet",
-    )
+    return blocks.segmenter(head, backbone, classes, backbone_weights, input_shape, dropout_rate, name, "upernet")
 
-
-blocks.document(
-    UPerNet,
-    description=(
-        "Pyramid pooling on the stride-32 map, 1x1 lateral convs and a top-down\n"
-        "FPN over the four levels, a 3x3 conv per level, every level resized to\n"
-        "stride 4 and concatenated, a 3x3 fusion conv and a 1x1 classifier; the\n"
-        "logits are resized to the input."
-    ),
-    head_args=(
-        "channels: width of the head (512 in mmsegmentation).",
-        "pool_scales: output grids of the pyramid pooling.",
-    ),
-    default_name="upernet",
-    example=(
-        'model = keras_mlp.UPerNet("repmlpnet_t224", classes=150, input_shape=(224, 224, 3))\n'
-        'model.compile("adamw", keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=255))'
-    ),
-)
