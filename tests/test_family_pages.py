@@ -1,12 +1,14 @@
-"""The family pages (docs/resmlp.md, gmlp.md, cyclemlp.md, wavemlp.md) run as written.
+"""The family pages (each `Family.page`: docs/resmlp.md, gmlp.md, ...) run as written.
 
 Every `python examples/...` command runs (with `SIZE_FLAGS` added) and every
 Python block marked `<!-- runs-offline -->` runs, offline, in a fresh process
 whose Hugging Face cache holds timm's layout of each tag the pages use, and
-whose Keras cache the official file of each tag without a Hub copy, with
+whose Keras cache the official file of each tag without a Hub copy (as
+`tests/reference/<family module>_official.py`'s `release` writes it), with
 random weights.
 """
 
+import importlib
 import os
 import re
 import shlex
@@ -16,12 +18,13 @@ import sys
 import pytest
 import torch
 
+import keras_mlp
+from keras_mlp.models import factory
 from keras_mlp.weights.registry import _cache_path, get_pretrained
-from tests.reference import cyclemlp_official, wavemlp_official
 from tests.testing import REPO_ROOT, TestCase
 from tests.weights.test_hub import publish_timm
 
-PAGES = ("docs/resmlp.md", "docs/gmlp.md", "docs/cyclemlp.md", "docs/wavemlp.md")
+PAGES = tuple(family.page for family in factory.families() if family.page)
 MARKER = "<!-- runs-offline -->"
 # Added after a documented command; absl keeps the last value of a repeated flag.
 # Training runs as written: it must show the model learning.
@@ -29,22 +32,32 @@ SIZE_FLAGS = {
     "examples/train.py": (),
     "examples/visualize_token_mixing.py": ("--blocks=0", "--units=14"),
 }
-# The Hub repositories behind the tags the pages use, and timm's architecture.
-HUB_REPOS = {
-    "timm/resmlp_12_224.fb_distilled_in1k": "resmlp_12_224",
-    "timm/gmlp_s16_224.ra3_in1k": "gmlp_s16_224",
-}
-# Tags served from their official release only, and the official modules that
-# write a file of that layout.
-OFFICIAL_FILES = {
-    "cyclemlp_b1.imagenet1k": lambda: {"model": cyclemlp_official.create("cyclemlp_b1").state_dict()},
-    "wavemlp_t.imagenet1k": lambda: {"state_dict": wavemlp_official.create("wavemlp_t").state_dict()},
-}
-
-
 def read(page):
     with open(os.path.join(REPO_ROOT, page), encoding="utf-8") as f:
         return f.read()
+
+
+def page_tags():
+    """The pretrained tags (`model.tag`) the pages name."""
+    words = set()
+    for page in PAGES:
+        words.update(re.findall(r"\b[a-z0-9_]+\.[a-z0-9_]+\b", read(page)))
+    return sorted(words & set(keras_mlp.list_pretrained()))
+
+
+def write_offline_caches(hf_cache, keras_cache):
+    """Random weights in the layout each of the pages' tags is fetched in."""
+    for name in page_tags():
+        record = get_pretrained(name)
+        if record.hf_hub_id:
+            # timm's `<arch>.<tag>` repository.
+            publish_timm(hf_cache, record.hf_hub_id, record.hf_hub_id.split("/")[1].partition(".")[0])
+            continue
+        module = keras_mlp.get_constructor(record.model).__module__.rpartition(".")[2]
+        official = importlib.import_module(f"tests.reference.{module}_official")
+        path = _cache_path(record, keras_cache)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        torch.save(official.release(record.model), path)
 
 
 def commands(page):
@@ -76,12 +89,7 @@ class FamilyPagesTest(TestCase):
         cache = os.path.join(folder, "hf", "hub")
         if not os.path.isdir(cache):
             os.makedirs(cache)
-            for repo_id, arch in HUB_REPOS.items():
-                publish_timm(cache, repo_id, arch)
-            for name, checkpoint in OFFICIAL_FILES.items():
-                path = _cache_path(get_pretrained(name), os.path.join(folder, "keras"))
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                torch.save(checkpoint(), path)
+            write_offline_caches(cache, os.path.join(folder, "keras"))
         env = dict(
             os.environ,
             PYTHONPATH=REPO_ROOT,

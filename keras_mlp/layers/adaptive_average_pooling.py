@@ -3,6 +3,7 @@ import numpy as np
 from keras import ops
 
 from keras_mlp import validation
+from keras_mlp.layers import layer_config
 
 
 def _bin_matrix(size, bins):
@@ -36,17 +37,14 @@ class AdaptiveAveragePooling2D(keras.layers.Layer):
 
     def __init__(self, output_size, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(output_size, int):
+        if isinstance(output_size, int) and not isinstance(output_size, bool):
             output_size = (output_size, output_size)
-        output_size = tuple(output_size)
-        if len(output_size) != 2:
-            raise ValueError(f"`output_size` must be an int or (rows, cols). Received: output_size={output_size!r}")
-        self.output_size = tuple(validation.positive_int("output_size", int(s)) for s in output_size)
+        self.output_size = validation.int_pair("output_size", output_size)
 
     def build(self, input_shape):
         height, width = input_shape[1], input_shape[2]
         if height is None or width is None:
-            raise ValueError(
+            raise validation.InputSizeError(
                 "AdaptiveAveragePooling2D needs a static height and width. "
                 f"Received: input_shape={input_shape}"
             )
@@ -66,6 +64,4 @@ class AdaptiveAveragePooling2D(keras.layers.Layer):
         return (input_shape[0], *self.output_size, input_shape[3])
 
     def get_config(self):
-        config = super().get_config()
-        config.update({"output_size": self.output_size})
-        return config
+        return {**super().get_config(), **layer_config.arguments(self, "output_size")}

@@ -2,6 +2,7 @@ import math
 
 import keras
 
+from keras_mlp import validation
 from keras_mlp.layers.margin_softmax import MarginSoftmax
 
 
@@ -35,8 +36,7 @@ class ArcFace(MarginSoftmax):
 
     def __init__(self, num_classes, scale=64.0, margin=0.5, **kwargs):
         super().__init__(num_classes, scale, margin, **kwargs)
-        if self.margin >= math.pi / 2:
-            raise ValueError(f"`margin` must be below pi / 2 radians. Received: margin={margin!r}")
+        validation.require(self.margin < math.pi / 2, "margin", margin, "below pi / 2 radians")
 
     def target(self, cosine):
         m = self.margin

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from keras_mlp import validation
+from keras_mlp.layers import layer_config
 from keras_mlp.layers.mlp import MLP
 
 
@@ -71,11 +72,4 @@ class BranchReweight(keras.layers.Layer):
         return input_shape[0]
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "reduction": self.reduction,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            }
-        )
-        return config
+        return {**super().get_config(), **layer_config.arguments(self, "reduction", "kernel_initializer")}

@@ -1,6 +1,9 @@
 import keras
 from keras import ops
 
+from keras_mlp import validation
+from keras_mlp.layers import layer_config
+
 
 @keras.saving.register_keras_serializable(package="keras_mlp")
 class ClassTokenEmbedding(keras.layers.Layer):
@@ -33,7 +36,7 @@ class ClassTokenEmbedding(keras.layers.Layer):
 
     def build(self, input_shape):
         if len(input_shape) != 3 or input_shape[1] is None:
-            raise ValueError(
+            raise validation.InputSizeError(
                 "ClassTokenEmbedding expects a (batch, patches, channels) input "
                 "with a known number of patches. "
                 f"Received: input_shape={input_shape}"
@@ -63,12 +66,4 @@ class ClassTokenEmbedding(keras.layers.Layer):
         return (batch, num_patches + 1, channels)
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "embeddings_initializer": keras.initializers.serialize(
-                    self.embeddings_initializer
-                )
-            }
-        )
-        return config
+        return {**super().get_config(), **layer_config.arguments(self, "embeddings_initializer")}

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from keras_mlp import validation
+from keras_mlp.layers import layer_config
 from keras_mlp.layers import weight_folding
 from keras_mlp.layers.grouped_conv import GroupedConv2D
 from keras_mlp.layers.reparameterizable import Reparameterizable
@@ -57,11 +58,7 @@ class ConvBN(Reparameterizable):
         super().__init__(deploy=deploy, **kwargs)
         validation.positive_ints(filters=filters, kernel_size=kernel_size, strides=strides, groups=groups)
         validation.non_negative_int("padding", padding)
-        if filters % groups:
-            raise ValueError(
-                f"`filters` must be a multiple of `groups`. Received: "
-                f"filters={filters}, groups={groups}"
-            )
+        validation.require(filters % groups == 0, "filters", filters, f"a multiple of `groups` ({groups})")
         self.filters = filters
         self.kernel_size = kernel_size
         self.strides = strides
@@ -110,15 +107,9 @@ class ConvBN(Reparameterizable):
         ).compute_output_shape(self._padded(input_shape))
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "filters": self.filters,
-                "kernel_size": self.kernel_size,
-                "strides": self.strides,
-                "padding": self.padding,
-                "groups": self.groups,
-                "activation": keras.activations.serialize(self.activation),
-            }
-        )
+        config = {
+            **super().get_config(),
+            **layer_config.arguments(self, "filters", "kernel_size", "strides", "padding", "groups"),
+        }
+        config["activation"] = keras.activations.serialize(self.activation)
         return config

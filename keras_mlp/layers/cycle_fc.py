@@ -5,6 +5,7 @@ import numpy as np
 from keras import ops
 
 from keras_mlp import validation
+from keras_mlp.layers import layer_config
 
 
 def cycle_offsets(channels, kernel_size):
@@ -68,16 +69,10 @@ class CycleFC(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         self.units = validation.positive_int("units", units)
-        sizes = tuple(kernel_size) if isinstance(kernel_size, (tuple, list)) else ()
-        if (
-            len(sizes) != 2
-            or 1 not in sizes
-            or any(isinstance(k, bool) or not isinstance(k, int) or k <= 0 or k % 2 == 0 for k in sizes)
-        ):
-            raise ValueError(
-                "`kernel_size` must be `(1, K)` or `(K, 1)` with an odd positive int K. "
-                f"Received: kernel_size={kernel_size!r}"
-            )
+        sizes = validation.odd_ints("kernel_size", kernel_size)
+        validation.require(
+            len(sizes) == 2 and 1 in sizes, "kernel_size", kernel_size, "`(1, K)` or `(K, 1)` with an odd positive int K"
+        )
         self.kernel_size = sizes
         self.use_bias = bool(use_bias)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
@@ -129,14 +124,7 @@ class CycleFC(keras.layers.Layer):
         return tuple(input_shape[:-1]) + (self.units,)
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "units": self.units,
-                "kernel_size": self.kernel_size,
-                "use_bias": self.use_bias,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-            }
+        arguments = layer_config.arguments(
+            self, "units", "kernel_size", "use_bias", "kernel_initializer", "bias_initializer",
         )
-        return config
+        return {**super().get_config(), **arguments}

@@ -1,6 +1,7 @@
 import keras
 
 from keras_mlp import validation
+from keras_mlp.layers import layer_config
 from keras_mlp.layers.branch_reweight import BranchReweight
 from keras_mlp.layers.cycle_fc import CycleFC
 from keras_mlp.layers.mlp import MLP
@@ -73,12 +74,7 @@ class CycleMLPBlock(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "mlp_ratio": self.mlp_ratio,
-                "drop_path_rate": self.drop_path_rate,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            }
+        arguments = layer_config.arguments(
+            self, "mlp_ratio", "drop_path_rate", "kernel_initializer",
         )
-        return config
+        return {**super().get_config(), **arguments}

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from keras_mlp import validation
+from keras_mlp.layers import layer_config
 from keras_mlp.layers.mlp import MLP
 from keras_mlp.layers.stochastic_depth import StochasticDepth
 
@@ -53,12 +54,12 @@ class FeedForwardBlock(keras.layers.Layer):
         self.mlp_ratio = float(mlp_ratio)
         self.drop_path_rate = float(drop_path_rate)
         self.dropout_rate = float(dropout_rate)
-        self.layer_norm_epsilon = float(layer_norm_epsilon)
+        self.layer_norm_epsilon = validation.positive_number("layer_norm_epsilon", layer_norm_epsilon)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
     def build(self, input_shape):
         if len(input_shape) != 3 or input_shape[1] is None:
-            raise ValueError(
+            raise validation.InputSizeError(
                 "FeedForwardBlock expects a (batch, tokens, channels) input with "
                 "a known number of tokens, because the token MLP has one weight "
                 f"per token. Received: input_shape={input_shape}"
@@ -96,16 +97,8 @@ class FeedForwardBlock(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "mlp_ratio": self.mlp_ratio,
-                "drop_path_rate": self.drop_path_rate,
-                "dropout_rate": self.dropout_rate,
-                "layer_norm_epsilon": self.layer_norm_epsilon,
-                "kernel_initializer": keras.initializers.serialize(
-                    self.kernel_initializer
-                ),
-            }
+        arguments = layer_config.arguments(
+            self, "mlp_ratio", "drop_path_rate", "dropout_rate", "layer_norm_epsilon",
+            "kernel_initializer",
         )
-        return config
+        return {**super().get_config(), **arguments}

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from keras_mlp import validation
+from keras_mlp.layers import layer_config
 from keras_mlp.layers.spatial_gating_unit import SpatialGatingUnit
 from keras_mlp.layers.stochastic_depth import StochasticDepth
 
@@ -89,14 +90,8 @@ class GMLPBlock(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "mlp_ratio": self.mlp_ratio,
-                "drop_path_rate": self.drop_path_rate,
-                "dropout_rate": self.dropout_rate,
-                "layer_norm_epsilon": self.layer_norm_epsilon,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            }
+        arguments = layer_config.arguments(
+            self, "mlp_ratio", "drop_path_rate", "dropout_rate", "layer_norm_epsilon",
+            "kernel_initializer",
         )
-        return config
+        return {**super().get_config(), **arguments}

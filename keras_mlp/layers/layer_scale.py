@@ -1,6 +1,7 @@
 import keras
 
 from keras_mlp import validation
+from keras_mlp.layers import layer_config
 
 
 @keras.saving.register_keras_serializable(package="keras_mlp")
@@ -41,6 +42,4 @@ class LayerScale(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        config = super().get_config()
-        config.update({"init_value": self.init_value})
-        return config
+        return {**super().get_config(), **layer_config.arguments(self, "init_value")}

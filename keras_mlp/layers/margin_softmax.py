@@ -1,6 +1,7 @@
 import keras
 
 from keras_mlp import validation
+from keras_mlp.layers import layer_config
 
 
 class MarginSoftmax(keras.layers.Layer):
@@ -67,9 +68,7 @@ class MarginSoftmax(keras.layers.Layer):
         return (embeddings_shape[0], self.num_classes)
 
     def get_config(self):
-        config = super().get_config()
-        config.update({"num_classes": self.num_classes, "scale": self.scale, "margin": self.margin})
-        return config
+        return {**super().get_config(), **layer_config.arguments(self, "num_classes", "scale", "margin")}
 
 
 def _is_pair(value):

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from keras_mlp import validation
+from keras_mlp.layers import layer_config
 from keras_mlp.layers.mlp import MLP
 from keras_mlp.layers.stochastic_depth import StochasticDepth
 
@@ -49,14 +50,14 @@ class MLPMixerBlock(keras.layers.Layer):
         self.tokens_mlp_dim = tokens_mlp_dim
         self.channels_mlp_dim = channels_mlp_dim
         self.drop_path_rate = float(drop_path_rate)
-        self.dropout_rate = float(dropout_rate)
+        self.dropout_rate = validation.rate("dropout_rate", dropout_rate)
         self.gelu_approximate = bool(gelu_approximate)
-        self.layer_norm_epsilon = float(layer_norm_epsilon)
+        self.layer_norm_epsilon = validation.positive_number("layer_norm_epsilon", layer_norm_epsilon)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
     def build(self, input_shape):
         if len(input_shape) != 3 or input_shape[1] is None:
-            raise ValueError(
+            raise validation.InputSizeError(
                 "MLPMixerBlock expects a (batch, num_patches, channels) input "
                 "with a known number of patches, because the token-mixing MLP "
                 f"has one weight per patch. Received: input_shape={input_shape}"
@@ -113,18 +114,8 @@ class MLPMixerBlock(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "tokens_mlp_dim": self.tokens_mlp_dim,
-                "channels_mlp_dim": self.channels_mlp_dim,
-                "drop_path_rate": self.drop_path_rate,
-                "dropout_rate": self.dropout_rate,
-                "gelu_approximate": self.gelu_approximate,
-                "layer_norm_epsilon": self.layer_norm_epsilon,
-                "kernel_initializer": keras.initializers.serialize(
-                    self.kernel_initializer
-                ),
-            }
+        arguments = layer_config.arguments(
+            self, "tokens_mlp_dim", "channels_mlp_dim", "drop_path_rate", "dropout_rate",
+            "gelu_approximate", "layer_norm_epsilon", "kernel_initializer",
         )
-        return config
+        return {**super().get_config(), **arguments}

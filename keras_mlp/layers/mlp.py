@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from keras_mlp import validation
+from keras_mlp.layers import layer_config
 
 
 @keras.saving.register_keras_serializable(package="keras_mlp")
@@ -82,19 +83,8 @@ class MLP(keras.layers.Layer):
         return tuple(input_shape[:-1]) + (self.output_dim or input_shape[-1],)
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "hidden_dim": self.hidden_dim,
-                "output_dim": self.output_dim,
-                "gelu_approximate": self.gelu_approximate,
-                "dropout_rate": self.dropout_rate,
-                "kernel_initializer": keras.initializers.serialize(
-                    self.kernel_initializer
-                ),
-                "bias_initializer": keras.initializers.serialize(
-                    self.bias_initializer
-                ),
-            }
+        arguments = layer_config.arguments(
+            self, "hidden_dim", "output_dim", "gelu_approximate", "dropout_rate",
+            "kernel_initializer", "bias_initializer",
         )
-        return config
+        return {**super().get_config(), **arguments}

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from keras_mlp import validation
+from keras_mlp.layers import layer_config
 from keras_mlp.layers.branch_reweight import BranchReweight
 from keras_mlp.layers.conv_bn import batch_norm
 
@@ -99,8 +100,4 @@ class PATM(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {"mode": self.mode, "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}
-        )
-        return config
+        return {**super().get_config(), **layer_config.arguments(self, "mode", "kernel_initializer")}

@@ -3,6 +3,7 @@ import numpy as np
 from keras import ops
 
 from keras_mlp import validation
+from keras_mlp.layers import layer_config
 from keras_mlp.layers import weight_folding
 from keras_mlp.layers.conv_bn import batch_norm
 from keras_mlp.layers.reparameterizable import Reparameterizable
@@ -58,7 +59,8 @@ class RepMLPBlock(Reparameterizable):
         self.h = h
         self.w = w
         self.num_sharesets = num_sharesets
-        self.reparam_conv_k = check_kernels(reparam_conv_k)
+        # A centred (odd) kernel is what pads into the FC.
+        self.reparam_conv_k = validation.odd_ints("reparam_conv_k", reparam_conv_k or ())
         self.globalperceptron_reduce = globalperceptron_reduce
 
     def build(self, input_shape):
@@ -172,40 +174,24 @@ class RepMLPBlock(Reparameterizable):
         return input_shape
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "h": self.h,
-                "w": self.w,
-                "num_sharesets": self.num_sharesets,
-                "reparam_conv_k": list(self.reparam_conv_k),
-                "globalperceptron_reduce": self.globalperceptron_reduce,
-            }
-        )
+        config = {
+            **super().get_config(),
+            **layer_config.arguments(self, "h", "w", "num_sharesets", "globalperceptron_reduce"),
+        }
+        config["reparam_conv_k"] = list(self.reparam_conv_k)
         return config
-
-
-def check_kernels(reparam_conv_k):
-    """The Local Perceptron kernel sizes as a tuple, or a clear error."""
-    reparam_conv_k = tuple(reparam_conv_k or ())
-    if any(not isinstance(k, int) or k <= 0 or k % 2 == 0 for k in reparam_conv_k):
-        raise ValueError(
-            "`reparam_conv_k` must hold positive odd ints (a centred kernel "
-            f"is what pads into the FC). Received: reparam_conv_k={reparam_conv_k}"
-        )
-    return reparam_conv_k
 
 
 def check_partition(block, height, width, channels):
     """Raises unless a `(height, width, channels)` map splits into `h x w` partitions."""
     if height is None or width is None or channels is None:
-        raise ValueError(
+        raise validation.InputSizeError(
             f"{type(block).__name__} needs a known input height, width and "
             "channels: its FC layers have one weight per partition pixel. "
             f"Received: input_shape=(None, {height}, {width}, {channels})"
         )
     if height % block.h or width % block.w:
-        raise ValueError(
+        raise validation.InputSizeError(
             f"{type(block).__name__} {block.name!r}: the input's height and width "
             f"({height}, {width}) must be multiples of the partition size "
             f"h={block.h}, w={block.w}."

@@ -3,10 +3,11 @@ import numpy as np
 from keras import ops
 
 from keras_mlp import validation
+from keras_mlp.layers import layer_config
 from keras_mlp.layers import weight_folding
 from keras_mlp.layers.grouped_conv import GroupedConv2D
 from keras_mlp.layers.conv_bn import batch_norm
-from keras_mlp.layers.repmlp_block import check_kernels, check_partition
+from keras_mlp.layers.repmlp_block import check_partition
 from keras_mlp.layers.reparameterizable import Reparameterizable
 
 
@@ -58,7 +59,8 @@ class RepMLPV1Block(Reparameterizable):
         validation.positive_ints(h=h, w=w, fc1_fc2_reduction=fc1_fc2_reduction, fc3_groups=fc3_groups)
         self.h = h
         self.w = w
-        self.reparam_conv_k = check_kernels(reparam_conv_k)
+        # A centred (odd) kernel is what pads into the FC.
+        self.reparam_conv_k = validation.odd_ints("reparam_conv_k", reparam_conv_k or ())
         self.fc1_fc2_reduction = fc1_fc2_reduction
         self.fc3_groups = fc3_groups
 
@@ -200,14 +202,9 @@ class RepMLPV1Block(Reparameterizable):
         return input_shape
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "h": self.h,
-                "w": self.w,
-                "reparam_conv_k": list(self.reparam_conv_k),
-                "fc1_fc2_reduction": self.fc1_fc2_reduction,
-                "fc3_groups": self.fc3_groups,
-            }
-        )
+        config = {
+            **super().get_config(),
+            **layer_config.arguments(self, "h", "w", "fc1_fc2_reduction", "fc3_groups"),
+        }
+        config["reparam_conv_k"] = list(self.reparam_conv_k)
         return config

@@ -1,6 +1,7 @@
 import keras
 
 from keras_mlp import validation
+from keras_mlp.layers import layer_config
 from keras_mlp.layers.affine import Affine
 from keras_mlp.layers.layer_scale import LayerScale
 from keras_mlp.layers.mlp import MLP
@@ -92,14 +93,8 @@ class ResMLPBlock(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "mlp_ratio": self.mlp_ratio,
-                "layer_scale_init": self.layer_scale_init,
-                "drop_path_rate": self.drop_path_rate,
-                "dropout_rate": self.dropout_rate,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            }
+        arguments = layer_config.arguments(
+            self, "mlp_ratio", "layer_scale_init", "drop_path_rate", "dropout_rate",
+            "kernel_initializer",
         )
-        return config
+        return {**super().get_config(), **arguments}

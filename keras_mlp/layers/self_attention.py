@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from keras_mlp import validation
+from keras_mlp.layers import layer_config
 
 
 @keras.saving.register_keras_serializable(package="keras_mlp")
@@ -79,15 +80,7 @@ class MultiHeadSelfAttention(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "num_heads": self.num_heads,
-                "qkv_bias": self.qkv_bias,
-                "dropout_rate": self.dropout_rate,
-                "kernel_initializer": keras.initializers.serialize(
-                    self.kernel_initializer
-                ),
-            }
+        arguments = layer_config.arguments(
+            self, "num_heads", "qkv_bias", "dropout_rate", "kernel_initializer",
         )
-        return config
+        return {**super().get_config(), **arguments}

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from keras_mlp import validation
+from keras_mlp.layers import layer_config
 from keras_mlp.layers.token_linear import TokenLinear
 
 
@@ -61,6 +62,4 @@ class SpatialGatingUnit(keras.layers.Layer):
         return (*input_shape[:-1], input_shape[-1] // 2)
 
     def get_config(self):
-        config = super().get_config()
-        config.update({"layer_norm_epsilon": self.layer_norm_epsilon})
-        return config
+        return {**super().get_config(), **layer_config.arguments(self, "layer_norm_epsilon")}

@@ -1,6 +1,9 @@
 import keras
 from keras import ops
 
+from keras_mlp import validation
+from keras_mlp.layers import layer_config
+
 
 @keras.saving.register_keras_serializable(package="keras_mlp")
 class TokenLinear(keras.layers.Layer):
@@ -31,7 +34,7 @@ class TokenLinear(keras.layers.Layer):
 
     def build(self, input_shape):
         if len(input_shape) != 3 or input_shape[1] is None:
-            raise ValueError(
+            raise validation.InputSizeError(
                 f"{type(self).__name__} expects a (batch, tokens, channels) input with a "
                 "known number of tokens, because it has one weight per pair of "
                 f"tokens. Received: input_shape={input_shape}"
@@ -56,11 +59,7 @@ class TokenLinear(keras.layers.Layer):
         return tokens * tokens * channels
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-            }
+        arguments = layer_config.arguments(
+            self, "kernel_initializer", "bias_initializer",
         )
-        return config
+        return {**super().get_config(), **arguments}

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from keras_mlp import validation
+from keras_mlp.layers import layer_config
 
 
 @keras.saving.register_keras_serializable(package="keras_mlp")
@@ -26,20 +27,13 @@ class TokensToGrid(keras.layers.Layer):
 
     def __init__(self, grid, prefix_tokens=0, **kwargs):
         super().__init__(**kwargs)
-        grid = tuple(grid)
-        if len(grid) != 2:
-            raise ValueError(f"`grid` must be (rows, cols). Received: grid={grid!r}")
-        self.grid = tuple(validation.positive_int("grid", int(g)) for g in grid)
-        if isinstance(prefix_tokens, bool) or not isinstance(prefix_tokens, int) or prefix_tokens < 0:
-            raise ValueError(
-                f"`prefix_tokens` must be a non-negative int. Received: prefix_tokens={prefix_tokens!r}"
-            )
-        self.prefix_tokens = prefix_tokens
+        self.grid = validation.int_pair("grid", grid)
+        self.prefix_tokens = validation.non_negative_int("prefix_tokens", prefix_tokens)
 
     def build(self, input_shape):
         expected = self.prefix_tokens + self.grid[0] * self.grid[1]
         if input_shape[1] is not None and input_shape[1] != expected:
-            raise ValueError(
+            raise validation.InputSizeError(
                 f"TokensToGrid(grid={self.grid}, prefix_tokens={self.prefix_tokens}) "
                 f"expects {expected} tokens. Received: input_shape={input_shape}"
             )
@@ -52,6 +46,4 @@ class TokensToGrid(keras.layers.Layer):
         return (input_shape[0], *self.grid, input_shape[2])
 
     def get_config(self):
-        config = super().get_config()
-        config.update({"grid": self.grid, "prefix_tokens": self.prefix_tokens})
-        return config
+        return {**super().get_config(), **layer_config.arguments(self, "grid", "prefix_tokens")}

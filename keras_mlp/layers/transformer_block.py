@@ -1,6 +1,7 @@
 import keras
 
 from keras_mlp import validation
+from keras_mlp.layers import layer_config
 from keras_mlp.layers.mlp import MLP
 from keras_mlp.layers.self_attention import MultiHeadSelfAttention
 from keras_mlp.layers.stochastic_depth import StochasticDepth
@@ -57,7 +58,7 @@ class TransformerBlock(keras.layers.Layer):
         self.qkv_bias = bool(qkv_bias)
         self.drop_path_rate = float(drop_path_rate)
         self.dropout_rate = float(dropout_rate)
-        self.layer_norm_epsilon = float(layer_norm_epsilon)
+        self.layer_norm_epsilon = validation.positive_number("layer_norm_epsilon", layer_norm_epsilon)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
     def build(self, input_shape):
@@ -90,18 +91,8 @@ class TransformerBlock(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "num_heads": self.num_heads,
-                "mlp_ratio": self.mlp_ratio,
-                "qkv_bias": self.qkv_bias,
-                "drop_path_rate": self.drop_path_rate,
-                "dropout_rate": self.dropout_rate,
-                "layer_norm_epsilon": self.layer_norm_epsilon,
-                "kernel_initializer": keras.initializers.serialize(
-                    self.kernel_initializer
-                ),
-            }
+        arguments = layer_config.arguments(
+            self, "num_heads", "mlp_ratio", "qkv_bias", "drop_path_rate", "dropout_rate",
+            "layer_norm_epsilon", "kernel_initializer",
         )
-        return config
+        return {**super().get_config(), **arguments}

@@ -1,6 +1,7 @@
 import keras
 
 from keras_mlp import validation
+from keras_mlp.layers import layer_config
 from keras_mlp.layers.conv_bn import BN_EPSILON, batch_norm
 from keras_mlp.layers.mlp import MLP
 from keras_mlp.layers.patm import PATM, PHASE_MODES
@@ -76,14 +77,7 @@ class WaveBlock(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "mlp_ratio": self.mlp_ratio,
-                "mode": self.mode,
-                "norm": self.norm,
-                "drop_path_rate": self.drop_path_rate,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            }
+        arguments = layer_config.arguments(
+            self, "mlp_ratio", "mode", "norm", "drop_path_rate", "kernel_initializer",
         )
-        return config
+        return {**super().get_config(), **arguments}

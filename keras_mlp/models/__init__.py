@@ -1,4 +1,11 @@
-"""Application families; importing this registers every model."""
+"""Application families; importing this registers every model.
+
+A new family adds its import line here; `keras_mlp` exports every public
+name this module imports (`__all__`).
+"""
+
+import inspect as _inspect
+
 
 from keras_mlp.models.cyclemlp import (
     CycleMLP,
@@ -51,3 +58,5 @@ from keras_mlp.models.repmlpnet import (
     RepMLPNetT256,
 )
 from keras_mlp.models.wavemlp import WaveMLP, WaveMLPM, WaveMLPS, WaveMLPT, WaveMLPTDW
+
+__all__ = sorted(name for name, value in globals().items() if not name.startswith("_") and not _inspect.ismodule(value))

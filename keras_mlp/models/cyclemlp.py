@@ -5,15 +5,12 @@ official `cycle_mlp.py` (ShoufaChen/CycleMLP): no norm after the stem or
 the downsampling convs.
 """
 
-import inspect
-
 import keras
 
 from keras_mlp.layers.cycle_mlp_block import LAYER_NORM_EPSILON, CycleMLPBlock
 from keras_mlp.models import factory, pyramid
 from keras_mlp.models.pyramid import LINEAR_INITIALIZER, pyramid_model
-from keras_mlp.weights import cyclemlp_checkpoints
-from keras_mlp.weights.loading import WeightsSource, load_weights
+from keras_mlp.weights import cyclemlp_checkpoints, cyclemlp_pretrained
 
 _DIMS = (64, 128, 320, 512)
 # `CycleMLP_B1` ... `CycleMLP_B5` of the official cycle_mlp.py.
@@ -40,62 +37,40 @@ def _layer_norm(name):
 
 
 def _build(args, *, model_name, embed_dims, depths, mlp_ratios):
-    source = WeightsSource(args.weights, model_name)
-
     def make_block(stage, width, rate, name):
         return CycleMLPBlock(
             mlp_ratio=mlp_ratios[stage], drop_path_rate=rate, kernel_initializer=LINEAR_INITIALIZER, name=name
         )
 
-    model = pyramid_model(
+    return pyramid_model(
         args,
+        cyclemlp_checkpoints.SPEC,
         model_name=model_name,
         embed_dims=embed_dims,
         depths=depths,
         make_block=make_block,
         make_head_norm=_layer_norm,
     )
-    if source:
-        load_weights(model, source, cyclemlp_checkpoints.SPEC)
-    return model
 
 
-FAMILY = factory.Family(
+FAMILY = pyramid.family(
+    head_norm="LayerNorm",
+    formats="an official `.pth` release, ",
     build=_build,
     docstring=BASE_DOCSTRING,
-    arg_docs=dict(
-        include_top="whether to include the final LayerNorm, pool and classifier.",
-        **pyramid.ARG_DOCS,
-    ),
+    configs=MODEL_CONFIGS,
+    representative="cyclemlp_b1",
+    pretrained=cyclemlp_pretrained.RECORDS,
+    # The paper's Table 1 "FLOPs", multiply-adds at 224.
+    reference_gmacs=dict(cyclemlp_b1=2.1, cyclemlp_b2=3.9, cyclemlp_b3=6.9, cyclemlp_b4=10.1, cyclemlp_b5=12.3),
+    page="docs/cyclemlp.md",
 )
 
-CycleMLP = factory.generic_builder(
-    FAMILY,
-    "CycleMLP",
-    architecture=tuple((name, inspect.Parameter.empty) for name in ("embed_dims", "depths", "mlp_ratios")),
-    module=__name__,
-    model_name="cyclemlp",
-    doc="""Generic CycleMLP builder; see `CycleMLPB1` for the other arguments.
-
-    `embed_dims`, `depths` and `mlp_ratios` have one entry per stage.
-
-    Example:
-
-    >>> model = CycleMLP((8, 16, 24, 32), (1, 1, 1, 1), (2, 2, 2, 2), input_shape=(32, 48, 3), classes=5)
-    >>> model.output_shape
-    (None, 5)
-    """,
-)
+CycleMLP = pyramid.generic_builder(FAMILY, "CycleMLP", see="CycleMLPB1", title="CycleMLP")
 
 
-def _constructor(model_name, public_name, title):
-    return pyramid.constructor(
-        FAMILY, MODEL_CONFIGS, model_name, public_name, title, __name__, formats="an official `.pth` release, "
-    )
-
-
-CycleMLPB1 = _constructor("cyclemlp_b1", "CycleMLPB1", "CycleMLP-B1")
-CycleMLPB2 = _constructor("cyclemlp_b2", "CycleMLPB2", "CycleMLP-B2")
-CycleMLPB3 = _constructor("cyclemlp_b3", "CycleMLPB3", "CycleMLP-B3")
-CycleMLPB4 = _constructor("cyclemlp_b4", "CycleMLPB4", "CycleMLP-B4")
-CycleMLPB5 = _constructor("cyclemlp_b5", "CycleMLPB5", "CycleMLP-B5")
+CycleMLPB1 = factory.constructor(FAMILY, "cyclemlp_b1", "CycleMLPB1", "CycleMLP-B1")
+CycleMLPB2 = factory.constructor(FAMILY, "cyclemlp_b2", "CycleMLPB2", "CycleMLP-B2")
+CycleMLPB3 = factory.constructor(FAMILY, "cyclemlp_b3", "CycleMLPB3", "CycleMLP-B3")
+CycleMLPB4 = factory.constructor(FAMILY, "cyclemlp_b4", "CycleMLPB4", "CycleMLP-B4")
+CycleMLPB5 = factory.constructor(FAMILY, "cyclemlp_b5", "CycleMLPB5", "CycleMLP-B5")

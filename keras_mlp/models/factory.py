@@ -23,7 +23,7 @@ import keras
 
 from keras_mlp import validation
 from keras_mlp.models.registry import register_model
-from keras_mlp.weights.registry import list_pretrained
+from keras_mlp.weights.registry import list_pretrained, register_pretrained
 
 POOLING_CHOICES = (None, "avg", "max")
 
@@ -135,6 +135,51 @@ model.compile("adamw", "sparse_categorical_crossentropy", metrics=["accuracy"])"
 
 
 @dataclasses.dataclass(frozen=True)
+class TimmArchitecture:
+    """The keras_mlp model that computes what a timm architecture computes.
+
+    Attributes:
+        model: registered keras_mlp model name.
+        global_pool: how timm's model pools before its head; a repository
+            that records another pooling is a different model.
+        arguments: constructor arguments that make the outputs match
+            timm's, beyond classes and input shape.
+    """
+
+    model: str
+    global_pool: str
+    arguments: dict = dataclasses.field(default_factory=dict)
+
+
+# `(family, [model names])` in registration order: what `constructor` was
+# called with. Families are compared by identity (two may hold equal fields).
+_FAMILIES = []
+
+
+def families():
+    """Every `Family` with registered constructors, in registration order."""
+    return [family for family, _ in _FAMILIES]
+
+
+def family_models(family):
+    """The registered model names of `family`, in registration order."""
+    for registered, names in _FAMILIES:
+        if registered is family:
+            return list(names)
+    raise ValueError(f"{family} has no registered constructor.")
+
+
+def _register(family, model_name):
+    for registered, names in _FAMILIES:
+        if registered is family:
+            names.append(model_name)
+            break
+    else:
+        _FAMILIES.append((family, [model_name]))
+    register_pretrained(record for record in family.pretrained if record.model == model_name)
+
+
+@dataclasses.dataclass(frozen=True)
 class Family:
     """What a family module gives the factory.
 
@@ -153,6 +198,28 @@ class Family:
             texts are `format`ted with the same values.
         defaults: contract defaults that differ for this family (e.g. a
             CIFAR model's `classes=10`).
+        configs: `{model name: architecture}`: the keyword arguments
+            `build` gets for each registered configuration.
+        doc_values: values every constructor docstring is formatted with;
+            a configuration's own architecture values (its `patch_size`,
+            ...) take precedence, and `constructor`'s `doc` over both.
+
+    What the rest of keras_mlp and its tests read from the declaration
+    (`families()`), so that no list elsewhere names the family:
+
+        representative: the family's smallest registered model, which the
+            default test suite's conformance checks build (`-m slow` builds
+            every name).
+        pretrained: the family's `PretrainedWeights` records; each is
+            registered (`list_pretrained`, `weights="model.tag"`) with the
+            constructor of its model.
+        timm_architectures: `{timm architecture: TimmArchitecture}` of the
+            timm models a Hub `config.json` may name for this family.
+        reference_gmacs: `{model name: multiply-adds in billions}` at the
+            default input size, as the family's paper reports them;
+            `count_macs` is tested against them.
+        page: the family's docs page, whose commands and marked Python
+            blocks `tests/test_family_pages.py` runs.
     """
 
     build: object
@@ -161,6 +228,13 @@ class Family:
     example: str = _FINE_TUNING_EXAMPLE
     arg_docs: dict = dataclasses.field(default_factory=dict)
     defaults: dict = dataclasses.field(default_factory=dict)
+    configs: dict = dataclasses.field(default_factory=dict)
+    doc_values: dict = dataclasses.field(default_factory=dict)
+    representative: str | None = None
+    pretrained: tuple = ()
+    timm_architectures: dict = dataclasses.field(default_factory=dict)
+    reference_gmacs: dict = dataclasses.field(default_factory=dict)
+    page: str | None = None
 
     def document(self, signature, **values):
         """The docstring of a constructor with `signature`."""
@@ -198,18 +272,21 @@ def _bind(signature, args, kwargs, architecture_names=()):
     return contract, architecture, values
 
 
-def constructor(family, model_name, public_name, architecture, title, module, **doc) -> Constructor:
+def constructor(family, model_name, public_name, title, architecture=None, **doc) -> Constructor:
     """The registered public constructor `public_name` of one configuration.
 
     Args:
-        family: the `Family`.
+        family: the `Family`; its `build`'s module is the constructor's
+            (for `help()` and pickling).
         model_name: registry name (`keras_mlp.create_model(model_name)`).
         public_name: the function's `__name__` (`"MixerB16"`).
-        architecture: the configuration's keyword arguments for `build`.
         title: human name for the docstring (`"Mixer-B/16"`).
-        module: the family module's `__name__`, for `help()` and pickling.
+        architecture: the configuration's keyword arguments for `build`;
+            default `family.configs[model_name]`.
         **doc: extra values for the docstring template.
     """
+    if architecture is None:
+        architecture = family.configs[model_name]
     signature = inspect.Signature(
         _contract_parameters(family, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         + _parameters(family.extras)
@@ -219,16 +296,18 @@ def constructor(family, model_name, public_name, architecture, title, module, **
         contract, _, extras = _bind(signature, args, kwargs)
         return family.build(contract, model_name=model_name, **architecture, **extras)
 
+    # Before the docstring, which names the model's pretrained tags.
+    _register(family, model_name)
     construct.__signature__ = signature
     construct.__name__ = construct.__qualname__ = public_name
-    construct.__module__ = module
+    construct.__module__ = family.build.__module__
     construct.__doc__ = family.document(
         signature,
         title=title,
         constructor=public_name,
         model_name=model_name,
         tags=", ".join(f'`"{tag}"`' for tag in pretrained_tags(model_name)) or "none published",
-        **doc,
+        **{**family.doc_values, **architecture, **doc},
     )
     return register_model(model_name)(construct)
 
@@ -238,15 +317,33 @@ def pretrained_tags(model_name):
     return [name.partition(".")[2] for name in list_pretrained(model_name)]
 
 
-def generic_builder(family, public_name, architecture, module, doc, model_name):
+_GENERIC_DOCSTRING = """Generic {title} builder; see `{see}` for the other arguments.
+
+    {doc}
+
+    Example:
+
+    >>> model = {public_name}({example}, classes=5)
+    >>> model.output_shape
+    (None, 5)
+    """
+
+
+def generic_builder(family, public_name, architecture, doc, see, example, title=None, model_name=None):
     """The family's generic builder (`MLPMixer(patch_size=..., ...)`).
 
     Args:
         architecture: `((name, default), ...)` of the architecture
             arguments; `inspect.Parameter.empty` marks a required one.
-        doc: the builder's docstring.
-        model_name: the `model_name` its models get.
+        doc: what its docstring says of the architecture arguments.
+        see: the constructor whose docstring explains the other arguments.
+        example: the arguments of the docstring's example call, which
+            builds a 5-class model.
+        title: the family's name in the docstring; default `public_name`.
+        model_name: the `model_name` its models get; default the
+            lower-case `public_name`.
     """
+    model_name = model_name or public_name.lower()
     signature = inspect.Signature(
         _parameters(architecture, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         + _contract_parameters(family, inspect.Parameter.KEYWORD_ONLY)
@@ -260,6 +357,8 @@ def generic_builder(family, public_name, architecture, module, doc, model_name):
 
     build.__signature__ = signature
     build.__name__ = build.__qualname__ = public_name
-    build.__module__ = module
-    build.__doc__ = doc
+    build.__module__ = family.build.__module__
+    build.__doc__ = _GENERIC_DOCSTRING.format(
+        title=title or public_name, public_name=public_name, see=see, doc=doc.strip(), example=example
+    )
     return build

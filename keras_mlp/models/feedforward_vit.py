@@ -28,7 +28,7 @@ from keras_mlp.layers.feed_forward_block import FeedForwardBlock
 from keras_mlp.layers.transformer_block import TransformerBlock
 from keras_mlp.models import common, factory
 from keras_mlp.models.naming import block_name
-from keras_mlp.weights import feedforward_checkpoints
+from keras_mlp.weights import feedforward_checkpoints, feedforward_pretrained
 from keras_mlp.weights.loading import WeightsSource, load_weights
 from keras_mlp.weights.patch_resampling import adapt_patch_weights
 
@@ -154,9 +154,18 @@ FEEDFORWARD = factory.Family(
     extras=(("dropout_rate", 0.0), ("token_mixer", "feedforward")),
     docstring=BASE_DOCSTRING,
     arg_docs=_ARG_DOCS,
+    representative="feedforward_tiny",
+    pretrained=feedforward_pretrained.RECORDS,
 )
 # The paper's baselines: `FeedForwardTiny(token_mixer="attention")` is DeiTTiny.
-DEIT = dataclasses.replace(FEEDFORWARD, extras=(("dropout_rate", 0.0),))
+DEIT = dataclasses.replace(
+    FEEDFORWARD,
+    extras=(("dropout_rate", 0.0),),
+    representative="deit_tiny",
+    timm_architectures={
+        f"deit_{size}_patch16_224": factory.TimmArchitecture(f"deit_{size}", "token") for size in ("tiny", "base")
+    },
+)
 
 FeedForwardViT = factory.generic_builder(
     FEEDFORWARD,
@@ -165,18 +174,13 @@ FeedForwardViT = factory.generic_builder(
         *((name, inspect.Parameter.empty) for name in ("patch_size", "hidden_dim", "num_blocks", "num_heads")),
         ("mlp_ratio", 4.0),
     ),
-    module=__name__,
+    see="FeedForwardBase",
+    example="8, 32, 2, 2, input_shape=(32, 32, 3)",
+    title="feed-forward-only ViT / ViT",
     model_name="feedforward_vit",
-    doc="""Generic feed-forward-only ViT / ViT builder; see `FeedForwardBase`.
-
+    doc="""
     `patch_size`, `hidden_dim`, `num_blocks`, `num_heads` and `mlp_ratio` are
     the ViT hyper-parameters.
-
-    Example:
-
-    >>> model = FeedForwardViT(8, 32, 2, 2, input_shape=(32, 32, 3), classes=5)
-    >>> model.output_shape
-    (None, 5)
     """,
 )
 
@@ -186,16 +190,7 @@ def _constructor(family, size, token_mixer, public_name, title, **doc):
     architecture = dict(MODEL_CONFIGS[size], size=size)
     if family is DEIT:
         architecture["token_mixer"] = token_mixer
-    return factory.constructor(
-        family,
-        model_name,
-        public_name,
-        architecture,
-        title,
-        __name__,
-        patch_size=MODEL_CONFIGS[size]["patch_size"],
-        **doc,
-    )
+    return factory.constructor(family, model_name, public_name, title, architecture, **doc)
 
 
 def _feedforward(size, public_name, title):

@@ -10,11 +10,8 @@ import inspect
 import keras
 
 from keras_mlp.layers.gmlp_block import GMLPBlock
-from keras_mlp.models import factory
-from keras_mlp.models.isotropic import isotropic_model
-from keras_mlp.weights import gmlp_checkpoints
-from keras_mlp.weights.loading import WeightsSource, load_weights
-from keras_mlp.weights.patch_resampling import adapt_patch_weights
+from keras_mlp.models import factory, isotropic
+from keras_mlp.weights import gmlp_checkpoints, gmlp_pretrained
 
 # Table 1 of the paper (30 blocks, d_ffn = 6 d_model), as timm builds them.
 MODEL_CONFIGS = {
@@ -35,50 +32,34 @@ MLP-Mixer paper's Appendix C); at any other grid they are resampled (docs/resolu
 """
 
 
-def _build(
-    args,
-    *,
-    model_name,
-    patch_size,
-    hidden_dim,
-    num_blocks,
-    mlp_ratio=6.0,
-    default_size=224,
-    dropout_rate=0.0,
-):
-    source = WeightsSource(args.weights, model_name)
-
+def _build(args, *, mlp_ratio=6.0, dropout_rate=0.0, **architecture):
     def make_block(index, name, grid):
         return GMLPBlock(
-            mlp_ratio=mlp_ratio,
-            drop_path_rate=args.drop_path_rate,
-            dropout_rate=dropout_rate,
-            name=name,
+            mlp_ratio=mlp_ratio, drop_path_rate=args.drop_path_rate, dropout_rate=dropout_rate, name=name
         )
 
-    model, grid = isotropic_model(
+    return isotropic.pretrained_model(
         args,
-        model_name=model_name,
-        patch_size=patch_size,
-        hidden_dim=hidden_dim,
-        num_blocks=num_blocks,
+        gmlp_checkpoints,
         make_block=make_block,
         make_final_norm=lambda name: keras.layers.LayerNormalization(epsilon=1e-6, name=name),
         head_initializer="zeros",
-        default_size=default_size,
+        **architecture,
     )
-    if source:
-        load_weights(
-            model, source, gmlp_checkpoints.SPEC,
-            adapt=adapt_patch_weights(gmlp_checkpoints.PATCH_WEIGHTS, grid, model),
-        )
-    return model
 
 
 FAMILY = factory.Family(
     build=_build,
     extras=(("dropout_rate", 0.0),),
     docstring=BASE_DOCSTRING,
+    configs=MODEL_CONFIGS,
+    doc_values=dict(isotropic.DOC_VALUES, formats="a timm `.pth`/`.safetensors`, "),
+    representative="gmlp_ti16",
+    pretrained=gmlp_pretrained.RECORDS,
+    timm_architectures={f"{name}_224": factory.TimmArchitecture(name, "avg") for name in MODEL_CONFIGS},
+    # The paper's Table 1 "FLOPs", multiply-adds.
+    reference_gmacs={"gmlp_s16": 4.5},
+    page="docs/gmlp.md",
     arg_docs=dict(
         pooling=(
             "with `include_top=False`: `None` returns the `(batch, rows, cols, "
@@ -101,37 +82,17 @@ GMLP = factory.generic_builder(
         ("mlp_ratio", 6.0),
         ("default_size", 224),
     ),
-    module=__name__,
-    model_name="gmlp",
-    doc="""Generic gMLP builder; see `GMLPS16` for the other arguments.
-
+    see="GMLPS16",
+    example="8, 32, 2, input_shape=(32, 32, 3)",
+    title="gMLP",
+    doc="""
     `patch_size`, `hidden_dim` (`d_model`) and `num_blocks` are the paper's
     Table 1 hyper-parameters, `mlp_ratio` is `d_ffn / d_model` (6 in the
     paper), `default_size` the input side when `input_shape` is not given.
-
-    Example:
-
-    >>> model = GMLP(8, 32, 2, input_shape=(32, 32, 3), classes=5)
-    >>> model.output_shape
-    (None, 5)
     """,
 )
 
 
-def _constructor(model_name, public_name, title):
-    return factory.constructor(
-        FAMILY,
-        model_name,
-        public_name,
-        MODEL_CONFIGS[model_name],
-        title,
-        __name__,
-        default_size=224,
-        formats="a timm `.pth`/`.safetensors`, ",
-        feature_points="every block's `(batch, patches, channels)` output",
-    )
-
-
-GMLPTi16 = _constructor("gmlp_ti16", "GMLPTi16", "gMLP-Ti/16")
-GMLPS16 = _constructor("gmlp_s16", "GMLPS16", "gMLP-S/16")
-GMLPB16 = _constructor("gmlp_b16", "GMLPB16", "gMLP-B/16")
+GMLPTi16 = factory.constructor(FAMILY, "gmlp_ti16", "GMLPTi16", "gMLP-Ti/16")
+GMLPS16 = factory.constructor(FAMILY, "gmlp_s16", "GMLPS16", "gMLP-S/16")
+GMLPB16 = factory.constructor(FAMILY, "gmlp_b16", "GMLPB16", "gMLP-B/16")

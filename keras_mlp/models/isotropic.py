@@ -9,6 +9,12 @@ import keras
 
 from keras_mlp.models import common
 from keras_mlp.models.naming import block_name
+from keras_mlp.weights.loading import WeightsSource, load_weights
+from keras_mlp.weights.patch_resampling import adapt_patch_weights
+
+
+# What every isotropic family's constructor docstrings say (`Family.doc_values`).
+DOC_VALUES = dict(default_size=224, feature_points="every block's `(batch, patches, channels)` output")
 
 
 def isotropic_model(
@@ -52,3 +58,15 @@ def isotropic_model(
         return common.pooled_head(args, y, head_initializer)
 
     return common.functional_model(args, img_input, features, head, model_name), grid
+
+
+def pretrained_model(args, checkpoints, *, model_name, **architecture):
+    """`isotropic_model(args, model_name=..., **architecture)`'s model with
+    `args.weights` loaded through the family's key tables (`checkpoints`:
+    its `SPEC`, and its `PATCH_WEIGHTS` resampled to the model's patch grid)."""
+    source = WeightsSource(args.weights, model_name)
+    model, grid = isotropic_model(args, model_name=model_name, **architecture)
+    if source:
+        adapt = adapt_patch_weights(checkpoints.PATCH_WEIGHTS, grid, model)
+        load_weights(model, source, checkpoints.SPEC, adapt=adapt)
+    return model

@@ -9,9 +9,8 @@ import inspect
 import keras
 
 from keras_mlp.layers.mixer_block import MLPMixerBlock
-from keras_mlp.models import factory
-from keras_mlp.models.isotropic import isotropic_model
-from keras_mlp.weights import mixer_checkpoints
+from keras_mlp.models import factory, isotropic
+from keras_mlp.weights import mixer_checkpoints, mixer_pretrained
 from keras_mlp.weights.loading import WeightsSource, load_weights, read_weights
 from keras_mlp.weights.patch_resampling import adapt_patch_weights, square_grid
 from keras_mlp.weights.token_mixing_grid import finer_grid_factor
@@ -74,7 +73,7 @@ def _build(
     def final_norm(name):
         return keras.layers.LayerNormalization(epsilon=1e-6, name=name)
 
-    model, grid = isotropic_model(
+    model, grid = isotropic.isotropic_model(
         args,
         model_name=model_name,
         patch_size=patch_size,
@@ -107,10 +106,23 @@ def _checkpoint_grid(converted):
     return None if kernel is None else square_grid(kernel.shape[0])
 
 
+# timm implements Mixer with exact (erf) GELU; the official Flax code uses tanh.
+_TIMM_MIXER = dict(gelu_approximate=False)
+
 FAMILY = factory.Family(
     build=_build,
     extras=(("dropout_rate", 0.0), ("gelu_approximate", None), ("token_mixing_grid", None)),
     docstring=BASE_DOCSTRING,
+    configs=MODEL_CONFIGS,
+    doc_values=dict(isotropic.DOC_VALUES, formats="an official Flax `.npz`, a timm `.pth`/`.safetensors`, "),
+    representative="mixer_t4",
+    pretrained=mixer_pretrained.RECORDS,
+    timm_architectures={
+        f"{name}_224": factory.TimmArchitecture(name, "avg", _TIMM_MIXER)
+        for name in ("mixer_s32", "mixer_s16", "mixer_b32", "mixer_b16", "mixer_l32", "mixer_l16")
+    },
+    # 25.2 GFLOPs, as FACTS.md measured the official model.
+    reference_gmacs={"mixer_b16": 12.6},
     arg_docs=dict(
         pooling=(
             "with `include_top=False`: `None` returns the `(batch, rows, cols, "
@@ -142,44 +154,23 @@ MLPMixer = factory.generic_builder(
         *((name, inspect.Parameter.empty) for name in ("patch_size", "hidden_dim", "num_blocks", "tokens_mlp_dim", "channels_mlp_dim")),
         ("default_size", 224),
     ),
-    module=__name__,
+    see="MixerB16",
+    example="8, 32, 2, 16, 64, input_shape=(32, 32, 3)",
+    title="MLP-Mixer",
     model_name="mlp_mixer",
-    doc="""Generic MLP-Mixer builder; see `MixerB16` for the other arguments.
-
+    doc="""
     `patch_size`, `hidden_dim` (C), `num_blocks`, `tokens_mlp_dim` (D_S) and
     `channels_mlp_dim` (D_C) are the paper's Table 1 hyper-parameters;
     `default_size` is the input side when `input_shape` is not given.
-
-    Example:
-
-    >>> model = MLPMixer(8, 32, 2, 16, 64, input_shape=(32, 32, 3), classes=5)
-    >>> model.output_shape
-    (None, 5)
     """,
 )
 
 
-def _constructor(model_name, public_name, title):
-    config = MODEL_CONFIGS[model_name]
-    return factory.constructor(
-        FAMILY,
-        model_name,
-        public_name,
-        config,
-        title,
-        __name__,
-        patch_size=config["patch_size"],
-        default_size=config.get("default_size", 224),
-        formats="an official Flax `.npz`, a timm `.pth`/`.safetensors`, ",
-        feature_points="every block's `(batch, patches, channels)` output",
-    )
-
-
-MixerT4 = _constructor("mixer_t4", "MixerT4", "Mixer-T/4")
-MixerS32 = _constructor("mixer_s32", "MixerS32", "Mixer-S/32")
-MixerS16 = _constructor("mixer_s16", "MixerS16", "Mixer-S/16")
-MixerB32 = _constructor("mixer_b32", "MixerB32", "Mixer-B/32")
-MixerB16 = _constructor("mixer_b16", "MixerB16", "Mixer-B/16")
-MixerL32 = _constructor("mixer_l32", "MixerL32", "Mixer-L/32")
-MixerL16 = _constructor("mixer_l16", "MixerL16", "Mixer-L/16")
-MixerH14 = _constructor("mixer_h14", "MixerH14", "Mixer-H/14")
+MixerT4 = factory.constructor(FAMILY, "mixer_t4", "MixerT4", "Mixer-T/4")
+MixerS32 = factory.constructor(FAMILY, "mixer_s32", "MixerS32", "Mixer-S/32")
+MixerS16 = factory.constructor(FAMILY, "mixer_s16", "MixerS16", "Mixer-S/16")
+MixerB32 = factory.constructor(FAMILY, "mixer_b32", "MixerB32", "Mixer-B/32")
+MixerB16 = factory.constructor(FAMILY, "mixer_b16", "MixerB16", "Mixer-B/16")
+MixerL32 = factory.constructor(FAMILY, "mixer_l32", "MixerL32", "Mixer-L/32")
+MixerL16 = factory.constructor(FAMILY, "mixer_l16", "MixerL16", "Mixer-L/16")
+MixerH14 = factory.constructor(FAMILY, "mixer_h14", "MixerH14", "Mixer-H/14")

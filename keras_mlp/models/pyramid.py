@@ -7,10 +7,14 @@ input of at least `MIN_SIZE` pixels a side works, square or not; stage `s`
 runs at stride `4 * 2**s`.
 """
 
+import inspect
+
 import keras
 
 from keras_mlp.models import common, factory
 from keras_mlp.models.naming import block_name
+from keras_mlp.validation import InputSizeError
+from keras_mlp.weights.loading import WeightsSource, load_weights
 
 # Four downsamplings (the stem's 4, then 2, 2, 2): smaller inputs leave the
 # last stages a single position that no longer halves.
@@ -19,7 +23,13 @@ MIN_SIZE = 32
 LINEAR_INITIALIZER = dict(class_name="TruncatedNormal", config=dict(stddev=0.02))
 
 
-# What both families' constructors say beyond the contract's own texts.
+# What both families' constructor docstrings say (`Family.doc_values`,
+# `Family.arg_docs`).
+DOC_VALUES = dict(
+    min_size=MIN_SIZE,
+    default_size=224,
+    feature_points="the last block of each of the four stages (strides 4, 8, 16, 32)",
+)
 ARG_DOCS = dict(
     drop_path_rate=(
         "stochastic depth rate of the last block, rising linearly from 0 "
@@ -28,42 +38,55 @@ ARG_DOCS = dict(
 )
 
 
-def constructor(family, configs, model_name, public_name, title, module, formats):
-    """The registered constructor of one configuration of a pyramid family."""
-    return factory.constructor(
+def family(*, head_norm, formats, **declaration):
+    """The `factory.Family` of a pyramid family, with what both families'
+    docstrings say; `head_norm` names the norm before the head, `formats`
+    the checkpoint files `weights` takes."""
+    return factory.Family(
+        doc_values=dict(DOC_VALUES, formats=formats),
+        arg_docs=dict(include_top=f"whether to include the final {head_norm}, pool and classifier.", **ARG_DOCS),
+        **declaration,
+    )
+
+
+def generic_builder(family, public_name, see, title, extra_architecture=(), extra_doc=""):
+    """The family's generic builder: `embed_dims`, `depths` and `mlp_ratios`
+    (one entry per stage), then `extra_architecture` (`((name, default), ...)`,
+    documented by `extra_doc`)."""
+    required = tuple((name, inspect.Parameter.empty) for name in ("embed_dims", "depths", "mlp_ratios"))
+    return factory.generic_builder(
         family,
-        model_name,
         public_name,
-        configs[model_name],
-        title,
-        module,
-        min_size=MIN_SIZE,
-        default_size=224,
-        formats=formats,
-        feature_points="the last block of each of the four stages (strides 4, 8, 16, 32)",
+        architecture=required + tuple(extra_architecture),
+        see=see,
+        example="(8, 16, 24, 32), (1, 1, 1, 1), (2, 2, 2, 2), input_shape=(32, 48, 3)",
+        title=title,
+        doc=f"`embed_dims`, `depths` and `mlp_ratios` have one entry per stage{extra_doc}.",
     )
 
 
 def check_size(input_shape):
     height, width, _ = input_shape
     if height < MIN_SIZE or width < MIN_SIZE:
-        raise ValueError(
+        raise InputSizeError(
             f"`input_shape` height and width must be at least {MIN_SIZE}: the four "
             f"stages run at strides 4, 8, 16 and {MIN_SIZE}. Received: input_shape={input_shape}"
         )
 
 
-def pyramid_model(args, *, model_name, embed_dims, depths, make_block, make_norm=None, make_head_norm):
-    """The functional model.
+def pyramid_model(args, spec, *, model_name, embed_dims, depths, make_block, make_norm=None, make_head_norm):
+    """The functional model, with `args.weights` loaded.
 
     Args:
         args: the contract's `factory.Args`.
+        spec: the family's `CheckpointSpec`, which the weights load through.
         embed_dims, depths: one entry per stage.
         make_block: `fn(stage, width, drop_path_rate, name) -> layer`.
         make_norm: `fn(name) -> layer` after the stem and each downsampling
             conv, or `None` for none.
         make_head_norm: `fn(name) -> layer` before the pool and head.
     """
+    source = WeightsSource(args.weights, model_name)
     img_input, input_shape = common.image_input(args, 224)
     check_size(input_shape)
 
@@ -90,4 +113,7 @@ def pyramid_model(args, *, model_name, embed_dims, depths, make_block, make_norm
         y = make_head_norm("head_norm")(x) if args.include_top else x
         return common.pooled_head(args, y, keras.initializers.get(LINEAR_INITIALIZER))
 
-    return common.functional_model(args, img_input, features, head, model_name)
+    model = common.functional_model(args, img_input, features, head, model_name)
+    if source:
+        load_weights(model, source, spec)
+    return model

@@ -80,6 +80,7 @@ RepMLPCIFAR = factory.constructor(
         extras=(("reparam_conv_k", (1, 3, 5)), ("fc3_groups", 2), ("deploy", False)),
         docstring=DOCSTRING,
         example=_EXAMPLE,
+        representative="repmlp_cifar",
         arg_docs=dict(
             weights="`None`, a keras_mlp `.weights.h5` or a saved `.keras` model.",
             input_shape="optional `(height, width, 3)`, multiples of 32; defaults to `(32, 32, 3)`.",
@@ -96,7 +97,6 @@ RepMLPCIFAR = factory.constructor(
     ),
     "repmlp_cifar",
     "RepMLPCIFAR",
-    {},
     "RepMLP CIFAR",
-    __name__,
+    {},
 )

@@ -163,6 +163,8 @@ FAMILY = factory.Family(
     extras=(("deploy", False),),
     docstring=BASE_DOCSTRING,
     example=_EXAMPLE,
+    configs=MODEL_CONFIGS,
+    representative="repmlp_res50_light_224",
     arg_docs=dict(
         input_shape="optional `(height, width, 3)`; defaults to `({default_size}, {default_size}, 3)`.",
         weights=(
@@ -191,10 +193,11 @@ RepMLPResNet = factory.generic_builder(
         ("bottleneck_r", (2, 4)),
         ("stem", "imagenet"),
     ),
-    module=__name__,
+    see="RepMLPRes50Light224",
+    example="num_blocks=(1, 1, 1, 1), input_shape=(112, 112, 3)",
+    title="RepMLP-ResNet",
     model_name="repmlp_resnet",
-    doc="""Generic RepMLP-ResNet builder; see `RepMLPRes50Light224` for the other arguments.
-
+    doc="""
     `block_type` is `"base"` (plain ResNet), `"light"` or `"bottleneck"`;
     `bottleneck_r` is the RepMLP Bottleneck's channel reduction in the
     second and third stages; `stem` is `"imagenet"` (7x7 stride-2
@@ -205,16 +208,13 @@ RepMLPResNet = factory.generic_builder(
 
 _IMAGENET_DOC = dict(inputs=_IMAGENET_INPUTS, default_size=224, strides="4, 8, 16, 32", multiple=112)
 RepMLPRes50Light224 = factory.constructor(
-    FAMILY, "repmlp_res50_light_224", "RepMLPRes50Light224",
-    MODEL_CONFIGS["repmlp_res50_light_224"], "RepMLP-Res50-Light-224", __name__, **_IMAGENET_DOC,
+    FAMILY, "repmlp_res50_light_224", "RepMLPRes50Light224", "RepMLP-Res50-Light-224", **_IMAGENET_DOC
 )
 RepMLPRes50Bottleneck224 = factory.constructor(
-    FAMILY, "repmlp_res50_bottleneck_224", "RepMLPRes50Bottleneck224",
-    MODEL_CONFIGS["repmlp_res50_bottleneck_224"], "RepMLP-Res50-Bottleneck-224", __name__, **_IMAGENET_DOC,
+    FAMILY, "repmlp_res50_bottleneck_224", "RepMLPRes50Bottleneck224", "RepMLP-Res50-Bottleneck-224", **_IMAGENET_DOC
 )
 RepMLPFaceRes50 = factory.constructor(
-    FAMILY, "repmlp_face_res50", "RepMLPFaceRes50",
-    MODEL_CONFIGS["repmlp_face_res50"], "RepMLP-FaceRes50", __name__,
+    FAMILY, "repmlp_face_res50", "RepMLPFaceRes50", "RepMLP-FaceRes50",
     inputs=(
         "The face ResNet-50 of the paper's face recognition experiment, with\n"
         "RepMLP Light blocks at 28x28 and 14x14; the backbone of\n"

@@ -15,6 +15,7 @@ from keras_mlp.layers.repmlp_block import RepMLPBlock
 from keras_mlp.models import common, factory
 from keras_mlp.models.naming import block_name
 from keras_mlp.models.reparameterize import load_in_form
+from keras_mlp.validation import InputSizeError
 from keras_mlp.weights import repmlp_checkpoints
 from keras_mlp.weights.loading import WeightsSource
 
@@ -111,7 +112,7 @@ def _check_resolution(input_shape, partition_sizes):
         multiple = stride * size
         if height % multiple or width % multiple:
             smallest = max(stride * s for s in partition_sizes)
-            raise ValueError(
+            raise InputSizeError(
                 f"`input_shape` height and width must be multiples of "
                 f"{smallest}: stage {stage} runs at stride {stride} with "
                 f"{size}x{size} partitions. Received: input_shape={input_shape}"
@@ -123,6 +124,7 @@ FAMILY = factory.Family(
     extras=(("deploy", False),),
     docstring=BASE_DOCSTRING,
     example=_EXAMPLE,
+    representative="repmlpnet_t224",
     arg_docs=dict(
         include_top="whether to include the final BatchNorm, pool and classifier.",
         weights=(
@@ -154,10 +156,9 @@ RepMLPNet = factory.generic_builder(
         ("globalperceptron_reduce", 4),
         ("ffn_expand", 4),
     ),
-    module=__name__,
-    model_name="repmlpnet",
-    doc="""Generic RepMLPNet builder; see `RepMLPNetB224` for the other arguments.
-
+    see="RepMLPNetB224",
+    example="(8, 16, 32, 64), (1, 1, 1, 1), (1, 2, 4, 8), (8, 4, 2, 1), input_shape=(32, 32, 3)",
+    doc="""
     `channels`, `num_blocks`, `sharesets_nums` and `partition_sizes` (the
     `h = w` of each stage) have one entry per stage.
     """,
@@ -170,7 +171,7 @@ def _constructor(model_name, title):
     part = config["partition_sizes"][0]
     multiple = PATCH_SIZE * part
     return factory.constructor(
-        FAMILY, model_name, public_name, config, title, __name__,
+        FAMILY, model_name, public_name, title, config,
         multiple=multiple, part=part, size=multiple, double=2 * multiple, default_size=multiple,
     )
 

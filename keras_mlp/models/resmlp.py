@@ -10,11 +10,8 @@ import keras
 
 from keras_mlp.layers.affine import Affine
 from keras_mlp.layers.resmlp_block import ResMLPBlock
-from keras_mlp.models import factory
-from keras_mlp.models.isotropic import isotropic_model
-from keras_mlp.weights import resmlp_checkpoints
-from keras_mlp.weights.loading import WeightsSource, load_weights
-from keras_mlp.weights.patch_resampling import adapt_patch_weights
+from keras_mlp.models import factory, isotropic
+from keras_mlp.weights import resmlp_checkpoints, resmlp_pretrained
 
 # The official `resmlp_models.py`: width 384 and patch 16 for the S models,
 # 768 and patch 8 for B24; LayerScale starts smaller the deeper the model.
@@ -39,20 +36,7 @@ Appendix C); at any other grid they are resampled (docs/resolution.md).
 """
 
 
-def _build(
-    args,
-    *,
-    model_name,
-    patch_size,
-    hidden_dim,
-    num_blocks,
-    layer_scale_init=1e-4,
-    mlp_ratio=4.0,
-    default_size=224,
-    dropout_rate=0.0,
-):
-    source = WeightsSource(args.weights, model_name)
-
+def _build(args, *, layer_scale_init=1e-4, mlp_ratio=4.0, dropout_rate=0.0, **architecture):
     def make_block(index, name, grid):
         return ResMLPBlock(
             mlp_ratio=mlp_ratio,
@@ -63,29 +47,31 @@ def _build(
             name=name,
         )
 
-    model, grid = isotropic_model(
+    return isotropic.pretrained_model(
         args,
-        model_name=model_name,
-        patch_size=patch_size,
-        hidden_dim=hidden_dim,
-        num_blocks=num_blocks,
+        resmlp_checkpoints,
         make_block=make_block,
         make_final_norm=lambda name: Affine(name=name),
         head_initializer=keras.initializers.get(_LINEAR_INITIALIZER),
-        default_size=default_size,
+        **architecture,
     )
-    if source:
-        load_weights(
-            model, source, resmlp_checkpoints.SPEC,
-            adapt=adapt_patch_weights(resmlp_checkpoints.PATCH_WEIGHTS, grid, model),
-        )
-    return model
 
 
 FAMILY = factory.Family(
     build=_build,
     extras=(("dropout_rate", 0.0),),
     docstring=BASE_DOCSTRING,
+    configs=MODEL_CONFIGS,
+    doc_values=dict(isotropic.DOC_VALUES, formats="an official `.pth` release, a timm `.pth`/`.safetensors`, "),
+    representative="resmlp_s12",
+    pretrained=resmlp_pretrained.RECORDS,
+    timm_architectures={
+        f"resmlp_{timm}_224": factory.TimmArchitecture(name, "avg")
+        for timm, name in (("12", "resmlp_s12"), ("24", "resmlp_s24"), ("36", "resmlp_s36"), ("big_24", "resmlp_b24"))
+    },
+    # The paper's Table 1 "FLOPs", multiply-adds.
+    reference_gmacs={"resmlp_s12": 3.0, "resmlp_b24": 100.2},
+    page="docs/resmlp.md",
     arg_docs=dict(
         pooling=(
             "with `include_top=False`: `None` returns the `(batch, rows, cols, "
@@ -106,42 +92,19 @@ ResMLP = factory.generic_builder(
         ("mlp_ratio", 4.0),
         ("default_size", 224),
     ),
-    module=__name__,
-    model_name="resmlp",
-    doc="""Generic ResMLP builder; see `ResMLPS12` for the other arguments.
-
+    see="ResMLPS12",
+    example="8, 32, 2, input_shape=(32, 32, 3)",
+    doc="""
     `patch_size`, `hidden_dim` and `num_blocks` are the paper's Table 1
     hyper-parameters; `layer_scale_init` is the initial LayerScale of both
     branches (the official models use 0.1 at depth 12, 1e-5 at 24, 1e-6
     at 36 and for B24), `mlp_ratio` the channel MLP's expansion,
     `default_size` the input side when `input_shape` is not given.
-
-    Example:
-
-    >>> model = ResMLP(8, 32, 2, input_shape=(32, 32, 3), classes=5)
-    >>> model.output_shape
-    (None, 5)
     """,
 )
 
 
-def _constructor(model_name, public_name, title):
-    config = MODEL_CONFIGS[model_name]
-    return factory.constructor(
-        FAMILY,
-        model_name,
-        public_name,
-        config,
-        title,
-        __name__,
-        patch_size=config["patch_size"],
-        default_size=224,
-        formats="an official `.pth` release, a timm `.pth`/`.safetensors`, ",
-        feature_points="every block's `(batch, patches, channels)` output",
-    )
-
-
-ResMLPS12 = _constructor("resmlp_s12", "ResMLPS12", "ResMLP-S12")
-ResMLPS24 = _constructor("resmlp_s24", "ResMLPS24", "ResMLP-S24")
-ResMLPS36 = _constructor("resmlp_s36", "ResMLPS36", "ResMLP-S36")
-ResMLPB24 = _constructor("resmlp_b24", "ResMLPB24", "ResMLP-B24")
+ResMLPS12 = factory.constructor(FAMILY, "resmlp_s12", "ResMLPS12", "ResMLP-S12")
+ResMLPS24 = factory.constructor(FAMILY, "resmlp_s24", "ResMLPS24", "ResMLP-S24")
+ResMLPS36 = factory.constructor(FAMILY, "resmlp_s36", "ResMLPS36", "ResMLP-S36")
+ResMLPB24 = factory.constructor(FAMILY, "resmlp_b24", "ResMLPB24", "ResMLP-B24")

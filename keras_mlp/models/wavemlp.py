@@ -6,13 +6,10 @@ one-group GroupNorms (S, M) in the blocks, after the stem and after each
 downsampling conv (M has none there), and before the head.
 """
 
-import inspect
-
 from keras_mlp.layers.wave_block import WaveBlock, wave_norm
 from keras_mlp.models import factory, pyramid
 from keras_mlp.models.pyramid import LINEAR_INITIALIZER, pyramid_model
-from keras_mlp.weights import wavemlp_checkpoints
-from keras_mlp.weights.loading import WeightsSource, load_weights
+from keras_mlp.weights import wavemlp_checkpoints, wavemlp_pretrained
 
 _DIMS = (64, 128, 320, 512)
 # `WaveMLP_T_dw`, `WaveMLP_T`, `WaveMLP_S`, `WaveMLP_M` of the official wavemlp.py.
@@ -37,8 +34,6 @@ strides 4, 8, 16 and 32.
 
 
 def _build(args, *, model_name, embed_dims, depths, mlp_ratios, mode="fc", norm="batch", downsample_norm=True):
-    source = WeightsSource(args.weights, model_name)
-
     def make_block(stage, width, rate, name):
         return WaveBlock(
             mlp_ratio=mlp_ratios[stage],
@@ -52,8 +47,9 @@ def _build(args, *, model_name, embed_dims, depths, mlp_ratios, mode="fc", norm=
     def make_norm(name):
         return wave_norm(norm, name)
 
-    model = pyramid_model(
+    return pyramid_model(
         args,
+        wavemlp_checkpoints.SPEC,
         model_name=model_name,
         embed_dims=embed_dims,
         depths=depths,
@@ -61,55 +57,36 @@ def _build(args, *, model_name, embed_dims, depths, mlp_ratios, mode="fc", norm=
         make_norm=make_norm if downsample_norm else None,
         make_head_norm=make_norm,
     )
-    if source:
-        load_weights(model, source, wavemlp_checkpoints.SPEC)
-    return model
 
 
-FAMILY = factory.Family(
+FAMILY = pyramid.family(
+    head_norm="norm",
+    formats="an official `.pth.tar` release, ",
     build=_build,
     docstring=BASE_DOCSTRING,
-    arg_docs=dict(
-        include_top="whether to include the final norm, pool and classifier.",
-        **pyramid.ARG_DOCS,
-    ),
+    configs=MODEL_CONFIGS,
+    representative="wavemlp_t_dw",
+    pretrained=wavemlp_pretrained.RECORDS,
+    # The paper's Table 1 "FLOPs", multiply-adds at 224.
+    reference_gmacs={"wavemlp_t": 2.4, "wavemlp_s": 4.5, "wavemlp_m": 7.9},
+    page="docs/wavemlp.md",
 )
 
-WaveMLP = factory.generic_builder(
+WaveMLP = pyramid.generic_builder(
     FAMILY,
     "WaveMLP",
-    architecture=(
-        *((name, inspect.Parameter.empty) for name in ("embed_dims", "depths", "mlp_ratios")),
-        ("mode", "fc"),
-        ("norm", "batch"),
-        ("downsample_norm", True),
-    ),
-    module=__name__,
-    model_name="wavemlp",
-    doc="""Generic Wave-MLP builder; see `WaveMLPT` for the other arguments.
-
-    `embed_dims`, `depths` and `mlp_ratios` have one entry per stage;
+    see="WaveMLPT",
+    title="Wave-MLP",
+    extra_architecture=(("mode", "fc"), ("norm", "batch"), ("downsample_norm", True)),
+    extra_doc=""";
     `mode` is PATM's phase estimate (`"fc"`, or `"depthwise"` for T*),
     `norm` `"batch"` (T, T*) or `"group"` (S, M), `downsample_norm`
     whether the stem and downsampling convs are followed by that norm
-    (all but M).
-
-    Example:
-
-    >>> model = WaveMLP((8, 16, 24, 32), (1, 1, 1, 1), (2, 2, 2, 2), input_shape=(32, 48, 3), classes=5)
-    >>> model.output_shape
-    (None, 5)
-    """,
+    (all but M)""",
 )
 
 
-def _constructor(model_name, public_name, title):
-    return pyramid.constructor(
-        FAMILY, MODEL_CONFIGS, model_name, public_name, title, __name__, formats="an official `.pth.tar` release, "
-    )
-
-
-WaveMLPTDW = _constructor("wavemlp_t_dw", "WaveMLPTDW", "Wave-MLP-T* (depthwise phase)")
-WaveMLPT = _constructor("wavemlp_t", "WaveMLPT", "Wave-MLP-T")
-WaveMLPS = _constructor("wavemlp_s", "WaveMLPS", "Wave-MLP-S")
-WaveMLPM = _constructor("wavemlp_m", "WaveMLPM", "Wave-MLP-M")
+WaveMLPTDW = factory.constructor(FAMILY, "wavemlp_t_dw", "WaveMLPTDW", "Wave-MLP-T* (depthwise phase)")
+WaveMLPT = factory.constructor(FAMILY, "wavemlp_t", "WaveMLPT", "Wave-MLP-T")
+WaveMLPS = factory.constructor(FAMILY, "wavemlp_s", "WaveMLPS", "Wave-MLP-S")
+WaveMLPM = factory.constructor(FAMILY, "wavemlp_m", "WaveMLPM", "Wave-MLP-M")

@@ -6,6 +6,8 @@ that `keras_mlp.reparameterize` fuses the backbone and leaves a head as it
 was trained.
 """
 
+import inspect
+
 import keras
 
 from keras_mlp import validation
@@ -42,7 +44,7 @@ def pyramid_pooling(x, pool_scales, channels, name):
     return keras.layers.Concatenate(name=f"{name}_concat")(branches)
 
 
-def segmenter(head, *, backbone, classes, backbone_weights, input_shape, dropout_rate, name, default_name):
+def segmenter(head, backbone, classes, backbone_weights, input_shape, dropout_rate, name, default_name):
     """The `keras.Model`: images -> backbone -> pyramid -> `head(pyramid)`
     -> dropout -> 1x1 classifier -> logits resized to the input."""
     validation.positive_int("classes", classes)
@@ -62,3 +64,36 @@ def check_scales(name, scales):
     if isinstance(scales, (str, int)) or not scales:
         raise ValueError(f"`{name}` must be a non-empty tuple of ints. Received: {name}={scales!r}")
     return tuple(validation.positive_int(name, s) for s in scales)
+
+
+_ARGS = """Args:
+    backbone: a registered model name (`keras_mlp.list_models()`) or a
+        model built with `features_only=True`.
+    classes: number of classes (the logits' last axis).
+    backbone_weights: with a backbone name: `None`, a pretrained tag or
+        a checkpoint path, loaded as the classifiers load `weights`.
+    input_shape: `(height, width, 3)`; default the backbone's.
+{head_args}
+    dropout_rate: dropout before the classifier.
+    name: the model's name; default `{default_name}_<backbone>`.
+
+Returns:
+    A `keras.Model` from images to `(batch, height, width, classes)`
+    logits.
+
+"""
+
+
+def documented(default_name, **head_args):
+    """Decorator completing a segmentation model's docstring (its
+    description and `Example:`) with the arguments every head shares and
+    `head_args` (`{argument: text}`), as keras.applications writes its
+    variants' docstrings."""
+
+    def document(head):
+        description, example = inspect.cleandoc(head.__doc__).split("Example:")
+        lines = "\n".join(f"    {name}: {text}" for name, text in head_args.items())
+        head.__doc__ = description + _ARGS.format(head_args=lines, default_name=default_name) + "Example:" + example
+        return head
+
+    return document

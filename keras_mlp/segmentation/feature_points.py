@@ -18,6 +18,7 @@ import keras
 
 from keras_mlp.layers.tokens_to_grid import TokensToGrid
 from keras_mlp.models.registry import create_model
+from keras_mlp.validation import InputSizeError
 
 STRIDES = (4, 8, 16, 32)
 
@@ -43,9 +44,9 @@ def backbone_features(backbone, input_shape=None, backbone_weights=None):
                 weights=backbone_weights, input_shape=input_shape,
             )
         except ValueError as e:
-            raise ValueError(
-                f"backbone={backbone!r} cannot be built with input_shape={input_shape}: {e}"
-            ) from e
+            # A size that does not fit stays an `InputSizeError`.
+            error = InputSizeError if isinstance(e, InputSizeError) else ValueError
+            raise error(f"backbone={backbone!r} cannot be built with input_shape={input_shape}: {e}") from e
     elif isinstance(backbone, keras.Model) and isinstance(backbone.output, dict):
         if backbone_weights is not None:
             raise ValueError(
@@ -55,7 +56,7 @@ def backbone_features(backbone, input_shape=None, backbone_weights=None):
             )
         model = backbone
         if input_shape is not None and tuple(input_shape) != tuple(model.input_shape[1:]):
-            raise ValueError(
+            raise InputSizeError(
                 f"`input_shape` {tuple(input_shape)} differs from the backbone "
                 f"model's input {model.input_shape[1:]}: build it at that size. "
                 f"Received: input_shape={input_shape}"

@@ -5,6 +5,11 @@ from keras_mlp import validation
 from keras_mlp.segmentation import blocks
 
 
+@blocks.documented(
+    "pspnet",
+    channels="width of the head (512 in mmsegmentation).",
+    pool_scales="output grids of the pyramid pooling.",
+)
 def PSPNet(
     backbone,
     classes,
@@ -21,22 +26,6 @@ def PSPNet(
     bottleneck conv and a 1x1 classifier; the logits are resized to the
     input.
 
-    Args:
-        backbone: a registered model name (`keras_mlp.list_models()`) or a
-            model built with `features_only=True`.
-        classes: number of classes (the logits' last axis).
-        backbone_weights: with a backbone name: `None`, a pretrained tag or
-            a checkpoint path, loaded as the classifiers load `weights`.
-        input_shape: `(height, width, 3)`; default the backbone's.
-        channels: width of the head (512 in mmsegmentation).
-        pool_scales: output grids of the pyramid pooling.
-        dropout_rate: dropout before the classifier.
-        name: the model's name; default `pspnet_<backbone>`.
-
-    Returns:
-        A `keras.Model` from images to `(batch, height, width, classes)`
-        logits.
-
     Example:
 
     ```python
@@ -50,7 +39,5 @@ def PSPNet(
         x = blocks.pyramid_pooling(pyramid[-1], pool_scales, channels, "ppm")
         return blocks.conv_norm_act(x, channels, 3, "ppm_bottleneck")
 
-    return blocks.segmenter(
-        head, backbone=backbone, classes=classes, backbone_weights=backbone_weights,
-        input_shape=input_shape, dropout_rate=dropout_rate, name=name, default_name="pspnet",
-    )
+    return blocks.segmenter(head, backbone, classes, backbone_weights, input_shape, dropout_rate, name, "pspnet")
+

@@ -9,6 +9,11 @@ from keras_mlp.segmentation import blocks
 from keras_mlp.segmentation.feature_points import STRIDES
 
 
+@blocks.documented(
+    "semantic_fpn",
+    neck_channels="width of the FPN neck (256 in the papers).",
+    channels="width of the head (128 in the papers).",
+)
 def SemanticFPN(
     backbone,
     classes,
@@ -25,22 +30,6 @@ def SemanticFPN(
     per level. Head: each level goes through 3x3 conv-BN-ReLU and 2x bilinear
     upsampling until it reaches stride 4 (one conv for stride 4), the four
     are summed, then a 1x1 classifier; the logits are resized to the input.
-
-    Args:
-        backbone: a registered model name (`keras_mlp.list_models()`) or a
-            model built with `features_only=True`.
-        classes: number of classes (the logits' last axis).
-        backbone_weights: with a backbone name: `None`, a pretrained tag or
-            a checkpoint path, loaded as the classifiers load `weights`.
-        input_shape: `(height, width, 3)`; default the backbone's.
-        neck_channels: width of the FPN neck (256 in the papers).
-        channels: width of the head (128 in the papers).
-        dropout_rate: dropout before the classifier.
-        name: the model's name; default `semantic_fpn_<backbone>`.
-
-    Returns:
-        A `keras.Model` from images to `(batch, height, width, classes)`
-        logits.
 
     Example:
 
@@ -73,7 +62,5 @@ def SemanticFPN(
             outputs.append(blocks.resize(x, size, f"head{i}_resize"))
         return keras.layers.Add(name="head_sum")(outputs)
 
-    return blocks.segmenter(
-        head, backbone=backbone, classes=classes, backbone_weights=backbone_weights,
-        input_shape=input_shape, dropout_rate=dropout_rate, name=name, default_name="semantic_fpn",
-    )
+    return blocks.segmenter(head, backbone, classes, backbone_weights, input_shape, dropout_rate, name, "semantic_fpn")
+

@@ -7,6 +7,11 @@ from keras_mlp import validation
 from keras_mlp.segmentation import blocks
 
 
+@blocks.documented(
+    "upernet",
+    channels="width of the head (512 in mmsegmentation).",
+    pool_scales="output grids of the pyramid pooling.",
+)
 def UPerNet(
     backbone,
     classes,
@@ -23,22 +28,6 @@ def UPerNet(
     FPN over the four levels, a 3x3 conv per level, every level resized to
     stride 4 and concatenated, a 3x3 fusion conv and a 1x1 classifier; the
     logits are resized to the input.
-
-    Args:
-        backbone: a registered model name (`keras_mlp.list_models()`) or a
-            model built with `features_only=True`.
-        classes: number of classes (the logits' last axis).
-        backbone_weights: with a backbone name: `None`, a pretrained tag or
-            a checkpoint path, loaded as the classifiers load `weights`.
-        input_shape: `(height, width, 3)`; default the backbone's.
-        channels: width of the head (512 in mmsegmentation).
-        pool_scales: output grids of the pyramid pooling.
-        dropout_rate: dropout before the classifier.
-        name: the model's name; default `upernet_<backbone>`.
-
-    Returns:
-        A `keras.Model` from images to `(batch, height, width, classes)`
-        logits.
 
     Example:
 
@@ -64,7 +53,5 @@ def UPerNet(
         x = keras.layers.Concatenate(name="fpn_concat")(outs)
         return blocks.conv_norm_act(x, channels, 3, "fpn_bottleneck")
 
-    return blocks.segmenter(
-        head, backbone=backbone, classes=classes, backbone_weights=backbone_weights,
-        input_shape=input_shape, dropout_rate=dropout_rate, name=name, default_name="upernet",
-    )
+    return blocks.segmenter(head, backbone, classes, backbone_weights, input_shape, dropout_rate, name, "upernet")
+

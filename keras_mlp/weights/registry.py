@@ -1,11 +1,11 @@
 """Pretrained weights: one record per `model.tag`, with its preprocessing.
 
-Each family lists its records in its own `*_pretrained.py` module;
-`keras_mlp/weights/pretrained.py` is the one table of all of them. This
-module only knows how to look them up and fetch them.
+Each family lists its records in its own `*_pretrained.py` module and
+declares them in its `Family`; registering a constructor registers its
+model's records here. This module only knows how to look them up and fetch
+them.
 """
 
-import functools
 import os
 import warnings
 
@@ -14,24 +14,22 @@ import keras
 from keras_mlp.weights import hub_files
 from keras_mlp.weights.checkpoint_io import file_sha256
 
+# `{"model.tag": record}`, filled as the families register their constructors.
+_RECORDS = {}
 
-@functools.cache
-def _records():
-    """`{"model.tag": record}` of the table in `keras_mlp/weights/pretrained.py`."""
-    from keras_mlp.weights.pretrained import PRETRAINED
 
-    records = {}
-    for record in PRETRAINED:
-        if record.name in records:
+def register_pretrained(records):
+    """Adds `PretrainedWeights` records to the table `weights=` reads."""
+    for record in records:
+        if record.name in _RECORDS:
             raise ValueError(f"Pretrained weights {record.name!r} listed twice.")
-        records[record.name] = record
-    return records
+        _RECORDS[record.name] = record
 
 
 def list_pretrained(model=None):
     """Names (`"model.tag"`) of the pretrained weights, of one model or all."""
     return sorted(
-        name for name, record in _records().items() if model in (None, record.model)
+        name for name, record in _RECORDS.items() if model in (None, record.model)
     )
 
 
@@ -39,7 +37,7 @@ def get_pretrained(model, tag=None):
     """The `PretrainedWeights` for `("mixer_b16", "imagenet1k")` or `"mixer_b16.imagenet1k"`."""
     if tag is None:
         model, _, tag = model.partition(".")
-    record = _records().get(f"{model}.{tag}")
+    record = _RECORDS.get(f"{model}.{tag}")
     if record is None:
         # A misspelt model has no tags either; its name is the mistake to report.
         from keras_mlp.models.registry import get_constructor

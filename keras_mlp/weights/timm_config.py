@@ -7,64 +7,26 @@ with the input pipeline (`mean`, `std`, `crop_pct`, `interpolation`,
 which the family's key tables (`*_checkpoints.py`) convert.
 """
 
-import dataclasses
 import warnings
 
 from keras_mlp.data.preprocessing import Preprocessing
 from keras_mlp.metadata import ModelMetadata
+from keras_mlp.models.factory import families
 from keras_mlp.weights.labels import class_names
-
-
-@dataclasses.dataclass(frozen=True)
-class TimmArchitecture:
-    """The keras_mlp model that computes what a timm architecture computes.
-
-    Attributes:
-        model: registered keras_mlp model name.
-        global_pool: how timm's model pools before its head; a repository
-            that records another pooling is a different model.
-        arguments: constructor arguments that make the outputs match
-            timm's, beyond classes and input shape.
-    """
-
-    model: str
-    global_pool: str
-    arguments: dict = dataclasses.field(default_factory=dict)
-
-
-# timm implements Mixer with exact (erf) GELU; the official Flax code uses tanh.
-_TIMM_MIXER = dict(gelu_approximate=False)
-
-TIMM_ARCHITECTURES = {
-    "mixer_s32_224": TimmArchitecture("mixer_s32", "avg", _TIMM_MIXER),
-    "mixer_s16_224": TimmArchitecture("mixer_s16", "avg", _TIMM_MIXER),
-    "mixer_b32_224": TimmArchitecture("mixer_b32", "avg", _TIMM_MIXER),
-    "mixer_b16_224": TimmArchitecture("mixer_b16", "avg", _TIMM_MIXER),
-    "mixer_l32_224": TimmArchitecture("mixer_l32", "avg", _TIMM_MIXER),
-    "mixer_l16_224": TimmArchitecture("mixer_l16", "avg", _TIMM_MIXER),
-    "deit_tiny_patch16_224": TimmArchitecture("deit_tiny", "token"),
-    "deit_base_patch16_224": TimmArchitecture("deit_base", "token"),
-    # ResMLP and gMLP (issue #13): usable once those models are registered.
-    "resmlp_12_224": TimmArchitecture("resmlp_s12", "avg"),
-    "resmlp_24_224": TimmArchitecture("resmlp_s24", "avg"),
-    "resmlp_36_224": TimmArchitecture("resmlp_s36", "avg"),
-    "resmlp_big_24_224": TimmArchitecture("resmlp_b24", "avg"),
-    "gmlp_ti16_224": TimmArchitecture("gmlp_ti16", "avg"),
-    "gmlp_s16_224": TimmArchitecture("gmlp_s16", "avg"),
-    "gmlp_b16_224": TimmArchitecture("gmlp_b16", "avg"),
-}
 
 # Head sizes of the ImageNet label sets shipped in keras_mlp/weights/labels,
 # the inference timm's `infer_imagenet_subset` makes for configs without labels.
 _IMAGENET_LABEL_SETS = {1000: "imagenet1k", 11221: "imagenet21k_miil", 21843: "imagenet21k_goog"}
 
 
-def supported_architectures():
-    """timm architecture names whose keras_mlp model is registered."""
-    from keras_mlp.models.registry import list_models
+def timm_architectures():
+    """`{timm architecture: TimmArchitecture}` the registered families declare."""
+    return {name: arch for family in families() for name, arch in family.timm_architectures.items()}
 
-    registered = set(list_models())
-    return sorted(name for name, arch in TIMM_ARCHITECTURES.items() if arch.model in registered)
+
+def supported_architectures():
+    """timm architecture names keras_mlp implements."""
+    return sorted(timm_architectures())
 
 
 def metadata_from_timm(config, source):
@@ -75,8 +37,8 @@ def metadata_from_timm(config, source):
         source: where it came from, for messages.
     """
     name = config["architecture"]
-    arch = TIMM_ARCHITECTURES.get(name)
-    if arch is None or name not in supported_architectures():
+    arch = timm_architectures().get(name)
+    if arch is None:
         raise ValueError(
             f"{source} holds a timm {name!r}, an architecture keras_mlp does not "
             f"implement. Supported timm architectures: {supported_architectures()}."

@@ -10,6 +10,9 @@ from keras_mlp.layers import RepMLPBlock
 from tests import repmlpnet_torch, testing
 from keras_mlp.models.reparameterize import randomize_batch_norms
 
+# CI runs this file's slow tests (.ci/run: -m "slow and ci_parity").
+pytestmark = pytest.mark.ci_parity
+
 # (h, w, sharesets, kernels, input (H, W, C)): one partition, several, non-square,
 # one share-set per channel, no Local Perceptron, the v1 kernel set.
 CONFIGS = (

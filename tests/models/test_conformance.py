@@ -17,6 +17,7 @@ from absl.testing import parameterized
 import keras_mlp
 from keras_mlp.export import export_model, run_artifact
 from keras_mlp.layers import Reparameterizable
+from keras_mlp.models import factory
 from keras_mlp.models.factory import CONTRACT
 from keras_mlp.models.naming import block_name, block_of
 from keras_mlp.training import TrainConfig, train
@@ -170,7 +171,13 @@ class ConformanceTest(TestCase, parameterized.TestCase):
     def test_every_registered_model(self, name):
         self.check_all(name)
 
-    def test_every_family_has_a_representative(self):
-        families = {keras_mlp.get_constructor(n).__module__ for n in keras_mlp.list_models()}
-        represented = {keras_mlp.get_constructor(n).__module__ for n in REPRESENTATIVES}
-        self.assertEqual(families, represented)
+    @parameterized.parameters(*REPRESENTATIVES)
+    def test_a_size_that_does_not_fit_is_an_input_size_error(self, name):
+        with self.assertRaisesRegex(keras_mlp.InputSizeError, r"Received: input_shape=\(7, 7, 3\)"):
+            keras_mlp.create_model(name, include_top=False, input_shape=(7, 7, 3))
+
+    def test_every_model_is_in_a_family_it_represents(self):
+        declared = [name for family in factory.families() for name in factory.family_models(family)]
+        self.assertCountEqual(declared, keras_mlp.list_models())
+        for family in factory.families():
+            self.assertIn(family.representative, factory.family_models(family))

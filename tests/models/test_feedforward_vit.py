@@ -10,6 +10,9 @@ from absl.testing import parameterized
 import keras_mlp
 from tests.testing import TestCase, run_on_backend
 
+# CI runs this file's slow tests (.ci/run: -m "slow and ci_parity").
+pytestmark = pytest.mark.ci_parity
+
 # Exact parameter counts at 224px, 1000 classes. feedforward_tiny is the
 # official `linear_tiny` count; deit_* are timm's `deit_*_patch16_224`; the
 # paper's table rounds the feed-forward ones to 7.7M, 62M and 206M.

@@ -13,6 +13,9 @@ from tests.models.per_patch_checks import PerPatchChecks
 from tests.reference import timm_mlp_mixer, torch_parity
 from tests.testing import TestCase
 
+# CI runs this file's slow tests (.ci/run: -m "slow and ci_parity").
+pytestmark = pytest.mark.ci_parity
+
 # 1000-class heads at 224x224, measured on timm's gmlp_*_224.
 PARAM_COUNTS = {"gmlp_ti16": 5_867_328, "gmlp_s16": 19_422_656, "gmlp_b16": 73_075_392}
 

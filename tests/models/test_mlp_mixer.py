@@ -10,6 +10,9 @@ from absl.testing import parameterized
 import keras_mlp
 from tests.testing import TestCase, run_on_backend
 
+# CI runs this file's slow tests (.ci/run: -m "slow and ci_parity").
+pytestmark = pytest.mark.ci_parity
+
 # 1000-class heads at the default size (224x224; T/4: 32x32). S/B/L: timm
 # `mixer_*_224`; H/14: the official Flax module (the paper's Table 1), which
 # timm does not define; T/4 is keras_mlp's own small-image size.

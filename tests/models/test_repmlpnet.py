@@ -14,6 +14,9 @@ from keras_mlp.models.repmlpnet import MODEL_CONFIGS
 from tests import repmlpnet_torch, testing
 from keras_mlp.models.reparameterize import randomize_batch_norms
 
+# CI runs this file's slow tests (.ci/run: -m "slow and ci_parity").
+pytestmark = pytest.mark.ci_parity
+
 # Trainable parameters of the training form (PyTorch `parameters()`, i.e.
 # without BatchNorm running statistics), 1000 classes. The official README's
 # column (38.3M, 68.2M, 58.7M, 96.5M, 86.9M, 117.7M) is this training form:

@@ -12,6 +12,9 @@ from tests.models.per_patch_checks import PerPatchChecks
 from tests.reference import resmlp_official, torch_parity
 from tests.testing import TestCase
 
+# CI runs this file's slow tests (.ci/run: -m "slow and ci_parity").
+pytestmark = pytest.mark.ci_parity
+
 # 1000-class heads at 224x224, measured on the official resmlp_models.py.
 PARAM_COUNTS = {
     "resmlp_s12": 15_350_872,

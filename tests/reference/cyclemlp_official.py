@@ -149,3 +149,8 @@ CONFIGS = {
 def create(name, **kwargs):
     """`CycleMLP_B<n>(**kwargs)` of the official file."""
     return CycleNet(**CONFIGS[name], **kwargs)
+
+
+def release(name):
+    """What the official release file of `name` holds: `{"model": state dict}`."""
+    return {"model": create(name).state_dict()}

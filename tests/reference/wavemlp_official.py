@@ -146,3 +146,9 @@ CONFIGS = {
 def create(name, **kwargs):
     """`WaveMLP_<variant>(**kwargs)` of the official file."""
     return WaveNet(**CONFIGS[name], **kwargs)
+
+
+def release(name):
+    """What the official release file of `name` holds: timm's `train.py`
+    checkpoint, the weights under `"state_dict"`."""
+    return {"state_dict": create(name).state_dict()}

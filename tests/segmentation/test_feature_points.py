@@ -49,11 +49,14 @@ class FeaturePointsTest(TestCase, parameterized.TestCase):
         self.assertEqual(model.name, "upernet_mixer_t4")
 
     def test_bad_backbones(self):
-        with self.assertRaisesRegex(ValueError, r"backbone='mixer_t4' cannot be built with input_shape=\(30, 30, 3\)"):
+        # A size that does not fit is an `InputSizeError`, the rest plain `ValueError`s.
+        with self.assertRaisesRegex(
+            keras_mlp.InputSizeError, r"backbone='mixer_t4' cannot be built with input_shape=\(30, 30, 3\)"
+        ):
             backbone_features("mixer_t4", (30, 30, 3))
         with self.assertRaisesRegex(ValueError, "features_only=True"):
             backbone_features(TINY_MODELS["mlp_mixer"](include_top=False))
         with self.assertRaisesRegex(ValueError, "`backbone_weights` applies to a backbone given by name"):
             backbone_features(tiny_backbone("mlp_mixer"), backbone_weights="x.weights.h5")
-        with self.assertRaisesRegex(ValueError, r"`input_shape` \(64, 64, 3\) differs"):
+        with self.assertRaisesRegex(keras_mlp.InputSizeError, r"`input_shape` \(64, 64, 3\) differs"):
             backbone_features(tiny_backbone("mlp_mixer"), (64, 64, 3))

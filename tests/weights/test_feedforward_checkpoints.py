@@ -21,6 +21,9 @@ from keras_mlp.weights.checkpoint_io import CheckpointError
 from keras_mlp.weights.key_mapping import conv_to_hwio, transpose
 from tests.testing import TestCase, run_on_backend
 
+# CI runs this file's slow tests (.ci/run: -m "slow and ci_parity").
+pytestmark = pytest.mark.ci_parity
+
 
 class OfficialLinearBlock(torch.nn.Module):
     """`LinearBlock` of lukemelas/do-you-even-need-attention (inference)."""

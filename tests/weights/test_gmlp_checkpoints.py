@@ -14,6 +14,9 @@ from keras_mlp.weights import gmlp_checkpoints
 from tests.reference import timm_mlp_mixer, torch_parity
 from tests.testing import TestCase, run_on_backend
 
+# CI runs this file's slow tests (.ci/run: -m "slow and ci_parity").
+pytestmark = pytest.mark.ci_parity
+
 TINY = dict(img_size=32, patch_size=8, embed_dim=16, num_classes=5)
 KERAS_TINY = dict(patch_size=8, hidden_dim=16, num_blocks=2, input_shape=(32, 32, 3), classes=5)
 

@@ -32,7 +32,7 @@ from keras_mlp.metadata import ModelMetadata
 from keras_mlp.predict import load_published_classifier
 from keras_mlp.weights import hub_files, registry
 from keras_mlp.weights.checkpoint_io import CheckpointError
-from keras_mlp.weights.timm_config import TIMM_ARCHITECTURES
+from keras_mlp.weights.timm_config import timm_architectures
 from tests.registered_models import randomize_head, smallest_model
 from tests.testing import REPO_ROOT, TestCase
 
@@ -274,7 +274,7 @@ class TimmRepositoryTest(OfflineHubTestCase, parameterized.TestCase):
 
 class TimmTablesTest(TestCase):
     def test_every_table_row_is_a_timm_architecture(self):
-        self.assertEmpty(set(TIMM_ARCHITECTURES) - set(timm.list_models()))
+        self.assertEmpty(set(timm_architectures()) - set(timm.list_models()))
 
     def test_hub_records_are_timms_tags(self):
         """Each record's Hub repository is timm's copy of the record's URL,
@@ -288,7 +288,7 @@ class TimmTablesTest(TestCase):
             self.assertIsNotNone(cfg, record.hf_hub_id)
             self.assertEqual(cfg.hf_hub_id, record.hf_hub_id)
             self.assertEqual(cfg.url, record.url)
-            self.assertEqual(TIMM_ARCHITECTURES[cfg.architecture].model, record.model)
+            self.assertEqual(timm_architectures()[cfg.architecture].model, record.model)
             self.assertEqual(cfg.num_classes, record.classes)
             self.assertEqual(tuple(cfg.mean), record.preprocessing.mean)
             self.assertEqual(tuple(cfg.std), record.preprocessing.std)
@@ -416,7 +416,7 @@ class DocumentedExamplesTest(TestCase):
     def test_the_architecture_table_is_the_codes(self):
         with open(os.path.join(REPO_ROOT, "docs/hub.md"), encoding="utf-8") as f:
             rows = dict(re.findall(r"^\| `(\w+)` \| `(\w+)` \|$", f.read(), re.M))
-        self.assertEqual(rows, {name: arch.model for name, arch in TIMM_ARCHITECTURES.items()})
+        self.assertEqual(rows, {name: arch.model for name, arch in timm_architectures().items()})
 
     @pytest.mark.slow
     def test_documented_examples_offline_with_timms_cache(self):

@@ -17,6 +17,9 @@ from keras_mlp.weights import mixer_checkpoints
 from tests.reference import flax_mixer
 from tests.testing import TestCase
 
+# CI runs this file's slow tests (.ci/run: -m "slow and ci_parity").
+pytestmark = pytest.mark.ci_parity
+
 TIMM_NAMES = {"mixer_s16": "mixer_s16_224", "mixer_b16": "mixer_b16_224"}
 
 

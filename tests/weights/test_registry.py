@@ -9,6 +9,7 @@ from absl.testing import parameterized
 
 import keras_mlp
 from keras_mlp.data.preprocessing import INCEPTION
+from keras_mlp.models import factory
 from keras_mlp.weights import records, registry
 from keras_mlp.weights.labels import class_names
 from tests.testing import TestCase
@@ -22,6 +23,17 @@ class RegistryTest(TestCase, parameterized.TestCase):
             self.assertLen(class_names(record.labels), record.classes)
             self.assertTrue(record.url.startswith("https://"))
             self.assertLen(record.preprocessing.mean, 3)
+
+    def test_every_declared_record_is_registered(self):
+        # A record whose model is not among its family's constructors would
+        # silently never be registered.
+        declared = [record.name for family in factory.families() for record in family.pretrained]
+        self.assertCountEqual(set(declared), keras_mlp.list_pretrained())
+
+    def test_a_record_is_registered_once(self):
+        record = keras_mlp.get_pretrained("mixer_b16.imagenet1k")
+        with self.assertRaisesRegex(ValueError, "'mixer_b16.imagenet1k' listed twice"):
+            registry.register_pretrained([record])
 
     def test_official_and_timm_gelu(self):
         self.assertTrue(keras_mlp.get_pretrained("mixer_b16.imagenet1k").gelu_approximate)
