@@ -5,6 +5,11 @@ that names the argument, in the `Received: name=value` form Keras uses.
 """
 
 
+class InputSizeError(ValueError):
+    """An `input_shape` (image size) that the model cannot take: callers
+    that chose the size (a script's `--image_size`) catch it to name it."""
+
+
 def rate(name, value):
     """A probability in [0, 1): dropout and stochastic-depth rates."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:

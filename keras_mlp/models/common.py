@@ -3,6 +3,7 @@
 import keras
 
 from keras_mlp.layers.stochastic_depth import StochasticDepth
+from keras_mlp.validation import InputSizeError
 
 
 def image_input(args, default_size):
@@ -20,7 +21,7 @@ def image_input(args, default_size):
             input_shape = (default_size, default_size, 3)
     input_shape = tuple(input_shape)
     if len(input_shape) != 3 or any(d is None or d <= 0 for d in input_shape):
-        raise ValueError(
+        raise InputSizeError(
             "`input_shape` must be a fully known (height, width, channels) "
             "tuple, because the token-mixing weights depend on the number of "
             f"patches. Received: input_shape={input_shape}"
@@ -36,7 +37,7 @@ def check_multiple(input_shape, multiple, why):
     """Height and width must be multiples of `multiple`, else a clear error."""
     height, width, _ = input_shape
     if height % multiple or width % multiple:
-        raise ValueError(
+        raise InputSizeError(
             f"`input_shape` height and width must be multiples of {multiple} "
             f"(e.g. {multiple * 2}, {multiple * 4}): {why}. Received: input_shape={input_shape}"
         )
@@ -51,7 +52,7 @@ def check_patch_grid(input_shape, patch_size):
         nearest = "; ".join(
             f"{name} {size}: {_nearest_multiples(size, patch_size)}" for name, size in wrong
         )
-        raise ValueError(
+        raise InputSizeError(
             f"`input_shape` height and width must be multiples of the patch "
             f"size {patch_size} pixels. Nearest valid sizes: {nearest}. "
             f"Received: input_shape={input_shape}"

@@ -11,6 +11,7 @@ import keras
 
 from keras_mlp.models import common, factory
 from keras_mlp.models.naming import block_name
+from keras_mlp.validation import InputSizeError
 
 # Four downsamplings (the stem's 4, then 2, 2, 2): smaller inputs leave the
 # last stages a single position that no longer halves.
@@ -47,7 +48,7 @@ def constructor(family, configs, model_name, public_name, title, module, formats
 def check_size(input_shape):
     height, width, _ = input_shape
     if height < MIN_SIZE or width < MIN_SIZE:
-        raise ValueError(
+        raise InputSizeError(
             f"`input_shape` height and width must be at least {MIN_SIZE}: the four "
             f"stages run at strides 4, 8, 16 and {MIN_SIZE}. Received: input_shape={input_shape}"
         )

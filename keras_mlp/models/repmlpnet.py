@@ -15,6 +15,7 @@ from keras_mlp.layers.repmlp_block import RepMLPBlock
 from keras_mlp.models import common, factory
 from keras_mlp.models.naming import block_name
 from keras_mlp.models.reparameterize import load_in_form
+from keras_mlp.validation import InputSizeError
 from keras_mlp.weights import repmlp_checkpoints
 from keras_mlp.weights.loading import WeightsSource
 
@@ -111,7 +112,7 @@ def _check_resolution(input_shape, partition_sizes):
         multiple = stride * size
         if height % multiple or width % multiple:
             smallest = max(stride * s for s in partition_sizes)
-            raise ValueError(
+            raise InputSizeError(
                 f"`input_shape` height and width must be multiples of "
                 f"{smallest}: stage {stage} runs at stride {stride} with "
                 f"{size}x{size} partitions. Received: input_shape={input_shape}"
