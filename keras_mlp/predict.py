@@ -21,7 +21,7 @@ from keras_mlp.data.pipeline import eval_crop
 from keras_mlp.data.preprocessing import IMAGENET
 from keras_mlp.metadata import load_model
 from keras_mlp.weights.checkpoint_io import HeadNotLoadedWarning
-from keras_mlp.weights.labels import class_names, described
+from keras_mlp.weights.labels import described, head_names
 from keras_mlp.weights.registry import get_pretrained
 from keras_mlp.weights.resolver import resolve_weights
 
@@ -83,8 +83,8 @@ def prediction_weights(weights, model=None, labels=None, preprocessing=None, inp
 
     Example:
 
-    >>> prediction_weights("run.weights.h5", "mixer_s32", labels="imagenet1k", input_size=64)
-    ResolvedWeights(model='mixer_s32', ..., input_size=64), ...)
+    >>> prediction_weights("run.weights.h5", "mixer_s32", labels="imagenet1k").classes
+    1000
     """
     resolved = resolve_weights(weights, model)
     if resolved.preprocessing is not None:
@@ -95,14 +95,13 @@ def prediction_weights(weights, model=None, labels=None, preprocessing=None, inp
             )
     elif preprocessing is not None:
         record = get_pretrained(preprocessing)
-        names = tuple(synset for synset, _ in class_names(record.labels))
         resolved = dataclasses.replace(
-            resolved, preprocessing=record.preprocessing, class_names=names
+            resolved, preprocessing=record.preprocessing, class_names=head_names(record.labels)
         )
     else:
         resolved = dataclasses.replace(resolved, preprocessing=IMAGENET)
     if labels is not None:
-        names = tuple(name for _, name in class_names(labels))
+        names = head_names(labels)
         if resolved.classes not in (None, len(names)):
             raise ValueError(
                 f"--labels {labels!r} names {len(names)} classes, but the head of "

@@ -27,6 +27,7 @@ from keras_mlp.training.run_dir import RunDirectory, default_model_dir
 from keras_mlp.training.run_session import PreparedRun, run_once
 from keras_mlp.training.trainer import recipe_optimizer
 from keras_mlp.training.verification import evaluate_pairs
+from keras_mlp.validation import InputSizeError
 
 HEADS = {"arcface": ArcFace, "cosface": CosFace}
 FAR = 1e-3
@@ -206,8 +207,8 @@ def _models(config, run_plan, num_identities):
     side = run_plan.image_size
     try:
         embedder = FaceEmbedder(config.model, config.embedding_dim, input_shape=(side, side, 3))
-    except ValueError as e:
-        raise ValueError(f"--image_size={side} does not fit --model={config.model}: {e}") from e
+    except InputSizeError as e:
+        raise InputSizeError(f"--image_size={side} does not fit --model={config.model}: {e}") from e
     labels = keras.Input((), dtype="int32", name="labels")
     head = HEADS[config.head](num_identities, name="margin_head", **run_plan.head_arguments)
     logits = head([embedder.output, labels])

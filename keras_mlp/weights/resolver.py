@@ -15,7 +15,7 @@ from keras_mlp.metadata import ModelMetadata, is_model_file, model_file, read_me
 from keras_mlp.models.factory import CONTRACT
 from keras_mlp.models.registry import create_model
 from keras_mlp.weights import hub_files
-from keras_mlp.weights.labels import class_names as label_set_names
+from keras_mlp.weights.labels import head_names
 from keras_mlp.weights.loading import WeightsSource
 from keras_mlp.weights.records import WrongModelError
 from keras_mlp.weights.registry import list_pretrained
@@ -136,7 +136,7 @@ def resolve_weights(weights, model=None, default_model=None):
     record = source.record
     size = record.preprocessing.input_size
     arguments = {**record.arguments, "classes": record.classes, "input_shape": (size, size, 3)}
-    names = tuple(synset for synset, _ in label_set_names(record.labels))
+    names = head_names(record.labels)
     return ResolvedWeights(model, arguments, record.preprocessing, names, record.name)
 
 

@@ -12,7 +12,7 @@ import warnings
 
 from keras_mlp.data.preprocessing import Preprocessing
 from keras_mlp.metadata import ModelMetadata
-from keras_mlp.weights.labels import class_names
+from keras_mlp.weights.labels import head_names
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,4 +127,4 @@ def _label_names(config, classes):
     label_set = _IMAGENET_LABEL_SETS.get(classes)
     if label_set is None:
         return None
-    return [synset for synset, _ in class_names(label_set)]
+    return list(head_names(label_set))

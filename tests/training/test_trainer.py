@@ -14,6 +14,7 @@ from keras_mlp.predict import load_classifier, predict_files, prediction_weights
 from keras_mlp.training import TrainConfig, evaluate, train
 from keras_mlp.training.run_session import lock_run
 from keras_mlp.training.trainer import plan
+from keras_mlp.validation import InputSizeError
 from tests.saved_models import TINY_METADATA, tear
 from tests.testing import TestCase
 
@@ -132,7 +133,7 @@ class TrainerTest(TestCase):
                 plan(TrainConfig(**{**TINY, **overrides}, model_dir=model_dir))
         with self.assertRaisesRegex(ValueError, "--batch_size=5000 exceeds the 1437 training examples"):
             train(TrainConfig(**{**TINY, "batch_size": 5000}, model_dir=model_dir))
-        with self.assertRaisesRegex(ValueError, "--image_size=30 does not fit mixer_t4.*multiples of the patch size 4"):
+        with self.assertRaisesRegex(InputSizeError, "--image_size=30 does not fit mixer_t4.*multiples of the patch size 4"):
             train(TrainConfig(**{**TINY, "image_size": 30}, model_dir=model_dir))
         self.assertFalse(os.path.exists(model_dir))
         self.assertEqual(plan(TrainConfig()).epochs, 30, "None means the recipe's")
