@@ -11,7 +11,7 @@ r"""Top-1 / top-5 accuracy of a model on a dataset split.
   python examples/evaluate.py --weights=runs/<run>/final.keras --reparameterize
 """
 
-from absl import app, flags
+from absl import flags
 
 import keras_mlp
 from keras_mlp import cli
