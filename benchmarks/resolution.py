@@ -54,11 +54,10 @@ FAMILIES = {
 
 
 def digits(split, size, training=False, seed=0, epoch_seed=None):
-    prep = normalization("digits")
+    prep = normalization("digits").replace(input_size=size)
     return pipeline.make_dataset(
-        sources.load_dataset("digits", split), training, size, 64, prep.mean, prep.std, 10,
-        augmentation=get_recipe("default").augmentation, interpolation=prep.interpolation, seed=seed,
-        epoch_seed=epoch_seed,
+        sources.load_dataset("digits", split), training, prep, 64, 10,
+        augmentation=get_recipe("default").augmentation, seed=seed, epoch_seed=epoch_seed,
     )
 
 

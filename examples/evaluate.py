@@ -11,22 +11,23 @@ r"""Top-1 / top-5 accuracy of a model on a dataset split.
   python examples/evaluate.py --weights=runs/<run>/final.keras --reparameterize
 """
 
-from absl import app, flags
+from absl import flags
 
 import keras_mlp
 from keras_mlp import cli
 from keras_mlp.data import sources
-from keras_mlp.metadata import find_metadata, load_model
+from keras_mlp.metadata import load_model
 from keras_mlp.predict import build_classifier
 from keras_mlp.training import evaluate
 from keras_mlp.training.evaluation import summary
 from keras_mlp.training.trainer import normalization
-from keras_mlp.weights.loading import WeightsSource
+from keras_mlp.weights.resolver import resolve_weights
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string(
     "weights", None,
-    "A run's final.keras (or its directory), or, with --model, a pretrained tag or checkpoint path.",
+    "A run's final.keras (or its directory), a Hub repository (hf://org/name) or folder, "
+    "a full pretrained name (model.tag), or, with --model, a tag or checkpoint path.",
     required=True,
 )
 flags.DEFINE_string("model", None, "Registered model name, for a tag or checkpoint; read from a .keras file.")
@@ -52,31 +53,26 @@ flags.DEFINE_bool("reparameterize", False, "Evaluate the deploy form (RepMLP mod
 
 def main(argv):
     del argv
-    metadata = find_metadata(FLAGS.weights)
-    if metadata is not None:
-        if FLAGS.model not in (None, metadata.model):
-            raise app.UsageError(f"--weights={FLAGS.weights} holds a {metadata.model} model, not {FLAGS.model}.")
-        model, metadata = load_model(FLAGS.weights, input_size=FLAGS.image_size)
-        run = metadata.extra
-        same_data = FLAGS.dataset in (None, run.get("dataset"))
-        dataset = run.get("dataset", "digits") if same_data else FLAGS.dataset
-        split = FLAGS.split or (run.get("eval_split") if same_data else None)
-        data_dir = FLAGS.data_dir or (run.get("data_dir") if same_data else None)
-        holdout = dict(holdout_fraction=run.get("holdout_fraction"), seed=run.get("seed", 0)) if same_data else {}
-        prep, class_names = metadata.preprocessing, metadata.class_names
-    elif FLAGS.model:
-        dataset, data_dir, holdout, class_names = FLAGS.dataset or "digits", FLAGS.data_dir, {}, None
-        split = FLAGS.split
-        record = WeightsSource(FLAGS.weights, FLAGS.model).record
-        size = FLAGS.image_size or (record.preprocessing.input_size if record else 224)
-        prep = normalization(dataset, record.preprocessing if record else None).replace(input_size=size)
-        classes = record.classes if record else None
+    resolved = resolve_weights(FLAGS.weights, FLAGS.model)
+    # A training run's metadata says what it was trained and evaluated on.
+    run = resolved.metadata.extra if resolved.is_saved_model else {}
+    same_data = FLAGS.dataset in (None, run.get("dataset"))
+    dataset = run.get("dataset", "digits") if same_data else FLAGS.dataset
+    split = FLAGS.split or (run.get("eval_split") if same_data else None)
+    data_dir = FLAGS.data_dir or (run.get("data_dir") if same_data else None)
+    holdout = dict(holdout_fraction=run.get("holdout_fraction"), seed=run.get("seed", 0)) if same_data else {}
+    size = FLAGS.image_size or (resolved.preprocessing.input_size if resolved.preprocessing else 224)
+    resolved = resolved.resized(size)
+    prep = normalization(dataset, resolved.preprocessing).replace(input_size=size)
+    if resolved.is_saved_model:
+        model, _ = load_model(resolved.weights, input_size=size)
+    else:
+        classes = resolved.classes
         if classes is None:
             split = split or sources.eval_split_name(dataset, data_dir)
             classes = sources.load_dataset(dataset, split, data_dir).info.num_classes
-        model = build_classifier(FLAGS.model, FLAGS.weights, size, classes)
-    else:
-        raise app.UsageError("Pass a run's --weights=<run>/final.keras, or --model with --weights.")
+        model = build_classifier(resolved, classes)
+    class_names = resolved.class_names if resolved.metadata else None
     if FLAGS.holdout_fraction is not None:
         holdout = dict(holdout, holdout_fraction=FLAGS.holdout_fraction)
     if FLAGS.seed is not None:

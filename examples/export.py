@@ -33,9 +33,10 @@ from absl import app, flags
 
 from keras_mlp import atomic, cli
 from keras_mlp.export import FORMATS, available_formats, check_formats, export_model, verify_export
-from keras_mlp.metadata import find_metadata, load_model
+from keras_mlp.metadata import load_model
 from keras_mlp.predict import build_classifier
 from keras_mlp.training.face_trainer import TASK as FACE_TASK
+from keras_mlp.weights.resolver import resolve_weights
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string(
@@ -47,7 +48,9 @@ flags.DEFINE_string(
     "model", None, "Registered model name (keras_mlp.list_models()); read from a .keras --weights."
 )
 flags.DEFINE_integer("input_size", None, "Square input side; default: the model's.")
-flags.DEFINE_integer("classes", 1000, "Classes of the checkpoint's head (not for a .keras --weights).")
+flags.DEFINE_integer(
+    "classes", 1000, "Classes of a checkpoint file's head (a tag, .keras file or Hub repository says its own)."
+)
 flags.DEFINE_list(
     "formats", None,
     f"Formats among {FORMATS}. Default: those whose converters are installed and "
@@ -81,23 +84,19 @@ def main(argv):
         check_formats(formats, FLAGS.verify)
     except ValueError as e:
         raise app.UsageError(str(e)) from e
-    metadata = find_metadata(FLAGS.weights)
-    if metadata is not None:
-        if FLAGS.model not in (None, metadata.model):
-            raise app.UsageError(f"--weights={FLAGS.weights} holds a {metadata.model} model, not {FLAGS.model}.")
-        model, _ = load_model(FLAGS.weights)
-        name = metadata.model
-        if metadata.extra.get("task") == "segmentation":
-            # A segmenter's files are named by head and backbone: upernet_mixer_t4.onnx.
-            name = f"{metadata.extra['head']}_{name}"
-    elif FLAGS.model is None:
-        raise app.UsageError("Pass --model (and optionally --weights), or a run's --weights=<run>/final.keras.")
+    resolved = resolve_weights(FLAGS.weights, FLAGS.model)
+    if resolved.is_saved_model:
+        model, _ = load_model(resolved.weights)
     else:
-        model = build_classifier(
-            FLAGS.model, FLAGS.weights, FLAGS.input_size, FLAGS.classes, classifier_activation=None
-        )
-        name = FLAGS.model
-    embedder = metadata is not None and metadata.extra.get("task") == FACE_TASK
+        if FLAGS.input_size is not None:
+            resolved = resolved.resized(FLAGS.input_size)
+        model = build_classifier(resolved, resolved.classes or FLAGS.classes, classifier_activation=None)
+    name = resolved.model
+    task = resolved.metadata.extra.get("task") if resolved.metadata is not None else None
+    if task == "segmentation":
+        # A segmenter's files are named by head and backbone: upernet_mixer_t4.onnx.
+        name = f"{resolved.metadata.extra['head']}_{name}"
+    embedder = task == FACE_TASK
     if embedder:
         name += "_face_embedder"
     if FLAGS.reparameterize:

@@ -31,16 +31,7 @@ import sys
 from absl import app, flags
 
 from keras_mlp import cli
-from keras_mlp.metadata import find_metadata
-from keras_mlp.predict import (
-    image_paths,
-    load_classifier,
-    load_published_classifier,
-    load_saved_classifier,
-    predict_files,
-    weights_record,
-)
-from keras_mlp.weights import hub_files
+from keras_mlp.predict import image_paths, load_classifier, predict_files, prediction_weights
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string(
@@ -77,26 +68,13 @@ def main(argv):
     paths = image_paths(inputs)
     if not paths:
         raise app.UsageError(f"No image files found in {inputs}.")
-    published = hub_files.is_reference(FLAGS.weights)
-    if published or find_metadata(FLAGS.weights):
-        if FLAGS.preprocessing:
-            raise app.UsageError(
-                "--preprocessing is for checkpoints; a .keras file or Hub repository has its own."
-            )
-        load = load_published_classifier if published else load_saved_classifier
-        model, record = load(
-            FLAGS.weights, labels=FLAGS.labels, model=FLAGS.model, input_size=FLAGS.input_size
-        )
-    elif FLAGS.model is None:
-        raise app.UsageError(f"--model is needed to build the model for --weights={FLAGS.weights}.")
-    else:
-        record = weights_record(
-            FLAGS.model, FLAGS.weights, labels=FLAGS.labels,
-            preprocessing=FLAGS.preprocessing, input_size=FLAGS.input_size,
-        )
-        model = load_classifier(record)
+    resolved = prediction_weights(
+        FLAGS.weights, FLAGS.model, labels=FLAGS.labels,
+        preprocessing=FLAGS.preprocessing, input_size=FLAGS.input_size,
+    )
+    model = load_classifier(resolved)
     failed = 0
-    for prediction in predict_files(model, record, paths, FLAGS.top_k, FLAGS.batch_size):
+    for prediction in predict_files(model, resolved, paths, FLAGS.top_k, FLAGS.batch_size):
         if prediction.error:
             failed += 1
             print(f"{prediction.path}: skipped: {prediction.error}", file=sys.stderr)

@@ -28,7 +28,10 @@ LAYERS = (
     ("layers", ("keras_mlp.layers",)),
     # A family's key tables belong to the family: they may know its layers.
     ("models", ("keras_mlp.models", "keras_mlp.segmentation", "keras_mlp.weights.*_checkpoints")),
-    ("whole-model I/O", ("keras_mlp.metadata", "keras_mlp.weights.hub", "keras_mlp.weights.timm_config")),
+    (
+        "whole-model I/O",
+        ("keras_mlp.metadata", "keras_mlp.weights.hub", "keras_mlp.weights.timm_config", "keras_mlp.weights.resolver"),
+    ),
     (
         "applications",
         (

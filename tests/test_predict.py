@@ -12,13 +12,7 @@ import pytest
 
 import keras_mlp
 from keras_mlp.metadata import save_model
-from keras_mlp.predict import (
-    image_paths,
-    load_classifier,
-    load_saved_classifier,
-    predict_files,
-    weights_record,
-)
+from keras_mlp.predict import image_paths, load_classifier, predict_files, prediction_weights
 from keras_mlp.weights.registry import get_pretrained
 from tests.registered_models import randomize_head
 from tests.saved_models import TINY_METADATA
@@ -63,7 +57,7 @@ class PredictTest(TestCase):
         self.assertEqual(paths[-1], "given.txt")
 
     def test_local_checkpoint_with_a_label_file(self):
-        record = weights_record("mixer_s32", self.weights, labels=self.labels, input_size=64)
+        record = prediction_weights(self.weights, "mixer_s32", labels=self.labels, input_size=64)
         self.assertEqual((record.classes, record.preprocessing.input_size), (3, 64))
         self.assertEqual(record.preprocessing.mean, (0.485, 0.456, 0.406))
         model = load_classifier(record)
@@ -94,18 +88,21 @@ class PredictTest(TestCase):
         )
 
     def test_preprocessing_from_a_pretrained_record(self):
-        record = weights_record(
-            "mixer_s32", self.weights, preprocessing="mixer_b16.goog_in21k_ft_in1k", input_size=64
+        resolved = prediction_weights(
+            self.weights, "mixer_s32", preprocessing="mixer_b16.goog_in21k_ft_in1k", input_size=64
         )
         reference = get_pretrained("mixer_b16.goog_in21k_ft_in1k")
-        self.assertEqual((record.preprocessing.mean, record.labels, record.classes), (reference.preprocessing.mean, "imagenet1k", 1000))
-        self.assertEqual((record.model, record.url), ("mixer_s32", self.weights))
+        self.assertEqual(resolved.preprocessing, reference.preprocessing.replace(input_size=64))
+        self.assertEqual((resolved.classes, resolved.class_names[281]), (1000, "n02123045"))
+        self.assertEqual((resolved.model, resolved.weights), ("mixer_s32", self.weights))
+        with self.assertRaisesRegex(ValueError, "--preprocessing is for checkpoint files"):
+            prediction_weights("mixer_b16.goog_in21k_ft_in1k", preprocessing="mixer_b16.imagenet1k")
 
     def test_a_tag_keeps_its_record(self):
-        self.assertEqual(
-            weights_record("mixer_b16", "goog_in21k_ft_in1k"),
-            get_pretrained("mixer_b16.goog_in21k_ft_in1k"),
-        )
+        resolved = prediction_weights("goog_in21k_ft_in1k", "mixer_b16")
+        record = get_pretrained("mixer_b16.goog_in21k_ft_in1k")
+        self.assertEqual((resolved.preprocessing, resolved.weights), (record.preprocessing, record.name))
+        self.assertEqual(resolved.arguments["token_mixing_grid"], (14, 14))
 
     def test_saved_model_needs_nothing_else_and_refuses_disagreement(self):
         run = os.path.join(self.dir, "run")
@@ -113,7 +110,8 @@ class PredictTest(TestCase):
         trained = TINY_METADATA.build()
         randomize_head(trained)
         save_model(trained, os.path.join(run, "final.keras"), TINY_METADATA)
-        model, record = load_saved_classifier(run)
+        record = prediction_weights(run)
+        model = load_classifier(record)
         predictions = predict_files(model, record, [os.path.join(self.dir, "photos", "a.png")], top=3)
         top = predictions[0].top
         self.assertEqual(sorted(name for _, name, _ in top), ["bird", "cat", "dog"])
@@ -122,11 +120,12 @@ class PredictTest(TestCase):
         with open(two, "w") as f:
             f.write("cat\ndog\n")
         with self.assertRaisesRegex(ValueError, "names 2 classes, but the head of .* has 3"):
-            load_saved_classifier(run, labels=two)
-        larger, larger_record = load_saved_classifier(run, input_size=24)
+            prediction_weights(run, labels=two)
+        larger_record = prediction_weights(run, input_size=24)
+        larger = load_classifier(larger_record)
         self.assertEqual((larger.input_shape, larger_record.preprocessing.input_size), ((None, 24, 24, 3), 24))
         with self.assertRaisesRegex(ValueError, "holds a mixer_t4 model, not mixer_b16"):
-            load_saved_classifier(run, model="mixer_b16")
+            prediction_weights(run, model="mixer_b16")
 
     def test_labels_that_do_not_fit_the_checkpoint_head_are_an_error(self):
         path = os.path.join(self.dir, "plain.keras")
@@ -134,13 +133,13 @@ class PredictTest(TestCase):
         four = os.path.join(self.dir, "four.txt")
         with open(four, "w") as f:
             f.write("cat\ndog\nbird\nfish\n")
-        record = weights_record("mixer_s32", path, labels=four, input_size=64)
+        record = prediction_weights(path, "mixer_s32", labels=four, input_size=64)
         with self.assertRaisesRegex(ValueError, "has no classifier head of 4 classes"):
             load_classifier(record)
 
     def test_local_checkpoint_needs_labels(self):
         with self.assertRaisesRegex(ValueError, "`labels` is needed"):
-            weights_record("mixer_s32", self.weights)
+            prediction_weights(self.weights, "mixer_s32")
 
     @pytest.mark.slow
     def test_command_line(self):

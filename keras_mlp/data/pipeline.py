@@ -58,14 +58,10 @@ class EpochSeed(keras.callbacks.Callback):
 def make_dataset(
     split,
     training,
-    image_size,
+    preprocessing,
     batch_size,
-    mean,
-    std,
     num_classes,
     augmentation=Augmentation(),
-    crop_pct=1.0,
-    interpolation="bilinear",
     seed=0,
     epoch_seed=None,
     shuffle_buffer=10_000,
@@ -75,16 +71,17 @@ def make_dataset(
     Args:
         split: a `keras_mlp.data.sources.Split`.
         training: shuffle and augment.
-        image_size: side of the square model input.
+        preprocessing: the model's `keras_mlp.data.Preprocessing`: input
+            size, normalisation, interpolation, and the evaluation crop.
         batch_size: global batch size (`fit` splits it across replicas).
-        mean, std: normalisation of [0, 1] images, from the weights record.
         num_classes: depth of the one-hot labels.
         augmentation: an `Augmentation`.
-        crop_pct, interpolation: evaluation resize, from the weights record.
         seed: shuffle and augmentation seed.
         epoch_seed: an `EpochSeed` callback (pass it to `fit` too) for
             reproducible per-epoch order of random-access splits.
     """
+    image_size, interpolation = preprocessing.input_size, preprocessing.interpolation
+    mean, std = preprocessing.mean, preprocessing.std
     dataset = _examples(split, training, seed, epoch_seed, shuffle_buffer)
     if training:
         dataset = dataset.map(
@@ -104,7 +101,7 @@ def make_dataset(
             )
     else:
         dataset = dataset.map(
-            lambda x, y: (eval_crop(x, image_size, crop_pct, interpolation), y),
+            lambda x, y: (eval_crop(x, image_size, preprocessing.crop_pct, interpolation), y),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
     dataset = dataset.map(lambda x, y: (x, tf.one_hot(y, num_classes)))

@@ -11,8 +11,8 @@ import keras
 from keras_mlp.layers.mixer_block import MLPMixerBlock
 from keras_mlp.models import factory, isotropic
 from keras_mlp.weights import mixer_checkpoints, mixer_pretrained
-from keras_mlp.weights.loading import WeightsSource, load_weights, read_weights
-from keras_mlp.weights.patch_resampling import adapt_patch_weights, square_grid
+from keras_mlp.weights.loading import WeightsSource, load_weights
+from keras_mlp.weights.patch_resampling import adapt_patch_weights
 from keras_mlp.weights.token_mixing_grid import finer_grid_factor
 
 # Table 1 of the paper, plus T/4: a small model for 32x32 images (not in the
@@ -51,13 +51,13 @@ def _build(
     token_mixing_grid=None,
 ):
     source = WeightsSource(args.weights, model_name)
-    if gelu_approximate is None:
-        if source.record:
-            gelu_approximate = source.record.gelu_approximate
-        else:
-            gelu_approximate = bool(source.path) and source.is_flax
-    converted = read_weights(source, mixer_checkpoints.SPEC) if source else {}
-    trained_grid = token_mixing_grid or _checkpoint_grid(converted)
+    # What the weights need (a record's arguments, the Flax format's tanh
+    # GELU) is settled here, before anything is built; the caller's wins.
+    resolved = source.defaults(
+        mixer_checkpoints.SPEC, gelu_approximate=gelu_approximate, token_mixing_grid=token_mixing_grid
+    )
+    gelu_approximate = bool(resolved["gelu_approximate"])
+    trained_grid = resolved["token_mixing_grid"]
 
     def make_block(index, name, grid):
         factor = finer_grid_factor(tuple(trained_grid), grid) if trained_grid else 1
@@ -84,9 +84,13 @@ def _build(
         head_initializer="zeros",
         default_size=default_size,
     )
-    if trained_grid and finer_grid_factor(tuple(trained_grid), grid) > 1:
-        # This wider model is rebuilt only with that grid: runs record it.
-        model.token_mixing_grid = tuple(trained_grid)
+    # What the weights decided, which the caller's arguments may not show
+    # (the GELU of a Flax file, the grid that sets the token MLPs' width at
+    # other sizes): training runs record it, so their metadata rebuilds
+    # this very model.
+    model.weights_arguments = dict(
+        gelu_approximate=gelu_approximate, token_mixing_grid=list(trained_grid or grid)
+    )
     if source:
         load_weights(
             model,
@@ -95,15 +99,8 @@ def _build(
             adapt=adapt_patch_weights(
                 mixer_checkpoints.PATCH_WEIGHTS, grid, model, source_grid=trained_grid
             ),
-            converted=converted,
         )
     return model
-
-
-def _checkpoint_grid(converted):
-    """The square patch grid a converted checkpoint's token MLP was trained on."""
-    kernel = converted.get("block_0/token_mixing/fc1/kernel")
-    return None if kernel is None else square_grid(kernel.shape[0])
 
 
 # timm implements Mixer with exact (erf) GELU; the official Flax code uses tanh.
@@ -133,16 +130,18 @@ FAMILY = factory.Family(
         dropout_rate="dropout inside the MLPs.",
         gelu_approximate=(
             "tanh-approximate GELU. `None` picks what the weights were trained "
-            "with: `True` for official Flax checkpoints, else `False`."
+            "with: their record's, `True` for an official Flax `.npz`, else `False`."
         ),
         token_mixing_grid=(
             "`(rows, cols)` patch grid the token-mixing MLPs were trained on. At "
             "a grid `K` times finer per side the MLPs are `K^2` times wider and "
             "a checkpoint of that grid is loaded block-diagonally, as in the "
             "paper's Appendix C; at any other grid the checkpoint's token MLPs "
-            "are resampled (docs/resolution.md). `None`: the model's own grid, "
-            "or the checkpoint's when `weights` are given; pass it to rebuild "
-            "such a model without weights (e.g. to load its `.weights.h5`)."
+            "are resampled (docs/resolution.md). `None`: the pretrained tag's "
+            "grid (its training resolution), else the model's own grid. The "
+            "checkpoint's contents never decide it: pass the grid a checkpoint "
+            "file was trained on to load it block-diagonally, or to rebuild "
+            "such a model (e.g. to load its `.weights.h5`)."
         ),
     ),
 )

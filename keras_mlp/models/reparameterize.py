@@ -5,7 +5,7 @@ import numpy as np
 
 from keras_mlp.layers.reparameterizable import Reparameterizable
 from keras_mlp.weights.checkpoint_io import CheckpointError
-from keras_mlp.weights.loading import load_weights, read_weights
+from keras_mlp.weights.loading import load_weights
 
 
 def reparameterize(model):
@@ -97,16 +97,15 @@ def load_in_form(build, deploy, source, spec):
     model = build(deploy)
     if not source:
         return model
-    converted = read_weights(source, spec)
     try:
-        load_weights(model, source, spec, converted=converted)
+        load_weights(model, source, spec)
         return model
     except CheckpointError as deploy_error:
         if not deploy:
             raise
         trained = build(False)
         try:
-            load_weights(trained, source, spec, converted=converted)
+            load_weights(trained, source, spec)
         except CheckpointError:
             raise deploy_error from None
     return reparameterize(trained)

@@ -47,10 +47,7 @@ def evaluate_split(model, data, preprocessing, batch_size=256, class_names=None,
     """
     check_compatible(model, data.info, preprocessing, class_names, name)
     num_classes = data.info.num_classes
-    ds = pipeline.make_dataset(
-        data, False, preprocessing.input_size, batch_size, preprocessing.mean, preprocessing.std,
-        num_classes, crop_pct=preprocessing.crop_pct, interpolation=preprocessing.interpolation,
-    )
+    ds = pipeline.make_dataset(data, False, preprocessing, batch_size, num_classes)
     metrics = accuracy_metrics(num_classes, top1_name="top1")
     if logits:
         metrics.append(keras.metrics.CategoricalCrossentropy(from_logits=True, name="loss"))

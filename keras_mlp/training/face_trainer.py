@@ -11,7 +11,6 @@ training.
 
 import dataclasses
 import os
-import shutil
 
 import keras
 
@@ -20,14 +19,15 @@ from keras_mlp.data import identities as identities_lib
 from keras_mlp.data import sources
 from keras_mlp.data.preprocessing import INCEPTION
 from keras_mlp.layers import ArcFace, CosFace
-from keras_mlp.metadata import ModelMetadata, save_model
+from keras_mlp.metadata import ModelMetadata
 from keras_mlp.models.face_embedder import FaceEmbedder
 from keras_mlp.training import callbacks as callbacks_lib
 from keras_mlp.training.recipes import Recipe
-from keras_mlp.training.resume import restore
 from keras_mlp.training.run_dir import RunDirectory, default_model_dir
-from keras_mlp.training.trainer import directory_state, lock_run, recipe_optimizer, report_finished_run
+from keras_mlp.training.run_session import PreparedRun, run_once
+from keras_mlp.training.trainer import recipe_optimizer
 from keras_mlp.training.verification import check_pairs, evaluate_pairs
+from keras_mlp.validation import InputSizeError
 
 HEADS = {"arcface": ArcFace, "cosface": CosFace}
 FAR = 1e-3
@@ -208,8 +208,8 @@ def _models(config, run_plan, num_identities):
     side = run_plan.image_size
     try:
         embedder = FaceEmbedder(config.model, config.embedding_dim, input_shape=(side, side, 3))
-    except ValueError as e:
-        raise ValueError(f"--image_size={side} does not fit --model={config.model}: {e}") from e
+    except InputSizeError as e:
+        raise InputSizeError(f"--image_size={side} does not fit --model={config.model}: {e}") from e
     labels = keras.Input((), dtype="int32", name="labels")
     head = HEADS[config.head](num_identities, name="margin_head", **run_plan.head_arguments)
     logits = head([embedder.output, labels])
@@ -224,11 +224,10 @@ def train_face(config, callbacks=()):
     written. A finished run in the directory is returned as it is.
     """
     run_plan = plan(config)
-    run = run_plan.run
-    if not config.restart:
-        results = directory_state(run_plan, config)
-        if results is not None:
-            return report_finished_run(run, results)
+    return run_once(run_plan, config, lambda: _prepare(run_plan, config, callbacks))
+
+
+def _prepare(run_plan, config, callbacks):
     keras.utils.set_random_seed(config.seed)
     train, verification = load_face_data(config, run_plan.image_size)
     if run_plan.batch_size > len(train):
@@ -253,20 +252,8 @@ def train_face(config, callbacks=()):
     metadata = ModelMetadata(
         config.model, {"include_top": False, "input_shape": (run_plan.image_size,) * 2 + (3,)}, prep, extra=extra
     )
-    lock = lock_run(run_plan, config)
-    try:
-        results = None if config.restart else directory_state(run_plan, config)
-        if results is not None:
-            return report_finished_run(run, results)
-        run.write_identity(run_plan.identity)
-        initial_epoch, source = restore(trainer, run)
-        action = f"Resuming after epoch {initial_epoch} from {source}" if source else "Training"
-        print(
-            f"{action}: {config.model} face embedder ({config.embedding_dim}-d, {config.head}) on "
-            f"{config.dataset} ({len(train)} images, {train.num_identities} identities), verified on "
-            f"{verification.name} ({len(verification.issame)} pairs): {run_plan.epochs} epochs, "
-            f"batch {run_plan.batch_size}. Run directory: {run.path}"
-        )
+
+    def fit(initial_epoch):
         trainer.fit(
             dataset.repeat() if config.steps_per_epoch else dataset,
             epochs=run_plan.epochs,
@@ -274,7 +261,8 @@ def train_face(config, callbacks=()):
             steps_per_epoch=config.steps_per_epoch,
             callbacks=[
                 *callbacks_lib.standard_callbacks(
-                    run, metadata, initial_epoch, extra=[VerificationCallback(embedder, verification, prep)]
+                    run_plan.run, metadata, initial_epoch,
+                    extra=[VerificationCallback(embedder, verification, prep)],
                 ),
                 *callbacks,
             ],
@@ -287,13 +275,15 @@ def train_face(config, callbacks=()):
             threshold=result.threshold, tar_at_far=result.tar, far=result.far, far_target=FAR,
             pairs=result.pairs, verification=verification.name,
         )
-        save_model(embedder, run.final, dataclasses.replace(metadata, extra={**extra, "results": metrics}))
-        results = {**metrics, "model_dir": run.path, "final_model": run.final}
-        run.write_results(results)
-        shutil.rmtree(run.backup, ignore_errors=True)
-    finally:
-        lock.release()
-    return embedder, results
+        return embedder, metadata, metrics
+
+    description = (
+        f"{config.model} face embedder ({config.embedding_dim}-d, {config.head}) on "
+        f"{config.dataset} ({len(train)} images, {train.num_identities} identities), verified on "
+        f"{verification.name} ({len(verification.issame)} pairs): {run_plan.epochs} epochs, "
+        f"batch {run_plan.batch_size}"
+    )
+    return PreparedRun(trainer, description, fit)
 
 
 def face_metadata_threshold(metadata):

@@ -9,7 +9,6 @@ label 255, joint image-and-mask augmentation.
 """
 
 import dataclasses
-import shutil
 
 import keras
 
@@ -17,14 +16,13 @@ from keras_mlp import validation
 from keras_mlp.data import segmentation as data
 from keras_mlp.data.preprocessing import INCEPTION
 from keras_mlp.data.segmentation_pipeline import SCALE_RANGE, make_dataset
-from keras_mlp.metadata import ModelMetadata, save_model
+from keras_mlp.metadata import ModelMetadata
 from keras_mlp.predict_segmentation import Segmenter
 from keras_mlp.segmentation import HEADS
 from keras_mlp.training import callbacks as callbacks_lib
-from keras_mlp.training.resume import restore
 from keras_mlp.training.run_dir import RunDirectory, default_model_dir, run_identity
+from keras_mlp.training.run_session import PreparedRun, run_once
 from keras_mlp.training.segmentation_metrics import SegmentationMetrics, evaluate_images
-from keras_mlp.training.trainer import directory_state, lock_run, report_finished_run
 
 DIGITS_SCALE_RANGE = (0.75, 1.25)
 
@@ -96,11 +94,10 @@ def train_segmentation(config, callbacks=()):
     written. A finished run in the directory is returned as it is.
     """
     plan = _plan(config)
-    run = plan.run
-    if not config.restart:
-        results = directory_state(plan, config)
-        if results is not None:
-            return report_finished_run(run, results)
+    return run_once(plan, config, lambda: _prepare(plan, config, callbacks))
+
+
+def _prepare(plan, config, callbacks):
     keras.utils.set_random_seed(config.seed)
     loading = dict(canvas_size=config.image_size, data_dir=config.data_dir, download=config.download, seed=config.seed)
     train_split = data.load_split(config.dataset, "train", classes=config.classes, **loading)
@@ -141,34 +138,22 @@ def train_segmentation(config, callbacks=()):
                    dataset=config.dataset, eval_split=eval_name, epochs=config.epochs,
                    batch_size=config.batch_size, ignore_index=data.IGNORE_INDEX),
     )
-    lock = lock_run(plan, config)
-    try:
-        results = None if config.restart else directory_state(plan, config)
-        if results is not None:
-            return report_finished_run(run, results)
-        run.write_identity(plan.identity)
-        initial_epoch, source = restore(model, run)
-        action = f"Resuming after epoch {initial_epoch} from {source}" if source else "Training"
-        print(
-            f"{action}: {model.name} on {config.dataset} ({train_split.num_examples} images, "
-            f"{classes} classes): {config.epochs} epochs, batch {config.batch_size}. Run directory: {run.path}"
-        )
+
+    def fit(initial_epoch):
         model.fit(
             train_ds.repeat() if config.steps_per_epoch else train_ds,
             validation_data=eval_ds,
             epochs=config.epochs,
             initial_epoch=initial_epoch,
             steps_per_epoch=config.steps_per_epoch,
-            callbacks=[*callbacks_lib.standard_callbacks(run, metadata, initial_epoch), *callbacks],
+            callbacks=[*callbacks_lib.standard_callbacks(plan.run, metadata, initial_epoch), *callbacks],
             verbose=config.verbose,
         )
         # Scored at each test image's own size, as the papers report mIoU.
-        metrics = evaluate_images(Segmenter(model, metadata), eval_split.dataset)
-        final = dataclasses.replace(metadata, extra={**metadata.extra, "results": metrics})
-        save_model(model, run.final, final)
-        results = {**metrics, "model_dir": run.path, "final_model": run.final}
-        run.write_results(results)
-        shutil.rmtree(run.backup, ignore_errors=True)
-    finally:
-        lock.release()
-    return model, results
+        return model, metadata, evaluate_images(Segmenter(model, metadata), eval_split.dataset)
+
+    description = (
+        f"{model.name} on {config.dataset} ({train_split.num_examples} images, "
+        f"{classes} classes): {config.epochs} epochs, batch {config.batch_size}"
+    )
+    return PreparedRun(model, description, fit)

@@ -24,6 +24,12 @@ class CheckpointError(ValueError):
     """A checkpoint file cannot be read or does not fit the model."""
 
 
+class HeadNotLoadedWarning(UserWarning):
+    """The checkpoint has no classifier head of the model's `classes`: the
+    model keeps a fresh head. Right for fine-tuning; for inference, turn it
+    into an error with `warnings.simplefilter("error", HeadNotLoadedWarning)`."""
+
+
 def file_sha256(path):
     """The hex SHA-256 of a file, read in 1 MiB chunks."""
     sha = hashlib.sha256()

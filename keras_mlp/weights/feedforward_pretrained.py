@@ -20,7 +20,6 @@ _DEIT_EVAL = dict(
     classes=1000,
     labels="imagenet1k",
     preprocessing=IMAGENET,
-    gelu_approximate=False,
 )
 
 RECORDS = (

@@ -14,14 +14,8 @@ import keras
 import numpy as np
 
 from keras_mlp.metadata import ModelMetadata
-from keras_mlp.weights.hub_files import (
-    CONFIG_FILE,
-    KERAS_WEIGHTS_FILE,
-    is_timm_config,
-    read_config,
-    weights_file,
-)
-from keras_mlp.weights.timm_config import metadata_from_timm
+from keras_mlp.weights.hub_files import CONFIG_FILE, KERAS_WEIGHTS_FILE, read_config
+from keras_mlp.weights.resolver import hub_metadata, resolve_weights
 
 
 def load_metadata(reference):
@@ -41,11 +35,7 @@ def load_metadata(reference):
     x = meta.preprocessing.normalize(images)       # uint8 images, resized and cropped
     ```
     """
-    reference = os.fspath(reference)
-    config = read_config(reference)
-    if is_timm_config(config):
-        return metadata_from_timm(config, source=reference)
-    return ModelMetadata.from_dict(config, source=f"{CONFIG_FILE} of {reference}")
+    return hub_metadata(reference)
 
 
 def from_pretrained(reference, **overrides):
@@ -70,8 +60,9 @@ def from_pretrained(reference, **overrides):
     ```
     """
     reference = os.fspath(reference)
-    metadata = load_metadata(reference)
-    return metadata.build(weights=weights_file(reference), **overrides)
+    # What a folder without config.json lacks is said by reading it.
+    read_config(reference)
+    return resolve_weights(reference).build(**overrides)
 
 
 def save_pretrained(model, folder, metadata):
@@ -156,6 +147,6 @@ def _check_rebuilds(model, folder, metadata):
                 f"`metadata` does not describe `model`: {described} loads its weights "
                 f"but computes other outputs (largest difference {gap:.3g}). An "
                 "argument that changes the computation is missing from "
-                "`metadata.arguments`, e.g. `gelu_approximate=True` for a Mixer "
-                "fine-tuned from official Flax weights."
+                "`metadata.arguments`: pass every constructor argument that "
+                "built `model` (a training run's own metadata records them)."
             )

@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from keras_mlp.weights.checkpoint_io import CheckpointError
+from keras_mlp.weights.checkpoint_io import CheckpointError, HeadNotLoadedWarning
 
 
 def transpose(array):
@@ -147,6 +147,7 @@ def assign_weights(model, weights, source, head_prefix=None, adapt=None, hint=""
             f"{source}: the classifier head was not loaded (the checkpoint "
             "has no head of the model's `classes`); it keeps its initial "
             "weights, ready for fine-tuning.",
+            HeadNotLoadedWarning,
             stacklevel=3,
         )
     for path, array in ready.items():

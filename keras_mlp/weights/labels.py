@@ -45,3 +45,23 @@ def _shipped_names(label_set):
         synsets = [line.strip() for line in f if line.strip()]
     lemmas = _lemmas()
     return [(s, lemmas.get(s, s).split(",")[0].strip()) for s in synsets]
+
+
+def head_names(label_set):
+    """The class names of a head trained on `label_set`, as metadata keeps
+    them: a shipped set's WordNet synset ids (timm's convention), a text
+    file's names."""
+    if label_set in _SYNSET_FILES:
+        return tuple(synset for synset, _ in _shipped_names(label_set))
+    return tuple(name for _, name in class_names(label_set))
+
+
+def described(names):
+    """`[(class_id, name), ...]` of a head's class names, for people: a
+    WordNet synset id (timm's ImageNet heads) is shown with its lemma; any
+    other name has its index as id."""
+    lemmas = _lemmas()
+    return [
+        (name, lemmas[name].split(",")[0].strip()) if name in lemmas else (str(index), name)
+        for index, name in enumerate(names)
+    ]

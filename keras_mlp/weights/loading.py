@@ -15,6 +15,7 @@ from keras_mlp.weights import hub_files
 from keras_mlp.weights.checkpoint_io import CheckpointError, read_state_dict
 from keras_mlp.weights.keras_files import read_keras_model, read_keras_weights
 from keras_mlp.weights.key_mapping import assign_weights, pick_key_map
+from keras_mlp.weights.records import WrongModelError
 from keras_mlp.weights.registry import fetch, get_pretrained, list_pretrained
 
 KERAS_SUFFIX = ".weights.h5"
@@ -33,11 +34,15 @@ class CheckpointSpec:
             when the model lacks them or has another `classes`.
         hint: one line added to a mismatch error, for what the family's
             checkpoints commonly get wrong.
+        format_arguments: `{file suffix: {argument: value}}`, constructor
+            arguments a checkpoint format implies (an official Flax `.npz`
+            Mixer runs the tanh GELU).
     """
 
     key_maps: tuple = ()
     head_prefixes: tuple = ("predictions/",)
     hint: str = ""
+    format_arguments: dict = dataclasses.field(default_factory=dict)
 
 
 class WeightsSource:
@@ -54,6 +59,8 @@ class WeightsSource:
     def __init__(self, weights, model_name):
         self.record = None
         self.path = None
+        # What `read_weights` read from the file, kept for a second load.
+        self.arrays = None
         if weights is None:
             return
         if not isinstance(weights, (str, os.PathLike)):
@@ -68,11 +75,7 @@ class WeightsSource:
             # A full name, as `keras_mlp.list_pretrained()` prints it.
             model, _, tag = weights.partition(".")
             if model != model_name:
-                raise ValueError(
-                    f"`weights={weights!r}` are pretrained weights of {model}, not "
-                    f"{model_name}. Tags of {model_name}: "
-                    f"{[name.partition('.')[2] for name in list_pretrained(model_name)] or 'none'}."
-                )
+                raise WrongModelError(weights, model, model_name)
             weights = tag
         if os.path.exists(weights) or os.sep in weights or "." in weights:
             if not os.path.isfile(weights):
@@ -87,9 +90,25 @@ class WeightsSource:
     def __bool__(self):
         return bool(self.path or self.record)
 
-    @property
-    def is_flax(self):
-        return self.local_path().endswith(".npz")
+    def defaults(self, spec, **arguments):
+        """`arguments` with each `None` replaced by what the weights imply.
+
+        A pretrained record names the constructor arguments its weights
+        need; a checkpoint format may imply some (`spec.format_arguments`).
+        What the caller passes (not `None`) always wins. Nothing is read.
+        """
+        if self.record is not None:
+            implied = self.record.arguments
+        else:
+            implied = next(
+                (values for suffix, values in spec.format_arguments.items()
+                 if self.path and self.path.endswith(suffix)),
+                {},
+            )
+        return {
+            name: implied.get(name) if value is None else value
+            for name, value in arguments.items()
+        }
 
     def local_path(self):
         """The file on disk, downloading a pretrained record the first time."""
@@ -105,14 +124,19 @@ def read_weights(source, spec, model=None):
     """`{Variable.path: array}` of any supported file; unknown keys kept as they are.
 
     `model` is needed for `.weights.h5` files, whose variable names come
-    from the model's layers; the other formats are read on their own (a
-    builder may read them first to decide an architecture argument).
+    from the model's layers. Other files are read once per `source`: a
+    second load of it (the RepMLP training form after the deploy form)
+    reuses the arrays.
     """
     path = source.local_path()
     if path.endswith(KERAS_SUFFIX):
-        if model is None:
-            return {}
         return read_keras_weights(path, model)
+    if source.arrays is None:
+        source.arrays = _read_file(path, spec)
+    return source.arrays
+
+
+def _read_file(path, spec):
     if path.endswith(KERAS_MODEL_SUFFIX):
         return read_keras_model(path)
     if not spec.key_maps:
@@ -128,18 +152,15 @@ def read_weights(source, spec, model=None):
     return converted
 
 
-def load_weights(model, source, spec, adapt=None, converted=None):
+def load_weights(model, source, spec, adapt=None):
     """Loads a `WeightsSource` into `model`, all or nothing.
 
     Args:
         spec: the family's `CheckpointSpec`.
         adapt: optional `fn(path, array, target_shape) -> array or None`
             for arrays of another shape (see `assign_weights`).
-        converted: weights already read with `read_weights`, when the
-            builder needed them to decide an architecture argument.
     """
-    if not converted:
-        converted = read_weights(source, spec, model)
+    converted = read_weights(source, spec, model)
     assign_weights(
         model, converted, str(source), head_prefix=spec.head_prefixes, adapt=adapt, hint=spec.hint
     )

@@ -46,7 +46,10 @@ TIMM_MIXER = KeyMap(
     ),
 )
 
-SPEC = CheckpointSpec(key_maps=(FLAX_MIXER, TIMM_MIXER))
+# The official Flax code runs `nn.gelu`, whose default is the tanh approximation.
+SPEC = CheckpointSpec(
+    key_maps=(FLAX_MIXER, TIMM_MIXER), format_arguments={".npz": {"gelu_approximate": True}}
+)
 # The token MLP: `fc1` sums over input patches, `fc2` writes one output per patch.
 _TOKEN_MLP = r"block_\d+/token_mixing"
 PATCH_WEIGHTS = (

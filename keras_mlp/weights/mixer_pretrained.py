@@ -15,9 +15,16 @@ _TIMM = "https://github.com/rwightman/pytorch-image-models/releases/download"
 # The official input pipeline maps pixels to [-1, 1] and resizes without a crop.
 _OFFICIAL = dict(
     preprocessing=Preprocessing(mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), crop_pct=1.0, interpolation="bilinear"),
-    gelu_approximate=True,
     sha256=None,
 )
+
+
+def _arguments(model, **more):
+    """Every Mixer record was trained at 224 px: its token MLPs on that grid."""
+    side = 224 // int(model[-2:])
+    return dict(token_mixing_grid=(side, side), **more)
+
+
 _GOOG_TIMM = Preprocessing(mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), interpolation="bicubic")
 _MIIL_TIMM = Preprocessing(mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), interpolation="bilinear")
 
@@ -30,6 +37,7 @@ def _official(model, tag, folder, file, classes, labels, description):
         classes=classes,
         labels=labels,
         description=description,
+        arguments=_arguments(model, gelu_approximate=True),
         **_OFFICIAL,
     )
 
@@ -44,6 +52,7 @@ def _timm(model, tag, url, sha256, classes, labels, preprocessing, description):
         labels=labels,
         description=description,
         preprocessing=preprocessing,
+        arguments=_arguments(model),
         # timm names these architectures `<model>_224`.
         hf_hub_id=f"timm/{model}_224.{tag}",
     )

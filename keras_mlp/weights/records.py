@@ -6,6 +6,7 @@ by the registry that looks them up.
 
 import dataclasses
 import os
+import types
 import urllib.parse
 
 from keras_mlp.data.preprocessing import Preprocessing
@@ -29,7 +30,10 @@ class PretrainedWeights:
         preprocessing: the input pipeline the weights were evaluated with
             (a `keras_mlp.data.Preprocessing`: mean/std, crop, interpolation,
             input size).
-        gelu_approximate: GELU variant the reference implementation runs.
+        arguments: constructor arguments the weights need beyond the
+            model's defaults (e.g. `gelu_approximate=True`: the official Flax
+            Mixer runs the tanh GELU), applied before the model is built
+            unless the caller passes them.
         description: one line on the provenance of the weights.
         hf_hub_id: Hugging Face Hub repository holding the same weights as
             `model.safetensors` (timm's `timm/<arch>.<tag>`), fetched first.
@@ -45,9 +49,16 @@ class PretrainedWeights:
     classes: int
     labels: str
     preprocessing: Preprocessing
-    gelu_approximate: bool = False
+    arguments: dict = dataclasses.field(default_factory=dict)
     description: str = ""
     hf_hub_id: str | None = None
+
+    def __post_init__(self):
+        # Records are shared module-level constants: nobody may edit one.
+        object.__setattr__(self, "arguments", types.MappingProxyType(dict(self.arguments)))
+
+    def __hash__(self):
+        return hash(self.name)
 
     @property
     def name(self):
@@ -59,3 +70,15 @@ class PretrainedWeights:
         # tags can never collide in the cache.
         base = os.path.basename(urllib.parse.urlparse(self.url).path)
         return f"{self.model}.{self.tag}.{base}"
+
+
+class WrongModelError(ValueError):
+    """Weights of one model given where another model was asked for."""
+
+    def __init__(self, weights, holds, asked):
+        self.holds, self.asked = holds, asked
+        super().__init__(
+            f"`weights={weights}` holds a {holds} model, not {asked}. Drop the model "
+            f"name (--model) to use the weights' own, or pass weights of {asked} "
+            "(keras_mlp.list_pretrained() lists the tags)."
+        )

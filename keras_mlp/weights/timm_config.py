@@ -12,7 +12,7 @@ import warnings
 from keras_mlp.data.preprocessing import Preprocessing
 from keras_mlp.metadata import ModelMetadata
 from keras_mlp.models.factory import families
-from keras_mlp.weights.labels import class_names
+from keras_mlp.weights.labels import head_names
 
 # Head sizes of the ImageNet label sets shipped in keras_mlp/weights/labels,
 # the inference timm's `infer_imagenet_subset` makes for configs without labels.
@@ -89,4 +89,4 @@ def _label_names(config, classes):
     label_set = _IMAGENET_LABEL_SETS.get(classes)
     if label_set is None:
         return None
-    return [synset for synset, _ in class_names(label_set)]
+    return list(head_names(label_set))

@@ -10,11 +10,12 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 from absl.testing import parameterized
 
-from keras_mlp.data import Augmentation, CorruptImageError, load_dataset, make_dataset
+from keras_mlp.data import Augmentation, CorruptImageError, Preprocessing, load_dataset, make_dataset
 from keras_mlp.data.pipeline import EpochSeed, eval_crop
 from tests.data.folders import write_png
 from tests.testing import TestCase
 
+PREP = Preprocessing(crop_pct=1.0, interpolation="bilinear", input_size=16)
 FULL = Augmentation(
     random_resized_crop=(0.08, 1.0), horizontal_flip=True, randaugment_ops=2,
     mixup_alpha=0.8, cutmix_alpha=1.0, random_erasing=0.25,
@@ -24,8 +25,8 @@ FULL = Augmentation(
 class PipelineTest(TestCase, parameterized.TestCase):
     def batches(self, split, training, augmentation=Augmentation(), **kwargs):
         ds = make_dataset(
-            split, training, image_size=16, batch_size=4, mean=(0.5,) * 3, std=(0.5,) * 3,
-            num_classes=split.info.num_classes, augmentation=augmentation, **kwargs,
+            split, training, PREP, batch_size=4, num_classes=split.info.num_classes,
+            augmentation=augmentation, **kwargs,
         )
         return list(ds.as_numpy_iterator())
 
@@ -54,9 +55,7 @@ class PipelineTest(TestCase, parameterized.TestCase):
         def first_labels(epoch):
             seed = EpochSeed()
             seed.on_epoch_begin(epoch)
-            ds = make_dataset(
-                split, True, 16, 8, (0.5,) * 3, (0.5,) * 3, 10, seed=3, epoch_seed=seed
-            )
+            ds = make_dataset(split, True, PREP, 8, 10, seed=3, epoch_seed=seed)
             return next(iter(ds))[1].numpy()
 
         self.assertAllEqual(first_labels(2), first_labels(2))

@@ -138,7 +138,7 @@ class FeedForwardViTTest(TestCase, parameterized.TestCase):
             record = keras_mlp.get_pretrained(name, "imagenet1k")
             self.assertEqual(record.preprocessing.mean, (0.485, 0.456, 0.406))
             self.assertEqual((record.preprocessing.crop_pct, record.preprocessing.interpolation), (0.875, "bicubic"))
-            self.assertFalse(record.gelu_approximate)
+            self.assertEqual(dict(record.arguments), {})
         self.assertEqual(
             keras_mlp.get_pretrained("feedforward_base.imagenet1k").url,
             "https://github.com/lukemelas/do-you-even-need-attention/releases/"

@@ -10,9 +10,11 @@ import pytest
 import keras_mlp
 from keras_mlp.data.embedded import load_digits
 from keras_mlp.metadata import load_model, save_model
-from keras_mlp.predict import load_saved_classifier, predict_files
+from keras_mlp.predict import load_classifier, predict_files, prediction_weights
 from keras_mlp.training import TrainConfig, evaluate, train
-from keras_mlp.training.trainer import lock_run, plan
+from keras_mlp.training.run_session import lock_run
+from keras_mlp.training.trainer import plan
+from keras_mlp.validation import InputSizeError
 from tests.saved_models import TINY_METADATA, tear
 from tests.testing import TestCase
 
@@ -82,7 +84,8 @@ class TrainerTest(TestCase):
             paths.append(os.path.join(self.get_temp_dir(), "png", f"{i}.png"))
             os.makedirs(os.path.dirname(paths[-1]), exist_ok=True)
             keras.utils.save_img(paths[-1], image, scale=False)
-        classifier, record = load_saved_classifier(model_dir)
+        record = prediction_weights(model_dir)
+        classifier = load_classifier(record)
         predictions = predict_files(classifier, record, paths, top=1, batch_size=64)
         accuracy = np.mean([int(p.top[0][1]) == y for p, y in zip(predictions, labels)])
         self.assertAllClose(accuracy, results["top1"], atol=1e-6)
@@ -130,7 +133,7 @@ class TrainerTest(TestCase):
                 plan(TrainConfig(**{**TINY, **overrides}, model_dir=model_dir))
         with self.assertRaisesRegex(ValueError, "--batch_size=5000 exceeds the 1437 training examples"):
             train(TrainConfig(**{**TINY, "batch_size": 5000}, model_dir=model_dir))
-        with self.assertRaisesRegex(ValueError, "--image_size=30 does not fit mixer_t4.*multiples of the patch size 4"):
+        with self.assertRaisesRegex(InputSizeError, "--image_size=30 does not fit mixer_t4.*multiples of the patch size 4"):
             train(TrainConfig(**{**TINY, "image_size": 30}, model_dir=model_dir))
         self.assertFalse(os.path.exists(model_dir))
         self.assertEqual(plan(TrainConfig()).epochs, 30, "None means the recipe's")

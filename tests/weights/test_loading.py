@@ -4,6 +4,7 @@ import re
 
 import keras_mlp
 from keras_mlp.weights.loading import WeightsSource
+from keras_mlp.weights.records import WrongModelError
 from tests.testing import TestCase
 
 
@@ -32,7 +33,7 @@ class DocumentedTagsTest(TestCase):
         self.assertEqual(record.name, "feedforward_tiny.imagenet1k")
 
     def test_a_full_name_of_another_model_is_refused(self):
-        with self.assertRaisesRegex(ValueError, "pretrained weights of mixer_b16, not mixer_l16"):
+        with self.assertRaisesRegex(WrongModelError, "holds a mixer_b16 model, not mixer_l16"):
             WeightsSource("mixer_b16.sam", "mixer_l16")
 
 

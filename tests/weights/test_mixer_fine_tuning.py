@@ -47,7 +47,9 @@ class MixerFineTuningTest(TestCase):
         )
 
     def test_finer_grid_runs_the_pretrained_mlp_on_each_strided_subgrid(self):
-        model = keras_mlp.MLPMixer(**CONFIG, weights=self.path, input_shape=(64, 64, 3), classes=5)
+        model = keras_mlp.MLPMixer(
+            **CONFIG, weights=self.path, input_shape=(64, 64, 3), classes=5, token_mixing_grid=(2, 2)
+        )
         block = model.get_layer("block_0")
         self.assertEqual(block.tokens_mlp_dim, 16 * 4)
         original = keras_mlp.MLPMixer(**CONFIG, weights=self.path, input_shape=(32, 32, 3), classes=5)
@@ -67,12 +69,16 @@ class MixerFineTuningTest(TestCase):
         trained = keras_mlp.MLPMixer(**CONFIG, weights=self.path, input_shape=(32, 32, 3), classes=5)
         path = os.path.join(self.get_temp_dir(), "trained.keras")
         trained.save(path)
-        model = keras_mlp.MLPMixer(**CONFIG, weights=path, input_shape=(64, 64, 3), classes=5)
+        model = keras_mlp.MLPMixer(
+            **CONFIG, weights=path, input_shape=(64, 64, 3), classes=5, token_mixing_grid=(2, 2)
+        )
         self.assertEqual(model.get_layer("block_1").tokens_mlp_dim, 64)
         self.assertAllClose(model.get_layer("stem").kernel, trained.get_layer("stem").kernel)
 
     def test_any_other_grid_resamples_the_token_mlp_at_its_width(self):
-        for shape, patches in (((48, 48, 3), 9), ((32, 48, 3), 6), ((16, 16, 3), 1)):
+        # Without `token_mixing_grid` the model has its own grid, whatever the
+        # file holds: a 4x4 grid does not become the wider 2x2 Appendix C model.
+        for shape, patches in (((48, 48, 3), 9), ((32, 48, 3), 6), ((16, 16, 3), 1), ((64, 64, 3), 16)):
             with self.subTest(shape=shape):
                 model = keras_mlp.MLPMixer(**CONFIG, weights=self.path, input_shape=shape, classes=5)
                 fc1 = model.get_layer("block_0").token_mixing.fc1.kernel
@@ -84,7 +90,9 @@ class MixerFineTuningTest(TestCase):
                 )
 
     def test_token_mixing_grid_rebuilds_a_finer_grid_model_without_weights(self):
-        finer = keras_mlp.MLPMixer(**FLAX, weights=self.path, input_shape=(64, 64, 3), classes=5)
+        finer = keras_mlp.MLPMixer(
+            **FLAX, weights=self.path, input_shape=(64, 64, 3), classes=5, token_mixing_grid=(2, 2)
+        )
         path = os.path.join(self.get_temp_dir(), "finer.weights.h5")
         finer.save_weights(path)
         same_call = dict(FLAX, input_shape=(64, 64, 3), classes=5, token_mixing_grid=(2, 2))
@@ -111,6 +119,8 @@ class MixerFineTuningTest(TestCase):
         finer = keras_mlp.MLPMixer(
             **FLAX, weights=path, input_shape=(64, 64, 3), classes=5, token_mixing_grid=(2, 2)
         )
-        from_npz = keras_mlp.MLPMixer(**FLAX, weights=self.path, input_shape=(64, 64, 3), classes=5)
+        from_npz = keras_mlp.MLPMixer(
+            **FLAX, weights=self.path, input_shape=(64, 64, 3), classes=5, token_mixing_grid=(2, 2)
+        )
         x = np.random.RandomState(2).uniform(size=(2, 64, 64, 3)).astype("float32")
         self.assertAllClose(finer(x), from_npz(x), atol=1e-6)

@@ -35,9 +35,13 @@ class RegistryTest(TestCase, parameterized.TestCase):
         with self.assertRaisesRegex(ValueError, "'mixer_b16.imagenet1k' listed twice"):
             registry.register_pretrained([record])
 
-    def test_official_and_timm_gelu(self):
-        self.assertTrue(keras_mlp.get_pretrained("mixer_b16.imagenet1k").gelu_approximate)
-        self.assertFalse(keras_mlp.get_pretrained("mixer_b16.goog_in21k_ft_in1k").gelu_approximate)
+    def test_records_carry_the_arguments_their_weights_need(self):
+        official = keras_mlp.get_pretrained("mixer_b32.sam").arguments
+        self.assertEqual(official, {"gelu_approximate": True, "token_mixing_grid": (7, 7)})
+        timm = keras_mlp.get_pretrained("mixer_b16.goog_in21k_ft_in1k").arguments
+        self.assertEqual(timm, {"token_mixing_grid": (14, 14)})
+        with self.assertRaises(TypeError):  # a shared record cannot be edited
+            official["gelu_approximate"] = False
 
     def test_cache_file_names_are_unique(self):
         names = [keras_mlp.get_pretrained(n).file_name for n in keras_mlp.list_pretrained()]
