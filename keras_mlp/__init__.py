@@ -62,6 +62,7 @@ from keras_mlp.models import (
     create_model,
     feature_extractor,
     get_constructor,
+    inference_function,
     list_models,
     reparameterize,
 )

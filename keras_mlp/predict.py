@@ -20,6 +20,7 @@ from keras_mlp.data.folder import IMAGE_EXTENSIONS
 from keras_mlp.data.pipeline import eval_crop
 from keras_mlp.data.preprocessing import IMAGENET
 from keras_mlp.metadata import ModelMetadata, load_model
+from keras_mlp.models.inference import inference_function
 from keras_mlp.models.registry import create_model
 from keras_mlp.weights.hub import from_pretrained, load_metadata
 from keras_mlp.weights.labels import class_names
@@ -247,13 +248,14 @@ def predict_files(model, record, paths, top=5, batch_size=32):
         raise ValueError(
             f"The model has {model.output_shape[-1]} outputs but {len(names)} class names."
         )
+    forward = inference_function(model)
     results = {}
     batch, batch_paths = [], []
 
     def flush():
         if not batch:
             return
-        probabilities = model.predict(prep.normalize(np.stack(batch)), verbose=0)
+        probabilities = keras.ops.convert_to_numpy(forward(prep.normalize(np.stack(batch))))
         for path, row in zip(batch_paths, probabilities):
             best = np.argsort(row)[::-1][:top]
             results[path] = Prediction(path, [(*names[i], float(row[i])) for i in best])
