@@ -254,7 +254,12 @@ def run_table():
             command = [sys.executable, os.path.abspath(__file__), f"--models={','.join(names)}",
                        f"--backends={backend}", f"--json={path}", *forwarded]
             print(f"KERAS_BACKEND={backend} {' '.join(command[1:])}", flush=True)
-            subprocess.run(command, env=dict(os.environ, KERAS_BACKEND=backend), check=True)
+            env = dict(os.environ, KERAS_BACKEND=backend)
+            if backend == "jax" and FLAGS.threads:
+                # XLA reads its thread count once, from the environment, at start-up.
+                env["XLA_FLAGS"] = (f"{env.get('XLA_FLAGS', '')} --xla_cpu_multi_thread_eigen=false "
+                                    f"intra_op_parallelism_threads={FLAGS.threads}").strip()
+            subprocess.run(command, env=env, check=True)
             with open(path) as f:
                 reports += json.load(f)
     print_table(reports)
@@ -301,7 +306,7 @@ def configure_threads(backend, threads):
     if torch is not None:
         torch.set_num_threads(count)
     if backend == "jax":
-        description = f"XLA CPU: all {os.cpu_count()} cores (--threads does not apply)"
+        description = f"XLA CPU: XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r} (--threads applies with --models only)"
     else:
         description = f"{backend} intra-op: {count}"
     if torch is not None:
