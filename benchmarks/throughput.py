@@ -63,6 +63,7 @@ import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 import keras_mlp  # noqa: E402
+from keras_mlp.weights.timm_config import TIMM_ARCHITECTURES  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model", "mixer_b16", "Registered keras_mlp model name.")
@@ -351,11 +352,15 @@ def timm_equivalent(name, size):
         return None, "not measured (timm not installed)"
     if name.startswith(tuple(OFFICIAL_CODE)):
         return f"official:{name}", None
-    # timm registers most models at 224 only; other sizes go through `img_size`.
-    for timm_name in (f"{name}_{size}", f"{name}_224"):
+    # The architectures keras_mlp loads timm checkpoints of (its names differ:
+    # resmlp_s12 is timm's resmlp_12_224), then the same name; timm registers
+    # most models at 224 only, other sizes go through `img_size`.
+    candidates = [arch for arch, known in TIMM_ARCHITECTURES.items() if known.model == name]
+    candidates += [f"{name}_{size}", f"{name}_224"]
+    for timm_name in candidates:
         if timm.is_model(timm_name):
             return timm_name, None
-    return None, f"not measured (timm has no {name}_{size} or {name}_224)"
+    return None, f"not measured (timm has none of {', '.join(dict.fromkeys(candidates))})"
 
 
 def timm_runner(timm_name, classes, images, labels, batch_size):

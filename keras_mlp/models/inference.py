@@ -23,11 +23,12 @@ def inference_function(model, jit_compile="auto"):
     reused after that, returning backend tensors (no NumPy conversion; call
     `keras.ops.convert_to_numpy` on the result for that).
 
-    - TensorFlow: a `tf.function` of `model(x, training=False)`, with XLA
-      (`jit_compile=True`) by default: on CPUs XLA fuses LayerNorm, GELU and
-      the residual adds that the graph executor runs as hundreds of small
-      ops, the bulk of the batch-1 time beyond the matmuls
-      (docs/performance.md).
+    - TensorFlow: a `tf.function` of `model(x, training=False)`. By default
+      (`"auto"`) compiled with XLA on GPUs, and on CPUs for single images,
+      where XLA fuses the LayerNorms, GELUs and residual adds that the graph
+      executor runs as hundreds of small ops (the bulk of the batch-1 time
+      beyond the matmuls); larger CPU batches run the graph, whose oneDNN
+      matmul kernels beat XLA's there (docs/performance.md).
     - JAX: `jax.jit` of `model.stateless_call`, the variables passed as
       arguments, so weights changed after this call (training, loading) are
       used and nothing is written back.
@@ -35,9 +36,9 @@ def inference_function(model, jit_compile="auto"):
 
     Args:
         model: a `keras.Model` (any keras_mlp model, or a saved one).
-        jit_compile: `"auto"` (XLA on TensorFlow and JAX), `True`, or
-            `False` (TensorFlow: a plain graph, whose oneDNN kernels do not
-            fuse the element-wise ops; JAX always compiles with XLA).
+        jit_compile: `"auto"` (as above), `True` (XLA at every batch size),
+            or `False` (TensorFlow: the graph at every batch size). JAX always
+            compiles with XLA.
 
     Returns:
         `forward(images) -> outputs`, `images` of the model's input shape
@@ -59,7 +60,7 @@ def inference_function(model, jit_compile="auto"):
         )
     backend = keras.backend.backend()
     if backend == "tensorflow":
-        forward = _tensorflow_forward(model, jit_compile is not False)
+        forward = _tensorflow_forward(model, jit_compile)
     elif backend == "jax":
         forward = _jax_forward(model)
     elif jit_compile is True:
@@ -70,19 +71,36 @@ def inference_function(model, jit_compile="auto"):
     else:
         forward = _eager_forward(model)
 
+    expected = model.input_shape
+
     def checked(images):
-        _check_input_shape(model, images)
+        _check_input_shape(model.name, expected, images)
         return forward(images)
 
     return checked
 
 
-def _tensorflow_forward(model, xla):
+# On TensorFlow CPUs, XLA wins at batch 1 (it fuses the ~300 small
+# element-wise ops that cost the graph executor more than their arithmetic)
+# and loses at batch 32, where oneDNN's fused matmul kernels beat XLA's
+# (docs/performance.md); `jit_compile="auto"` takes each where it wins.
+_XLA_MAX_BATCH = 1
+
+
+def _tensorflow_forward(model, jit_compile):
     import tensorflow as tf
 
-    # `reduce_retracing`: a second batch size gives one shape-generic graph,
-    # not a graph per size (XLA still compiles each shape it meets once).
-    return tf.function(lambda x: model(x, training=False), jit_compile=xla, reduce_retracing=True)
+    def compiled(xla):
+        # `reduce_retracing`: a second batch size gives one shape-generic
+        # graph, not one per size (XLA still compiles each shape it meets).
+        return tf.function(lambda x: model(x, training=False), jit_compile=xla, reduce_retracing=True)
+
+    if jit_compile != "auto":
+        return compiled(jit_compile)
+    xla, graph = compiled(True), compiled(False)
+    if tf.config.list_logical_devices("GPU"):
+        return xla
+    return lambda x: (xla if x.shape[0] <= _XLA_MAX_BATCH else graph)(x)
 
 
 def _jax_forward(model):
@@ -113,16 +131,15 @@ def _eager_forward(model):
     return run
 
 
-def _check_input_shape(model, images):
+def _check_input_shape(name, expected, images):
     """A clear error for images the model was not built for, before a
     backend's shape error from deep inside the graph."""
-    expected = model.input_shape
     if not isinstance(expected, tuple):  # several inputs: the model checks them
         return
     shape = tuple(keras.ops.shape(images))
     if len(shape) != len(expected) or any(e is not None and e != s for e, s in zip(expected[1:], shape[1:])):
         raise ValueError(
-            f"{model.name} takes inputs of shape {expected} (batch first); "
+            f"{name} takes inputs of shape {expected} (batch first); "
             f"received images of shape {shape}. Resize or crop them to the "
             "model's input size, or rebuild the model at this size "
             "(input_shape=...)."

@@ -58,7 +58,7 @@ class BenchmarksTest(TestCase, parameterized.TestCase):
         path = os.path.join(self.get_temp_dir(), "out.json")
         out = run_documented(TABLE, *SMALL, f"--json={path}")
         self.assertRegex(out, r"\| model \| reference \| TF b1 \| JAX b1 \|")
-        self.assertRegex(out, r"\| mixer_s16 \| mixer_s16_224 \| \d+\.\d\dx .* \| \d+\.\d\dx ")
+        self.assertRegex(out, r"\| resmlp_s12 \| resmlp_12_224 \| \d+\.\d\dx .* \| \d+\.\d\dx ")
         with open(path) as f:
             reports = json.load(f)
         self.assertCountEqual(

@@ -1,11 +1,15 @@
 """`keras_mlp.inference_function`: the compiled forward pass inference runs."""
 
+import contextlib
+import io
+import os
+
 import numpy as np
 from absl.testing import parameterized
 
 import keras
 import keras_mlp
-from tests.testing import TestCase
+from tests.testing import REPO_ROOT, TestCase
 
 
 def tiny_mixer():
@@ -16,13 +20,13 @@ def tiny_mixer():
 
 
 class InferenceFunctionTest(TestCase, parameterized.TestCase):
-    @parameterized.parameters("auto", False)
+    @parameterized.parameters("auto", True)
     def test_same_outputs_as_predict(self, jit_compile):
         model = tiny_mixer()
         images = np.random.default_rng(0).normal(size=(3, 32, 32, 3)).astype("float32")
         forward = keras_mlp.inference_function(model, jit_compile=jit_compile)
         self.assertAllClose(forward(images), model.predict(images, verbose=0), atol=1e-5)
-        # A second batch size reuses the function (retraced for the new shape).
+        # A single image ("auto" on a TensorFlow CPU: XLA, the graph above).
         self.assertAllClose(forward(images[:1]), model.predict(images[:1], verbose=0), atol=1e-5)
 
     def test_uses_weights_set_after_it_was_made(self):
@@ -45,3 +49,11 @@ class InferenceFunctionTest(TestCase, parameterized.TestCase):
             keras_mlp.inference_function(None, jit_compile="yes")
         with self.assertRaisesRegex(TypeError, "keras.Model"):
             keras_mlp.inference_function(lambda x: x)
+
+    def test_usage_page_example(self):
+        with open(os.path.join(REPO_ROOT, "docs", "usage.md"), encoding="utf-8") as f:
+            section = f.read().split("## Inference from Python")[1]
+        code = section.split("```python\n")[1].split("```")[0]
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            exec(code, {})
+        self.assertEqual(out.getvalue(), "(1, 10)\n")
