@@ -97,7 +97,7 @@ def main(_):
     walls = interleaved_medians(paths)
     macs = keras_mlp.count_macs(model) * FLAGS.batch_size
     rates = matmul_rates(model, backend)
-    keras_ops, keras_steps = profile_keras(backend, paths["keras_mlp.inference_function"])
+    keras_ops, keras_others = profile_keras(backend, paths["keras_mlp.inference_function"])
     timm_ops = profile_timm(timm_step)
 
     print(f"{FLAGS.model} | batch {FLAGS.batch_size} | {size}x{size} | float32 | backend {backend}, "
@@ -109,11 +109,13 @@ def main(_):
         print(f"{path:32} {seconds * 1e3:8.2f} {macs / rate * 1e3:13.2f}")
     print(f"largest matmul alone: keras ({backend}) {rates['keras'] / 1e9:.0f} GMAC/s, "
           f"torch {rates['torch'] / 1e9:.0f} GMAC/s")
-    print(f"\nprofiled op time, ms per step ({keras_steps} keras_mlp steps, {FLAGS.steps} timm steps)")
+    print(f"\nprofiled op time, ms per step (mean of {FLAGS.steps} steps)")
     print(f"{'kind':16} {'keras_mlp':>10} {'timm':>10}")
     for kind in [k for k, _ in KINDS] + ["other"]:
         print(f"{kind:16} {keras_ops.get(kind, 0.0) * 1e3:10.2f} {timm_ops.get(kind, 0.0) * 1e3:10.2f}")
     print(f"{'total':16} {sum(keras_ops.values()) * 1e3:10.2f} {sum(timm_ops.values()) * 1e3:10.2f}")
+    top = ", ".join(f"{op} {t / FLAGS.steps * 1e3:.2f}" for op, t in keras_others.most_common(6))
+    print(f"keras_mlp's largest 'other' ops (ms per step): {top or 'none'}")
 
 
 def interleaved_medians(paths, repeats=5):
@@ -183,7 +185,7 @@ def profile_keras(backend, step):
         space = xplane_pb2.XSpace()
         with open(glob.glob(os.path.join(folder, "**", "*.xplane.pb"), recursive=True)[0], "rb") as f:
             space.ParseFromString(f.read())
-    totals = collections.Counter()
+    totals, others = collections.Counter(), collections.Counter()
     for plane in space.planes:
         names = {key: meta.name for key, meta in plane.event_metadata.items()}
         for line in plane.lines:
@@ -193,12 +195,17 @@ def profile_keras(backend, step):
             for event in line.events:
                 name = names[event.metadata_id]
                 if xla and not name.startswith(("end:", "Threadpool")):
-                    totals[kind_of(name)] += event.duration_ps / 1e12
+                    op = name
                 elif not xla and ":" in name and "::" not in name and not name.startswith(("$", "Eager")):
-                    op_type = name.rsplit(":", 1)[1]
-                    if op_type not in ("ReadVariableOp", "_Arg", "_Retval", "NoOp", "Const", "Identity"):
-                        totals[kind_of(op_type)] += event.duration_ps / 1e12
-    return {kind: total / FLAGS.steps for kind, total in totals.items()}, FLAGS.steps
+                    op = name.rsplit(":", 1)[1]
+                    if op in ("ReadVariableOp", "_Arg", "_Retval", "NoOp", "Const", "Identity"):
+                        continue
+                else:
+                    continue
+                totals[kind_of(op)] += event.duration_ps / 1e12
+                if kind_of(op) == "other":
+                    others[op] += event.duration_ps / 1e12
+    return {kind: total / FLAGS.steps for kind, total in totals.items()}, others
 
 
 def profile_timm(step):
