@@ -15,6 +15,10 @@ from tests.testing import REPO_ROOT, TestCase
 # docs/performance.md's commands, run as written apart from size flags.
 TABLE = "python benchmarks/throughput.py --models=mixer_s16,resmlp_s12"
 SMALLEST = "python benchmarks/throughput.py --models=smallest"
+BFLOAT16 = (
+    "python benchmarks/throughput.py --models=mixer_s16,resmlp_s12 --backends=tensorflow "
+    "--dtype=bfloat16 --jit_compile=false --batch_sizes=1 --threads=1"
+)
 PROFILES = (
     "python benchmarks/op_profile.py --model=mixer_s16 --batch_size=1",
     "KERAS_BACKEND=jax python benchmarks/op_profile.py --model=resmlp_s12 --batch_size=1",
@@ -78,6 +82,12 @@ class BenchmarksTest(TestCase, parameterized.TestCase):
             ["cyclemlp_b1", "deit_tiny", "gmlp_ti16", "mixer_s16", "repmlp_res50_bottleneck_224",
              "repmlpnet_t224", "resmlp_s12", "wavemlp_t_dw"],
         )
+
+    @pytest.mark.slow
+    def test_documented_bfloat16_table(self):
+        out = run_documented(BFLOAT16, *SMALL)
+        self.assertRegex(out, r"\| mixer_s16 \| mixer_s16_224 \| \d+\.\d\dx")
+        self.assertIn("bfloat16, inference", out)
 
     @parameterized.parameters("tensorflow", "jax")
     @pytest.mark.slow
