@@ -50,7 +50,9 @@ flags.DEFINE_integer("threads", 0, "torch threads (and TensorFlow intra-op); 0: 
 # Op kinds, matched in order against the lower-cased op name (TensorFlow: the
 # op type; XLA: the fusion's name; torch: the aten op).
 KINDS = (
-    ("matmul", ("matmul", "dot", "addmm", "aten::mm", "bmm", "gemm")),
+    # XLA's CPU runtime hands dots, with what it fuses around them, to
+    # YNNPACK/XNNPACK ("ynn_fusion", "xnn_fusion") or oneDNN.
+    ("matmul", ("matmul", "dot", "addmm", "aten::mm", "bmm", "gemm", "ynn_fusion", "xnn_fusion", "onednn")),
     ("convolution", ("conv",)),
     ("transpose/copy", ("transpose", "copy", "clone", "contiguous")),
     ("norm", ("norm", "rsqrt", "moments", "mean", "variance")),
@@ -190,11 +192,12 @@ def profile_keras(backend, step):
         names = {key: meta.name for key, meta in plane.event_metadata.items()}
         for line in plane.lines:
             # Op events: TensorFlow's executor names them "node:OpType"; XLA's
-            # CPU runtime runs on its client's threads, one event per HLO.
+            # CPU runtime runs on its client's threads, one event per HLO
+            # (its "ThunkExecutor::..." events contain them).
             xla = line.name.startswith("tf_XLA")
             for event in line.events:
                 name = names[event.metadata_id]
-                if xla and not name.startswith(("end:", "Threadpool")):
+                if xla and "::" not in name and not name.startswith(("end:", "Threadpool")):
                     op = name
                 elif not xla and ":" in name and "::" not in name and not name.startswith(("$", "Eager")):
                     op = name.rsplit(":", 1)[1]
