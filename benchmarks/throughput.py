@@ -14,11 +14,13 @@ hits both alike; warm-up steps (compilation included) are not timed; figures
 are medians over the repeats.
 
 What is timed, per step:
-  inference, keras_mlp: `model.predict_on_batch(images)`, the way a user runs
-      inference, on a batch already converted to a backend tensor (timm's is
-      on its device too); `--jit_compile` is passed to `model.compile`
-      (`auto` is Keras' default: XLA on JAX and on TensorFlow GPUs, not on
-      TensorFlow CPUs).
+  inference, keras_mlp: `keras_mlp.inference_function(model)(images)`, the
+      compiled forward pass that `keras_mlp.predict` runs, on a batch already
+      converted to a backend tensor (timm's is on its device too), until its
+      output is ready; `--jit_compile` is passed to it (`auto`: XLA on
+      TensorFlow and JAX). `--keras_path=predict_on_batch` times Keras'
+      `model.predict_on_batch(images)` instead (`--jit_compile` then goes to
+      `model.compile`, whose `auto` means no XLA on TensorFlow CPUs).
   inference, timm: `model(images)` under `torch.inference_mode()`, eager
       or, with `--timm_compile`, through `torch.compile`.
   training, keras_mlp: `model.fit` on in-memory NumPy data, one call of
@@ -37,7 +39,9 @@ import importlib
 import json
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 import time
 
 # Must precede anything that imports TensorFlow: torchvision (imported by
@@ -59,6 +63,7 @@ import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 import keras_mlp  # noqa: E402
+from keras_mlp.weights.timm_config import TIMM_ARCHITECTURES  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model", "mixer_b16", "Registered keras_mlp model name.")
@@ -71,7 +76,10 @@ flags.DEFINE_integer("repeats", 5, "Timed repeats per implementation (interleave
 flags.DEFINE_integer("steps", 3, "Steps per timed repeat.")
 flags.DEFINE_integer("warmup", 2, "Untimed steps first (compilation included).")
 flags.DEFINE_enum("jit_compile", "auto", ["auto", "true", "false"],
-                  "`jit_compile` of `model.compile` (XLA on TF/JAX).")
+                  "`jit_compile` of the timed inference path (XLA on TF/JAX).")
+flags.DEFINE_enum("keras_path", "inference_function", ["inference_function", "predict_on_batch"],
+                  "keras_mlp inference: the library's compiled forward pass, or Keras' "
+                  "model.predict_on_batch.")
 flags.DEFINE_integer("threads", 0,
                      "CPU threads of TensorFlow (intra-op) and torch; 0 keeps "
                      "TensorFlow's default (all cores) and gives torch as many. "
@@ -83,41 +91,71 @@ flags.DEFINE_bool(
     "default eager, the reference of the CPU target.",
 )
 flags.DEFINE_string("json", None, "Write the results to this JSON file.")
+flags.DEFINE_list(
+    "models", None,
+    "Print the table of ratios to timm for these models (`smallest`: every family's "
+    "smallest ImageNet model) on each of --backends at each of --batch_sizes, "
+    "instead of measuring --model at --batch_size.")
+flags.DEFINE_list("backends", ["tensorflow", "jax"],
+                  "With --models: Keras backends, each measured in its own process.")
+flags.DEFINE_list("batch_sizes", ["1", "32"], "With --models: the batch sizes.")
+flags.register_validator(
+    "batch_sizes", lambda sizes: all(s.isdigit() and int(s) > 0 for s in sizes),
+    message="--batch_sizes must be positive integers, e.g. --batch_sizes=1,32.")
 
 # Model-name prefixes measured against the official code, and its module in tests/reference.
 OFFICIAL_CODE = {"cyclemlp_": "cyclemlp_official", "wavemlp_": "wavemlp_official"}
 
 
 def main(_):
-    backend = keras.backend.backend()
-    threads = configure_threads(backend, FLAGS.threads)
+    if FLAGS.models and FLAGS.backends != [keras.backend.backend()]:
+        run_table()
+        return
+    threads = configure_threads(keras.backend.backend(), FLAGS.threads)
     if FLAGS.dtype == "bfloat16":
         keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
+    if FLAGS.models:
+        reports = []
+        for name in table_models(FLAGS.models):
+            for batch_size in map(int, FLAGS.batch_sizes):
+                reports.append(measure(name, batch_size, threads))
+                print_report(reports[-1])
+                keras.backend.clear_session()
+    else:
+        reports = measure(FLAGS.model, FLAGS.batch_size, threads)
+        print_report(reports)
+    if FLAGS.json:
+        with open(FLAGS.json, "w") as f:
+            json.dump(reports, f, indent=2)
 
+
+def measure(name, batch_size, threads):
+    """The report of one model at one batch size on this process's backend."""
+    backend = keras.backend.backend()
     kwargs = {"classifier_activation": None}
     if FLAGS.image_size:
         kwargs["input_shape"] = (FLAGS.image_size, FLAGS.image_size, 3)
-    model = keras_mlp.create_model(FLAGS.model, **kwargs)
+    model = keras_mlp.create_model(name, **kwargs)
     size = model.input_shape[1]
     classes = model.output_shape[-1]
     jit_compile = {"auto": "auto", "true": True, "false": False}[FLAGS.jit_compile]
     model.compile(
         optimizer=keras.optimizers.AdamW(1e-4),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        jit_compile=jit_compile,
+        jit_compile=jit_compile if FLAGS.keras_path == "predict_on_batch" else "auto",
     )
     forward_flops = keras_mlp.count_flops(model)
     flops_per_image = forward_flops * (3 if FLAGS.mode == "training" else 1)
 
     rng = np.random.default_rng(0)
-    num = FLAGS.batch_size * (max(FLAGS.steps, FLAGS.warmup) if FLAGS.mode == "training" else 1)
+    num = batch_size * (max(FLAGS.steps, FLAGS.warmup) if FLAGS.mode == "training" else 1)
     images = rng.normal(size=(num, size, size, 3)).astype("float32")
     labels = rng.integers(0, classes, size=(num,))
 
-    runners = {"keras_mlp": keras_runner(model, images, labels)}
-    timm_name, why_not = timm_equivalent(FLAGS.model, size)
+    runners = {"keras_mlp": keras_runner(model, images, labels, batch_size, jit_compile)}
+    timm_name, why_not = timm_equivalent(name, size)
     if timm_name:
-        runners["timm"] = timm_runner(timm_name, classes, images, labels)
+        runners["timm"] = timm_runner(timm_name, classes, images, labels, batch_size)
 
     for run in runners.values():
         run(FLAGS.warmup)
@@ -138,21 +176,21 @@ def main(_):
     for impl, times in seconds.items():
         step = float(np.median(times))
         results[impl] = {
-            "images_per_second": FLAGS.batch_size / step,
+            "images_per_second": batch_size / step,
             "step_seconds_median": step,
             "step_seconds": times,
-            "tflops_per_second": flops_per_image * FLAGS.batch_size / step / 1e12,
+            "tflops_per_second": flops_per_image * batch_size / step / 1e12,
             "peak_memory_bytes": peaks[impl],
         }
     report = {
-        "model": FLAGS.model,
+        "model": name,
         "timm_model": timm_name,
         "backend": backend,
         "mode": FLAGS.mode,
         "dtype": FLAGS.dtype,
-        "batch_size": FLAGS.batch_size,
+        "batch_size": batch_size,
         "image_size": size,
-        "keras_mlp_path": keras_path_description(model),
+        "keras_mlp_path": keras_path_description(model, batch_size, jit_compile),
         "timm_path": timm_path_description() if timm_name else why_not,
         "forward_gflops_per_image": forward_flops / 1e9,
         "repeats": FLAGS.repeats,
@@ -168,10 +206,95 @@ def main(_):
         report["ratio_keras_mlp_over_timm"] = (
             results["keras_mlp"]["images_per_second"] / results["timm"]["images_per_second"]
         )
-    print_report(report)
+    return report
+
+
+def table_models(names):
+    if names == ["smallest"]:
+        return smallest_imagenet_models()
+    for name in names:
+        keras_mlp.get_constructor(name)  # an unknown name fails here, with suggestions
+    return names
+
+
+def smallest_imagenet_models():
+    """Each family's registered ImageNet classifier with the fewest parameters.
+
+    A family is the module that registers the constructors; an ImageNet
+    classifier is a model whose defaults give 1000 classes at 224x224 or more
+    (not RepMLP's CIFAR and face models, not Mixer-T/4 at 32x32). Each model
+    is built inside `keras.StatelessScope`, where variables get their shapes
+    but no values: counting costs no weights.
+    """
+    smallest = {}
+    for name in keras_mlp.list_models():
+        constructor = keras_mlp.get_constructor(name)
+        with keras.StatelessScope():
+            model = constructor()
+        if model.output_shape[-1] == 1000 and min(model.input_shape[1:3]) >= 224:
+            candidate = (model.count_params(), name)
+            smallest[constructor.__module__] = min(smallest.get(constructor.__module__, candidate), candidate)
+        keras.backend.clear_session()
+    return sorted(name for _, name in smallest.values())
+
+
+def run_table():
+    """One process per backend (a process has one Keras backend), each
+    measuring every model at every batch size; then the table of ratios."""
+    names = table_models(FLAGS.models)
+    forwarded = [
+        FLAGS[flag].serialize()
+        for flag in ("dtype", "mode", "image_size", "repeats", "steps", "warmup", "jit_compile",
+                     "keras_path", "threads", "timm", "timm_compile", "batch_sizes")
+        if FLAGS[flag].value is not None
+    ]
+    reports = []
+    with tempfile.TemporaryDirectory() as folder:
+        for backend in FLAGS.backends:
+            path = os.path.join(folder, f"{backend}.json")
+            command = [sys.executable, os.path.abspath(__file__), f"--models={','.join(names)}",
+                       f"--backends={backend}", f"--json={path}", *forwarded]
+            print(f"KERAS_BACKEND={backend} {' '.join(command[1:])}", flush=True)
+            env = dict(os.environ, KERAS_BACKEND=backend)
+            if backend == "jax" and FLAGS.threads:
+                # XLA reads its thread count once, from the environment, at start-up.
+                env["XLA_FLAGS"] = (f"{env.get('XLA_FLAGS', '')} --xla_cpu_multi_thread_eigen=false "
+                                    f"intra_op_parallelism_threads={FLAGS.threads}").strip()
+            subprocess.run(command, env=env, check=True)
+            with open(path) as f:
+                reports += json.load(f)
+    print_table(reports)
     if FLAGS.json:
         with open(FLAGS.json, "w") as f:
-            json.dump(report, f, indent=2)
+            json.dump(reports, f, indent=2)
+
+
+def print_table(reports):
+    """keras_mlp / timm throughput per model (rows) and backend x batch size
+    (columns), keras_mlp's images/s beside each ratio."""
+    columns = list(dict.fromkeys((r["backend"], r["batch_size"]) for r in reports))
+    cells = {(r["model"], r["backend"], r["batch_size"]): r for r in reports}
+    short = {"tensorflow": "TF", "jax": "JAX", "torch": "torch"}
+    first = reports[0]
+    print(f"\nkeras_mlp / reference throughput (> 1: keras_mlp faster), "
+          f"{first['dtype']}, {first['mode']}; {first['machine']}")
+    print("| model | reference | " + " | ".join(f"{short[b]} b{n}" for b, n in columns) + " |")
+    print("|---|---|" + "---|" * len(columns))
+    for model in dict.fromkeys(r["model"] for r in reports):
+        row = []
+        for backend, batch_size in columns:
+            r = cells.get((model, backend, batch_size))
+            if r is None:
+                row.append("")
+            elif "ratio_keras_mlp_over_timm" in r:
+                row.append(f"{r['ratio_keras_mlp_over_timm']:.2f}x "
+                           f"({r['results']['keras_mlp']['images_per_second']:.1f} img/s)")
+            else:
+                row.append(f"n/a ({r['results']['keras_mlp']['images_per_second']:.1f} img/s)")
+        reference = next(r["timm_model"] or "none" for r in reports if r["model"] == model)
+        print(f"| {model} | {reference} | " + " | ".join(row) + " |")
+    loads = [x for r in reports for x in r["load_average_before_after"]]
+    print(f"load average during the runs: {min(loads):.2f}-{max(loads):.2f} on {os.cpu_count()} cores")
 
 
 def configure_threads(backend, threads):
@@ -184,7 +307,7 @@ def configure_threads(backend, threads):
     if torch is not None:
         torch.set_num_threads(count)
     if backend == "jax":
-        description = f"XLA CPU: all {os.cpu_count()} cores (--threads does not apply)"
+        description = f"XLA CPU: XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r} (--threads applies with --models only)"
     else:
         description = f"{backend} intra-op: {count}"
     if torch is not None:
@@ -192,23 +315,29 @@ def configure_threads(backend, threads):
     return description
 
 
-def keras_runner(model, images, labels):
+def keras_runner(model, images, labels, batch_size, jit_compile):
     if FLAGS.mode == "inference":
         # On the device already, as timm's input is: the timed step is the
         # model, not the host-to-device copy of the images.
-        batch = keras.ops.convert_to_tensor(images[: FLAGS.batch_size])
+        batch = keras.ops.convert_to_tensor(images[: batch_size])
+        if FLAGS.keras_path == "predict_on_batch":
+            forward = model.predict_on_batch
+        else:
+            forward = keras_mlp.inference_function(model, jit_compile=jit_compile)
 
         def run(steps):
             for _ in range(steps):
-                model.predict_on_batch(batch)
+                # As `keras_mlp.predict` does; JAX dispatches asynchronously,
+                # so this is also where a JAX step ends.
+                keras.ops.convert_to_numpy(forward(batch))
     else:
 
         def run(steps):
-            n = steps * FLAGS.batch_size
+            n = steps * batch_size
             model.fit(
                 images[:n],
                 labels[:n],
-                batch_size=FLAGS.batch_size,
+                batch_size=batch_size,
                 epochs=1,
                 shuffle=False,
                 verbose=0,
@@ -223,14 +352,18 @@ def timm_equivalent(name, size):
         return None, "not measured (timm not installed)"
     if name.startswith(tuple(OFFICIAL_CODE)):
         return f"official:{name}", None
-    # timm registers most models at 224 only; other sizes go through `img_size`.
-    for timm_name in (f"{name}_{size}", f"{name}_224"):
+    # The architectures keras_mlp loads timm checkpoints of (its names differ:
+    # resmlp_s12 is timm's resmlp_12_224), then the same name; timm registers
+    # most models at 224 only, other sizes go through `img_size`.
+    candidates = [arch for arch, known in TIMM_ARCHITECTURES.items() if known.model == name]
+    candidates += [f"{name}_{size}", f"{name}_224"]
+    for timm_name in candidates:
         if timm.is_model(timm_name):
             return timm_name, None
-    return None, f"not measured (timm has no {name}_{size} or {name}_224)"
+    return None, f"not measured (timm has none of {', '.join(dict.fromkeys(candidates))})"
 
 
-def timm_runner(timm_name, classes, images, labels):
+def timm_runner(timm_name, classes, images, labels, batch_size):
     device = "cuda" if torch.cuda.is_available() else "cpu"
     if timm_name.startswith("official:"):
         name = timm_name.partition(":")[2]
@@ -241,8 +374,8 @@ def timm_runner(timm_name, classes, images, labels):
     model = model.to(device)
     forward = torch.compile(model) if FLAGS.timm_compile else model
     autocast = torch.autocast(device, dtype=torch.bfloat16, enabled=FLAGS.dtype == "bfloat16")
-    x = torch.from_numpy(images[: FLAGS.batch_size].transpose(0, 3, 1, 2).copy()).to(device)
-    y = torch.from_numpy(labels[: FLAGS.batch_size]).to(device)
+    x = torch.from_numpy(images[: batch_size].transpose(0, 3, 1, 2).copy()).to(device)
+    y = torch.from_numpy(labels[: batch_size]).to(device)
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     if FLAGS.mode == "inference":
         model.eval()
@@ -268,11 +401,14 @@ def timm_runner(timm_name, classes, images, labels):
     return run
 
 
-def keras_path_description(model):
+def keras_path_description(model, batch_size, jit_compile):
+    if FLAGS.mode == "inference" and FLAGS.keras_path == "inference_function":
+        return (f"keras_mlp.inference_function(model, jit_compile={jit_compile!r})"
+                "(images already on the device)")
     if FLAGS.mode == "inference":
         return ("model.predict_on_batch(images already on the device) after "
                 f"model.compile(jit_compile={model.jit_compile})")
-    return f"model.fit(numpy, batch_size={FLAGS.batch_size}) after model.compile(jit_compile={model.jit_compile})"
+    return f"model.fit(numpy, batch_size={batch_size}) after model.compile(jit_compile={model.jit_compile})"
 
 
 def timm_path_description():

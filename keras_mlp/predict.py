@@ -20,10 +20,12 @@ from keras_mlp.data.folder import IMAGE_EXTENSIONS
 from keras_mlp.data.pipeline import eval_crop
 from keras_mlp.data.preprocessing import IMAGENET
 from keras_mlp.metadata import load_model
+from keras_mlp.models.inference import inference_function
 from keras_mlp.weights.checkpoint_io import HeadNotLoadedWarning
 from keras_mlp.weights.labels import described, head_names
 from keras_mlp.weights.registry import get_pretrained
 from keras_mlp.weights.resolver import resolve_weights
+
 
 @dataclasses.dataclass(frozen=True)
 class Prediction:
@@ -187,13 +189,14 @@ def predict_files(model, resolved, paths, top=5, batch_size=32):
         raise ValueError(
             f"The model has {model.output_shape[-1]} outputs but {len(names)} class names."
         )
+    forward = inference_function(model)
     results = {}
     batch, batch_paths = [], []
 
     def flush():
         if not batch:
             return
-        probabilities = model.predict(prep.normalize(np.stack(batch)), verbose=0)
+        probabilities = keras.ops.convert_to_numpy(forward(prep.normalize(np.stack(batch))))
         for path, row in zip(batch_paths, probabilities):
             best = np.argsort(row)[::-1][:top]
             results[path] = Prediction(path, [(*names[i], float(row[i])) for i in best])

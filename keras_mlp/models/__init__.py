@@ -37,6 +37,7 @@ from keras_mlp.models.mlp_mixer import (
     MLPMixer,
 )
 from keras_mlp.models.features import block_names, feature_extractor
+from keras_mlp.models.inference import inference_function
 from keras_mlp.models.gmlp import GMLP, GMLPB16, GMLPS16, GMLPTi16
 from keras_mlp.models.registry import create_model, get_constructor, list_models
 from keras_mlp.models.reparameterize import reparameterize

@@ -5,9 +5,25 @@ import os
 import subprocess
 import sys
 
+import re
+
 import pytest
+from absl.testing import parameterized
 
 from tests.testing import REPO_ROOT, TestCase
+
+# docs/performance.md's commands, run as written apart from size flags.
+TABLE = "python benchmarks/throughput.py --models=mixer_s16,resmlp_s12"
+SMALLEST = "python benchmarks/throughput.py --models=smallest"
+BFLOAT16 = (
+    "python benchmarks/throughput.py --models=mixer_s16,resmlp_s12 --backends=tensorflow "
+    "--dtype=bfloat16 --jit_compile=false --batch_sizes=1 --threads=1"
+)
+PROFILES = (
+    "python benchmarks/op_profile.py --model=mixer_s16 --batch_size=1",
+    "KERAS_BACKEND=jax python benchmarks/op_profile.py --model=resmlp_s12 --batch_size=1",
+)
+SMALL = ("--image_size=32", "--batch_sizes=1", "--repeats=1", "--steps=1", "--warmup=1")
 
 
 def run_script(path, *flags):
@@ -21,19 +37,65 @@ def run_script(path, *flags):
     return process.stdout
 
 
-class BenchmarksTest(TestCase):
+def run_documented(command, *size_flags):
+    with open(os.path.join(REPO_ROOT, "docs", "performance.md"), encoding="utf-8") as f:
+        if command not in f.read():
+            raise AssertionError(f"docs/performance.md no longer shows {command!r}")
+    words = command.split()
+    env = dict(os.environ, PYTHONPATH=REPO_ROOT, KERAS_BACKEND="tensorflow")
+    if words[0].startswith("KERAS_BACKEND="):
+        env["KERAS_BACKEND"] = words.pop(0).partition("=")[2]
+    process = subprocess.run(
+        [sys.executable, *words[1:], *size_flags],
+        env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=1200,
+    )
+    if process.returncode != 0:
+        raise AssertionError(f"{command} failed:\n{process.stderr[-3000:]}")
+    return process.stdout
+
+
+class BenchmarksTest(TestCase, parameterized.TestCase):
     @pytest.mark.slow
-    def test_throughput_against_timm(self):
+    def test_documented_table_of_both_backends(self):
+        # docs/performance.md's command, at a small size: one process per
+        # backend, the timed path keras_mlp.inference_function.
         path = os.path.join(self.get_temp_dir(), "out.json")
-        out = run_script(
-            os.path.join(REPO_ROOT, "benchmarks", "throughput.py"), "--model=mixer_s32", "--image_size=64", "--batch_size=1",
-            "--steps=1", "--repeats=1", "--warmup=1", f"--json={path}",
-        )
-        self.assertIn("keras_mlp / timm throughput", out)
+        out = run_documented(TABLE, *SMALL, f"--json={path}")
+        self.assertRegex(out, r"\| model \| reference \| TF b1 \| JAX b1 \|")
+        self.assertRegex(out, r"\| resmlp_s12 \| resmlp_12_224 \| \d+\.\d\dx .* \| \d+\.\d\dx ")
         with open(path) as f:
-            report = json.load(f)
-        self.assertEqual(report["timm_model"], "mixer_s32_224")  # at img_size=64
-        self.assertGreater(report["ratio_keras_mlp_over_timm"], 0)
+            reports = json.load(f)
+        self.assertCountEqual(
+            [(r["model"], r["backend"]) for r in reports],
+            [(m, b) for m in ("mixer_s16", "resmlp_s12") for b in ("tensorflow", "jax")],
+        )
+        self.assertTrue(all(r["keras_mlp_path"].startswith("keras_mlp.inference_function") for r in reports))
+
+    @pytest.mark.slow
+    def test_documented_table_of_every_familys_smallest_model(self):
+        # At the models' own sizes (RepMLPNet's partitions need 224), one backend.
+        out = run_documented(SMALLEST, "--backends=tensorflow", *SMALL[1:])
+        rows = re.findall(r"^\| (\w+) \| ", out, re.MULTILINE)
+        # One per family, the smallest 1000-class model at 224 or more.
+        self.assertEqual(
+            rows[1:],
+            ["cyclemlp_b1", "deit_tiny", "gmlp_ti16", "mixer_s16", "repmlp_res50_bottleneck_224",
+             "repmlpnet_t224", "resmlp_s12", "wavemlp_t_dw"],
+        )
+
+    @pytest.mark.slow
+    def test_documented_bfloat16_table(self):
+        out = run_documented(BFLOAT16, *SMALL)
+        self.assertRegex(out, r"\| mixer_s16 \| mixer_s16_224 \| \d+\.\d\dx")
+        self.assertIn("bfloat16, inference", out)
+
+    @parameterized.parameters("tensorflow", "jax")
+    @pytest.mark.slow
+    def test_documented_profile(self, backend):
+        command = next(c for c in PROFILES if ("jax" in c) == (backend == "jax"))
+        out = run_documented(command, "--image_size=32", "--steps=1")
+        self.assertIn("matmul limit", out)
+        self.assertRegex(out, r"matmul +\d+\.\d\d +\d+\.\d\d")
 
     @pytest.mark.slow
     def test_throughput_against_the_official_code(self):
