@@ -28,10 +28,7 @@ class Resize2D(keras.layers.Layer):
 
     def __init__(self, size, interpolation="bilinear", **kwargs):
         super().__init__(**kwargs)
-        size = tuple(size)
-        if len(size) != 2:
-            raise ValueError(f"`size` must be (rows, cols). Received: size={size!r}")
-        self.size = tuple(validation.positive_int("size", int(s)) for s in size)
+        self.size = validation.int_pair("size", size)
         self.interpolation = validation.one_of("interpolation", interpolation, INTERPOLATIONS)
 
     def call(self, inputs):

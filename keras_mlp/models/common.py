@@ -6,8 +6,12 @@ from keras_mlp.layers.stochastic_depth import StochasticDepth
 from keras_mlp.validation import InputSizeError
 
 
-def image_input(args, default_size):
-    """The model's input layer and its static `(height, width, channels)`."""
+def image_input(args, default_size, any_size=False):
+    """The model's input layer and its static `(height, width, channels)`.
+
+    With `any_size` (families whose every weight is per channel) height and
+    width may be `None`: one model then takes images of any size.
+    """
     if keras.config.image_data_format() != "channels_last":
         raise ValueError(
             "keras_mlp models use channels_last images. Set "
@@ -20,11 +24,20 @@ def image_input(args, default_size):
         else:
             input_shape = (default_size, default_size, 3)
     input_shape = tuple(input_shape)
-    if len(input_shape) != 3 or any(d is None or d <= 0 for d in input_shape):
+    if len(input_shape) != 3 or input_shape[2] is None or input_shape[2] <= 0:
         raise InputSizeError(
-            "`input_shape` must be a fully known (height, width, channels) "
-            "tuple, because the token-mixing weights depend on the number of "
-            f"patches. Received: input_shape={input_shape}"
+            "`input_shape` must be a (height, width, channels) tuple with a known "
+            f"number of channels. Received: input_shape={input_shape}"
+        )
+    if any(d is not None and d <= 0 for d in input_shape[:2]):
+        raise InputSizeError(f"`input_shape` height and width must be positive. Received: input_shape={input_shape}")
+    if not any_size and None in input_shape[:2]:
+        raise InputSizeError(
+            "`input_shape` height and width must be known for this model, "
+            "because its token-mixing weights depend on the number of "
+            "patches. Pass the size you will feed (any multiple of its patch "
+            "size works), or use a family that takes any size (CycleMLP, "
+            f"Wave-MLP). Received: input_shape={input_shape}"
         )
     if input_tensor is None:
         return keras.Input(shape=input_shape, name="images"), input_shape

@@ -67,7 +67,8 @@ def generic_builder(family, public_name, see, title, extra_architecture=(), extr
 
 def check_size(input_shape):
     height, width, _ = input_shape
-    if height < MIN_SIZE or width < MIN_SIZE:
+    # `None`: a model for any size; an image too small then fails in its convs.
+    if any(side is not None and side < MIN_SIZE for side in (height, width)):
         raise InputSizeError(
             f"`input_shape` height and width must be at least {MIN_SIZE}: the four "
             f"stages run at strides 4, 8, 16 and {MIN_SIZE}. Received: input_shape={input_shape}"
@@ -87,7 +88,7 @@ def pyramid_model(args, spec, *, model_name, embed_dims, depths, make_block, mak
         make_head_norm: `fn(name) -> layer` before the pool and head.
     """
     source = WeightsSource(args.weights, model_name)
-    img_input, input_shape = common.image_input(args, 224)
+    img_input, input_shape = common.image_input(args, 224, any_size=True)
     check_size(input_shape)
 
     def conv(x, width, kernel, stride, padding, name):

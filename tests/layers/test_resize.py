@@ -27,7 +27,10 @@ class Resize2DTest(TestCase, parameterized.TestCase):
         self.assertAllClose(model(x), expected, atol=1e-6)
         self.assertAllClose(model.predict(x, verbose=0), expected, atol=1e-6)
 
-    @parameterized.parameters(dict(size=(2,)), dict(size=(2, 0)), dict(size=(2, 2), interpolation="bicubic"))
+    @parameterized.parameters(
+        dict(size=(2,)), dict(size=(2, 0)), dict(size=(True, 2)), dict(size=(2.7, 2)),
+        dict(size=(2, 2), interpolation="bicubic"),
+    )
     def test_invalid_arguments(self, **kwargs):
         with self.assertRaisesRegex(ValueError, "Received"):
             Resize2D(**kwargs)

@@ -83,7 +83,7 @@ class MLPMixerTest(TestCase, parameterized.TestCase):
         ({"input_shape": (100, 100, 3)}, "multiples of the patch size 32 pixels. Nearest valid sizes: height 100: 96 or 128; width 100: 96 or 128"),
         ({"input_shape": (64, 20, 3)}, r"sizes: width 20: 32\. Received"),
         ({"input_shape": (64, 64)}, "input_shape"),
-        ({"input_shape": (None, 64, 3)}, "fully known"),
+        ({"input_shape": (None, 64, 3)}, r"must be known for this model.*\(CycleMLP, Wave-MLP\)"),
         ({"pooling": "mean"}, "`pooling` must be one of"),
         ({"classes": 0}, "`classes` must be a positive int"),
         ({"weights": "imagenet21k"}, "No pretrained weights 'imagenet21k' for model 'mixer_s32'"),

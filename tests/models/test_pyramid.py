@@ -1,5 +1,5 @@
 """The pyramid shared by CycleMLP and Wave-MLP: any input size, square or
-not; four stage features at strides 4, 8, 16, 32; a clear minimum size."""
+not, fixed or left `None`; four stage features at strides 4, 8, 16, 32; a clear minimum size."""
 
 import keras
 import numpy as np
@@ -42,6 +42,18 @@ class PyramidTest(TestCase, parameterized.TestCase):
         x = np.random.RandomState(0).uniform(-1, 1, (2, 48, 40, 3)).astype("float32")
         large.set_weights(small.get_weights())
         self.assertAllClose(loaded(x), large(x), atol=1e-6)
+
+    @parameterized.parameters(*BUILDERS)
+    def test_one_model_for_every_size(self, family):
+        # input_shape=(None, None, 3): the same weights as a model built for
+        # each size, so the same logits at every size it is fed.
+        any_size = BUILDERS[family](input_shape=(None, None, 3), classes=5, classifier_activation=None)
+        rng = np.random.RandomState(0)
+        for shape in ((32, 32, 3), (48, 40, 3)):
+            fixed = BUILDERS[family](input_shape=shape, classes=5, classifier_activation=None)
+            fixed.set_weights(any_size.get_weights())
+            x = rng.uniform(-1, 1, (2, *shape)).astype("float32")
+            self.assertAllClose(any_size(x), fixed(x), atol=1e-5)
 
     @parameterized.parameters(*BUILDERS)
     def test_an_input_too_small_names_the_minimum(self, family):
