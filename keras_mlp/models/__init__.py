@@ -6,7 +6,6 @@ name this module imports (`__all__`).
 
 import inspect as _inspect
 
-
 from keras_mlp.models.cyclemlp import (
     CycleMLP,
     CycleMLPB1,
@@ -37,8 +36,8 @@ from keras_mlp.models.mlp_mixer import (
     MLPMixer,
 )
 from keras_mlp.models.features import block_names, feature_extractor
-from keras_mlp.models.inference import inference_function
 from keras_mlp.models.gmlp import GMLP, GMLPB16, GMLPS16, GMLPTi16
+from keras_mlp.models.inference import inference_function
 from keras_mlp.models.registry import create_model, get_constructor, list_models
 from keras_mlp.models.reparameterize import reparameterize
 from keras_mlp.models.resmlp import ResMLP, ResMLPB24, ResMLPS12, ResMLPS24, ResMLPS36
