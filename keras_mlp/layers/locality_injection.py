@@ -33,8 +33,10 @@ class LocalityInjectionBlock(Reparameterizable):
         # A centred (odd) kernel is what pads into the FC.
         self.reparam_conv_k = validation.odd_ints("reparam_conv_k", reparam_conv_k or ())
 
-    def check_partition(self, height, width, channels):
-        """Raises unless a `(height, width, channels)` map splits into `h x w` partitions."""
+    def check_input(self, input_shape, groups):
+        """Raises unless the input map splits into `h x w` partitions whose channels
+        split into the groups of `fc3` (the argument named `groups`)."""
+        _, height, width, channels = input_shape
         if height is None or width is None or channels is None:
             raise validation.InputSizeError(
                 f"{type(self).__name__} needs a known input height, width and "
@@ -46,6 +48,11 @@ class LocalityInjectionBlock(Reparameterizable):
                 f"{type(self).__name__} {self.name!r}: the input's height and width "
                 f"({height}, {width}) must be multiples of the partition size "
                 f"h={self.h}, w={self.w}."
+            )
+        if channels % getattr(self, groups):
+            raise ValueError(
+                f"`{groups}` must divide the input channels {channels}. "
+                f"Received: {groups}={getattr(self, groups)}"
             )
 
     def build_fc3(self, groups, features):

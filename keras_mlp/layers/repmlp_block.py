@@ -59,12 +59,7 @@ class RepMLPBlock(LocalityInjectionBlock):
 
     def build(self, input_shape):
         _, height, width, channels = input_shape
-        self.check_partition(height, width, channels)
-        if channels % self.num_sharesets:
-            raise ValueError(
-                f"`num_sharesets` must divide the input channels {channels}. "
-                f"Received: num_sharesets={self.num_sharesets}"
-            )
+        self.check_input(input_shape, groups="num_sharesets")
         if channels < self.globalperceptron_reduce:
             raise ValueError(
                 f"`globalperceptron_reduce` must be at most the input channels "

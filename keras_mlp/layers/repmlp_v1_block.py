@@ -61,12 +61,7 @@ class RepMLPV1Block(LocalityInjectionBlock):
 
     def build(self, input_shape):
         _, height, width, channels = input_shape
-        self.check_partition(height, width, channels)
-        if channels % self.fc3_groups:
-            raise ValueError(
-                f"`fc3_groups` must divide the input channels {channels}. "
-                f"Received: fc3_groups={self.fc3_groups}"
-            )
+        self.check_input(input_shape, groups="fc3_groups")
         dtype = self.dtype_policy
         groups, features = self.fc3_groups, channels * self.h * self.w // self.fc3_groups
         self.build_fc3(groups, features)
