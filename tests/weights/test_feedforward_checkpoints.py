@@ -212,13 +212,10 @@ class OfficialLayoutTest(TestCase):
         path = os.path.join(self.get_temp_dir(), "deit.safetensors")
         safetensors.torch.save_file(timm_vit("deit_tiny_patch16_224").state_dict(), path)
         model = keras_mlp.FeedForwardTiny()
-        before = [np.array(v.numpy()) for v in model.weights]
-        with self.assertRaisesRegex(CheckpointError, "nothing was loaded") as ctx:
+        with self.assertRaisesAndKeepsWeights(model, CheckpointError, "nothing was loaded") as ctx:
             keras_mlp.FeedForwardTiny(weights=path)
         self.assertIn("block_0/attn/qkv/kernel", str(ctx.exception))
         self.assertIn("block_0/mlp1/fc1/kernel", str(ctx.exception))
-        for variable, value in zip(model.weights, before):
-            self.assertAllEqual(variable.numpy(), value)
 
     def test_corrupt_pos_encoding_is_reported(self):
         state = official_model().state_dict()
