@@ -67,6 +67,12 @@ class TestCase(tf.test.TestCase):
             self.assertAllEqual(variable.numpy(), value)
 
 
+def trainable_params(model):
+    """What PyTorch's `parameters()` counts: BatchNorm running statistics are
+    buffers there, non-trainable weights here."""
+    return sum(int(np.prod(v.shape)) for v in model.trainable_weights)
+
+
 def randomize_weights(layer, seed=1):
     """Draws every variable of a built `layer` at random (none left at an
     identity-like initial value); returns `{path below the layer: array}`."""
