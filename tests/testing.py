@@ -1,5 +1,6 @@
 """Shared test helpers: layer checks and runs on other Keras backends."""
 
+import contextlib
 import json
 import os
 import subprocess
@@ -54,6 +55,22 @@ class TestCase(tf.test.TestCase):
         restored = keras.saving.load_model(path)
         self.assertAllClose(model(x), restored(x), atol=1e-6)
         return layer
+
+    @contextlib.contextmanager
+    def assertRaisesAndKeepsWeights(self, model, error, message=""):
+        """Expects the body to raise `error` matching `message`, leaving every
+        weight of `model` as it was: a refused load must load nothing."""
+        before = [np.array(v.numpy()) for v in model.weights]
+        with self.assertRaisesRegex(error, message) as context:
+            yield context
+        for variable, value in zip(model.weights, before):
+            self.assertAllEqual(variable.numpy(), value)
+
+
+def trainable_params(model):
+    """What PyTorch's `parameters()` counts: BatchNorm running statistics are
+    buffers there, non-trainable weights here."""
+    return sum(int(np.prod(v.shape)) for v in model.trainable_weights)
 
 
 def randomize_weights(layer, seed=1):

@@ -6,11 +6,11 @@ from keras_mlp import validation
 from keras_mlp.layers import layer_config
 from keras_mlp.layers import weight_folding
 from keras_mlp.layers.conv_bn import batch_norm
-from keras_mlp.layers.reparameterizable import Reparameterizable
+from keras_mlp.layers.locality_injection import LocalityInjectionBlock
 
 
 @keras.saving.register_keras_serializable(package="keras_mlp")
-class RepMLPBlock(Reparameterizable):
+class RepMLPBlock(LocalityInjectionBlock):
     """The RepMLP Block of RepMLPNet (Ding et al., CVPR 2022, arXiv 2112.11081).
 
     On a `(batch, H, W, C)` map cut into `h x w` partitions:
@@ -52,25 +52,14 @@ class RepMLPBlock(Reparameterizable):
         deploy=False,
         **kwargs,
     ):
-        super().__init__(deploy=deploy, **kwargs)
-        validation.positive_ints(
-            h=h, w=w, num_sharesets=num_sharesets, globalperceptron_reduce=globalperceptron_reduce
-        )
-        self.h = h
-        self.w = w
+        super().__init__(h, w, reparam_conv_k, deploy=deploy, **kwargs)
+        validation.positive_ints(num_sharesets=num_sharesets, globalperceptron_reduce=globalperceptron_reduce)
         self.num_sharesets = num_sharesets
-        # A centred (odd) kernel is what pads into the FC.
-        self.reparam_conv_k = validation.odd_ints("reparam_conv_k", reparam_conv_k or ())
         self.globalperceptron_reduce = globalperceptron_reduce
 
     def build(self, input_shape):
         _, height, width, channels = input_shape
-        check_partition(self, height, width, channels)
-        if channels % self.num_sharesets:
-            raise ValueError(
-                f"`num_sharesets` must divide the input channels {channels}. "
-                f"Received: num_sharesets={self.num_sharesets}"
-            )
+        self.check_input(input_shape, groups="num_sharesets")
         if channels < self.globalperceptron_reduce:
             raise ValueError(
                 f"`globalperceptron_reduce` must be at most the input channels "
@@ -85,27 +74,17 @@ class RepMLPBlock(Reparameterizable):
         self.gp_fc2 = keras.layers.Dense(channels, activation="sigmoid", name="gp_fc2", dtype=dtype)
         self.gp_fc2.build((None, channels // self.globalperceptron_reduce))
         # One (in_pixels, out_pixels) kernel per share-set.
-        self.fc3_kernel = self.add_weight(
-            shape=(sets, pixels, pixels),
-            # PyTorch's default for the official 1x1 conv: U(+-1/sqrt(fan_in)).
-            initializer=keras.initializers.RandomUniform(-(pixels**-0.5), pixels**-0.5),
-            name="fc3_kernel",
-        )
+        self.build_fc3(sets, pixels)
         if self.deploy:
-            self.fc3_bias = self.add_weight(shape=(sets * pixels,), initializer="zeros", name="fc3_bias")
             return
         self.fc3_bn = batch_norm("fc3_bn", axis=0, dtype=dtype)
         self.fc3_bn.build((sets, None, pixels))
-        self.local_convs, self.local_bns = [], []
-        for k in self.reparam_conv_k:
-            conv = keras.layers.DepthwiseConv2D(
-                k, padding="same", use_bias=False, name=f"repconv{k}_conv", dtype=dtype
-            )
-            conv.build((None, self.h, self.w, sets))
-            bn = batch_norm(f"repconv{k}_bn", dtype=dtype)
-            bn.build((None, self.h, self.w, sets))
-            self.local_convs.append(conv)
-            self.local_bns.append(bn)
+        self.build_local_perceptron(
+            lambda k, name: keras.layers.DepthwiseConv2D(
+                k, padding="same", use_bias=False, name=name, dtype=dtype
+            ),
+            sets,
+        )
 
     def call(self, inputs, training=None):
         _, height, width, channels = inputs.shape
@@ -125,10 +104,7 @@ class RepMLPBlock(Reparameterizable):
             y = self.fc3_bn(y, training=training)
             if self.reparam_conv_k:
                 maps = ops.transpose(ops.reshape(x, (sets, -1, h, w)), (1, 2, 3, 0))
-                local = sum(
-                    bn(conv(maps), training=training)
-                    for conv, bn in zip(self.local_convs, self.local_bns)
-                )
+                local = self.local_perceptron(maps, training=training)
                 y = y + ops.reshape(ops.transpose(local, (3, 0, 1, 2)), (sets, -1, h * w))
 
         y = ops.reshape(y, (sets, -1, cols, groups, h, w))
@@ -137,23 +113,9 @@ class RepMLPBlock(Reparameterizable):
         return y * ops.expand_dims(ops.expand_dims(gate, 1), 1)
 
     def fused_weights(self):
-        sets, pixels = self.num_sharesets, self.h * self.w
         scale, shift = weight_folding.batch_norm_affine(self.fc3_bn)
         kernel = ops.convert_to_numpy(self.fc3_kernel) * scale[:, None, None]
-        bias = np.repeat(shift, pixels)
-        if self.reparam_conv_k:
-            size = max(self.reparam_conv_k)
-            local_kernel = np.zeros((size, size, sets, 1), "float32")
-            for conv, bn in zip(self.local_convs, self.local_bns):
-                bn_scale, bn_shift = weight_folding.batch_norm_affine(bn)
-                local_kernel += weight_folding.pad_kernel(
-                    ops.convert_to_numpy(conv.kernel) * bn_scale[:, None], size
-                )
-                bias += np.repeat(bn_shift, pixels)
-            for s in range(sets):
-                kernel[s] += weight_folding.conv_to_fc(
-                    local_kernel[:, :, s : s + 1], self.h, self.w
-                )
+        bias = self.inject_locality(kernel, np.repeat(shift, self.h * self.w))
         gp = [ops.convert_to_numpy(v) for v in self.gp_fc1.weights + self.gp_fc2.weights]
         return [kernel, bias] + gp
 
@@ -170,29 +132,8 @@ class RepMLPBlock(Reparameterizable):
         fc3 = height * width * channels * self.h * self.w
         return fc3 + local + 2 * channels * self.gp_fc1.units
 
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
     def get_config(self):
-        config = {
+        return {
             **super().get_config(),
-            **layer_config.arguments(self, "h", "w", "num_sharesets", "globalperceptron_reduce"),
+            **layer_config.arguments(self, "num_sharesets", "globalperceptron_reduce"),
         }
-        config["reparam_conv_k"] = list(self.reparam_conv_k)
-        return config
-
-
-def check_partition(block, height, width, channels):
-    """Raises unless a `(height, width, channels)` map splits into `h x w` partitions."""
-    if height is None or width is None or channels is None:
-        raise validation.InputSizeError(
-            f"{type(block).__name__} needs a known input height, width and "
-            "channels: its FC layers have one weight per partition pixel. "
-            f"Received: input_shape=(None, {height}, {width}, {channels})"
-        )
-    if height % block.h or width % block.w:
-        raise validation.InputSizeError(
-            f"{type(block).__name__} {block.name!r}: the input's height and width "
-            f"({height}, {width}) must be multiples of the partition size "
-            f"h={block.h}, w={block.w}."
-        )

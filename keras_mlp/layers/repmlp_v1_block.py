@@ -5,14 +5,13 @@ from keras import ops
 from keras_mlp import validation
 from keras_mlp.layers import layer_config
 from keras_mlp.layers import weight_folding
-from keras_mlp.layers.grouped_conv import GroupedConv2D
 from keras_mlp.layers.conv_bn import batch_norm
-from keras_mlp.layers.repmlp_block import check_partition
-from keras_mlp.layers.reparameterizable import Reparameterizable
+from keras_mlp.layers.grouped_conv import GroupedConv2D
+from keras_mlp.layers.locality_injection import LocalityInjectionBlock
 
 
 @keras.saving.register_keras_serializable(package="keras_mlp")
-class RepMLPV1Block(Reparameterizable):
+class RepMLPV1Block(LocalityInjectionBlock):
     """The original RepMLP block (Ding et al., 2021, arXiv 2105.01883).
 
     On a `(batch, H, W, C)` map cut into `h x w` partitions:
@@ -55,32 +54,17 @@ class RepMLPV1Block(Reparameterizable):
         deploy=False,
         **kwargs,
     ):
-        super().__init__(deploy=deploy, **kwargs)
-        validation.positive_ints(h=h, w=w, fc1_fc2_reduction=fc1_fc2_reduction, fc3_groups=fc3_groups)
-        self.h = h
-        self.w = w
-        # A centred (odd) kernel is what pads into the FC.
-        self.reparam_conv_k = validation.odd_ints("reparam_conv_k", reparam_conv_k or ())
+        super().__init__(h, w, reparam_conv_k, deploy=deploy, **kwargs)
+        validation.positive_ints(fc1_fc2_reduction=fc1_fc2_reduction, fc3_groups=fc3_groups)
         self.fc1_fc2_reduction = fc1_fc2_reduction
         self.fc3_groups = fc3_groups
 
     def build(self, input_shape):
         _, height, width, channels = input_shape
-        check_partition(self, height, width, channels)
-        if channels % self.fc3_groups:
-            raise ValueError(
-                f"`fc3_groups` must divide the input channels {channels}. "
-                f"Received: fc3_groups={self.fc3_groups}"
-            )
+        self.check_input(input_shape, groups="fc3_groups")
         dtype = self.dtype_policy
         groups, features = self.fc3_groups, channels * self.h * self.w // self.fc3_groups
-        self.fc3_kernel = self.add_weight(
-            shape=(groups, features, features),
-            initializer=keras.initializers.RandomUniform(-(features**-0.5), features**-0.5),
-            name="fc3_kernel",
-        )
-        if self.deploy:
-            self.fc3_bias = self.add_weight(shape=(groups * features,), initializer="zeros", name="fc3_bias")
+        self.build_fc3(groups, features)
         self.has_global_perceptron = (height, width) != (self.h, self.w)
         if self.has_global_perceptron:
             partitions = channels * (height // self.h) * (width // self.w)
@@ -96,17 +80,12 @@ class RepMLPV1Block(Reparameterizable):
             return
         self.fc3_bn = batch_norm("fc3_bn", dtype=dtype)
         self.fc3_bn.build((None, groups * features))
-        self.local_convs, self.local_bns = [], []
-        for k in self.reparam_conv_k:
-            conv = GroupedConv2D(
-                channels, k, padding="same", groups=groups, use_bias=False,
-                name=f"repconv{k}_conv", dtype=dtype,
-            )
-            conv.build((None, self.h, self.w, channels))
-            bn = batch_norm(f"repconv{k}_bn", dtype=dtype)
-            bn.build((None, self.h, self.w, channels))
-            self.local_convs.append(conv)
-            self.local_bns.append(bn)
+        self.build_local_perceptron(
+            lambda k, name: GroupedConv2D(
+                channels, k, padding="same", groups=groups, use_bias=False, name=name, dtype=dtype
+            ),
+            channels,
+        )
 
     def call(self, inputs, training=None):
         _, height, width, channels = inputs.shape
@@ -137,10 +116,7 @@ class RepMLPV1Block(Reparameterizable):
             y = ops.transpose(ops.reshape(y, (-1, groups, features)), (1, 0, 2))
             if self.reparam_conv_k:
                 maps = ops.reshape(ops.transpose(x, (0, 1, 3, 2, 4, 5)), (-1, h, w, channels))
-                local = sum(
-                    bn(conv(maps), training=training)
-                    for conv, bn in zip(self.local_convs, self.local_bns)
-                )
+                local = self.local_perceptron(maps, training=training)
                 local = ops.reshape(local, (-1, h, w, groups, per_group))
                 y = y + ops.reshape(ops.transpose(local, (3, 0, 4, 1, 2)), (groups, -1, features))
 
@@ -150,25 +126,9 @@ class RepMLPV1Block(Reparameterizable):
 
     def fused_weights(self):
         groups, features = self.fc3_kernel.shape[0], self.fc3_kernel.shape[1]
-        pixels = self.h * self.w
         scale, shift = weight_folding.batch_norm_affine(self.fc3_bn)
         kernel = ops.convert_to_numpy(self.fc3_kernel) * scale.reshape(groups, 1, features)
-        bias = shift
-        if self.reparam_conv_k:
-            size = max(self.reparam_conv_k)
-            per_group = features // pixels
-            local_kernel = 0
-            for conv, bn in zip(self.local_convs, self.local_bns):
-                bn_scale, bn_shift = weight_folding.batch_norm_affine(bn)
-                local_kernel = local_kernel + weight_folding.pad_kernel(
-                    ops.convert_to_numpy(conv.kernel) * bn_scale, size
-                )
-                bias = bias + np.repeat(bn_shift, pixels)
-            for g in range(groups):
-                kernel[g] += weight_folding.conv_to_fc(
-                    local_kernel[..., g * per_group : (g + 1) * per_group], self.h, self.w
-                )
-        weights = [kernel, bias]
+        weights = [kernel, self.inject_locality(kernel, shift)]
         if self.has_global_perceptron:
             fc1_kernel, fc1_bias = (ops.convert_to_numpy(v) for v in self.gp_fc1.weights)
             avg_scale, avg_shift = weight_folding.batch_norm_affine(self.avg_bn)
@@ -198,13 +158,5 @@ class RepMLPV1Block(Reparameterizable):
             gp = 2 * self.gp_fc1.kernel.shape[0] * self.gp_fc1.units
         return fc3 + local + gp
 
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
     def get_config(self):
-        config = {
-            **super().get_config(),
-            **layer_config.arguments(self, "h", "w", "fc1_fc2_reduction", "fc3_groups"),
-        }
-        config["reparam_conv_k"] = list(self.reparam_conv_k)
-        return config
+        return {**super().get_config(), **layer_config.arguments(self, "fc1_fc2_reduction", "fc3_groups")}

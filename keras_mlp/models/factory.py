@@ -329,12 +329,16 @@ _GENERIC_DOCSTRING = """Generic {title} builder; see `{see}` for the other argum
     """
 
 
-def generic_builder(family, public_name, architecture, doc, see, example, title=None, model_name=None):
+def generic_builder(
+    family, public_name, doc, see, example, required=(), optional=(), title=None, model_name=None
+):
     """The family's generic builder (`MLPMixer(patch_size=..., ...)`).
 
     Args:
-        architecture: `((name, default), ...)` of the architecture
-            arguments; `inspect.Parameter.empty` marks a required one.
+        required: names of the architecture arguments without a default,
+            which come first.
+        optional: `((name, default), ...)` of the architecture arguments
+            with a default.
         doc: what its docstring says of the architecture arguments.
         see: the constructor whose docstring explains the other arguments.
         example: the arguments of the docstring's example call, which
@@ -344,6 +348,7 @@ def generic_builder(family, public_name, architecture, doc, see, example, title=
             lower-case `public_name`.
     """
     model_name = model_name or public_name.lower()
+    architecture = [(name, inspect.Parameter.empty) for name in required] + list(optional)
     signature = inspect.Signature(
         _parameters(architecture, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         + _contract_parameters(family, inspect.Parameter.KEYWORD_ONLY)

@@ -17,7 +17,6 @@ everything else, so one builder serves all arms, picked by `token_mixer`:
 """
 
 import dataclasses
-import inspect
 
 import keras
 import numpy as np
@@ -170,10 +169,8 @@ DEIT = dataclasses.replace(
 FeedForwardViT = factory.generic_builder(
     FEEDFORWARD,
     "FeedForwardViT",
-    architecture=(
-        *((name, inspect.Parameter.empty) for name in ("patch_size", "hidden_dim", "num_blocks", "num_heads")),
-        ("mlp_ratio", 4.0),
-    ),
+    required=("patch_size", "hidden_dim", "num_blocks", "num_heads"),
+    optional=(("mlp_ratio", 4.0),),
     see="FeedForwardBase",
     example="8, 32, 2, 2, input_shape=(32, 32, 3)",
     title="feed-forward-only ViT / ViT",

@@ -5,8 +5,6 @@ global average pool -> linear head. The paper published no code; timm's
 `mlp_mixer.py` (`gmlp_*_224`) is the reference.
 """
 
-import inspect
-
 import keras
 
 from keras_mlp.layers.gmlp_block import GMLPBlock
@@ -77,8 +75,8 @@ FAMILY = factory.Family(
 GMLP = factory.generic_builder(
     FAMILY,
     "GMLP",
-    architecture=(
-        *((name, inspect.Parameter.empty) for name in ("patch_size", "hidden_dim", "num_blocks")),
+    required=("patch_size", "hidden_dim", "num_blocks"),
+    optional=(
         ("mlp_ratio", 6.0),
         ("default_size", 224),
     ),

@@ -4,8 +4,6 @@ patches -> per-patch linear stem -> N x MLPMixerBlock -> LayerNorm ->
 global average pool -> linear head.
 """
 
-import inspect
-
 import keras
 
 from keras_mlp.layers.mixer_block import MLPMixerBlock
@@ -149,10 +147,8 @@ FAMILY = factory.Family(
 MLPMixer = factory.generic_builder(
     FAMILY,
     "MLPMixer",
-    architecture=(
-        *((name, inspect.Parameter.empty) for name in ("patch_size", "hidden_dim", "num_blocks", "tokens_mlp_dim", "channels_mlp_dim")),
-        ("default_size", 224),
-    ),
+    required=("patch_size", "hidden_dim", "num_blocks", "tokens_mlp_dim", "channels_mlp_dim"),
+    optional=(("default_size", 224),),
     see="MixerB16",
     example="8, 32, 2, 16, 64, input_shape=(32, 32, 3)",
     title="MLP-Mixer",

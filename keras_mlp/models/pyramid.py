@@ -7,8 +7,6 @@ input of at least `MIN_SIZE` pixels a side works, square or not; stage `s`
 runs at stride `4 * 2**s`.
 """
 
-import inspect
-
 import keras
 
 from keras_mlp.models import common, factory
@@ -53,11 +51,11 @@ def generic_builder(family, public_name, see, title, extra_architecture=(), extr
     """The family's generic builder: `embed_dims`, `depths` and `mlp_ratios`
     (one entry per stage), then `extra_architecture` (`((name, default), ...)`,
     documented by `extra_doc`)."""
-    required = tuple((name, inspect.Parameter.empty) for name in ("embed_dims", "depths", "mlp_ratios"))
     return factory.generic_builder(
         family,
         public_name,
-        architecture=required + tuple(extra_architecture),
+        required=("embed_dims", "depths", "mlp_ratios"),
+        optional=extra_architecture,
         see=see,
         example="(8, 16, 24, 32), (1, 1, 1, 1), (2, 2, 2, 2), input_shape=(32, 48, 3)",
         title=title,

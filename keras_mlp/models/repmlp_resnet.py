@@ -183,7 +183,7 @@ FAMILY = factory.Family(
 RepMLPResNet = factory.generic_builder(
     FAMILY,
     "RepMLPResNet",
-    architecture=(
+    optional=(
         ("num_blocks", (3, 4, 6, 3)),
         ("block_type", "light"),
         ("partition_size", 7),

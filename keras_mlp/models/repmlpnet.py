@@ -6,8 +6,6 @@ linear head. Configurations follow the official `repmlpnet.py`
 (github.com/DingXiaoH/RepMLP).
 """
 
-import inspect
-
 import keras
 
 from keras_mlp.layers.conv_bn import ConvBN, batch_norm
@@ -150,8 +148,8 @@ FAMILY = factory.Family(
 RepMLPNet = factory.generic_builder(
     FAMILY,
     "RepMLPNet",
-    architecture=(
-        *((name, inspect.Parameter.empty) for name in ("channels", "num_blocks", "sharesets_nums", "partition_sizes")),
+    required=("channels", "num_blocks", "sharesets_nums", "partition_sizes"),
+    optional=(
         ("reparam_conv_k", (1, 3)),
         ("globalperceptron_reduce", 4),
         ("ffn_expand", 4),

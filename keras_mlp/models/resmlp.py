@@ -4,8 +4,6 @@ patches -> per-patch linear stem -> N x ResMLPBlock -> Affine ->
 global average pool -> linear head.
 """
 
-import inspect
-
 import keras
 
 from keras_mlp.layers.affine import Affine
@@ -86,8 +84,8 @@ FAMILY = factory.Family(
 ResMLP = factory.generic_builder(
     FAMILY,
     "ResMLP",
-    architecture=(
-        *((name, inspect.Parameter.empty) for name in ("patch_size", "hidden_dim", "num_blocks")),
+    required=("patch_size", "hidden_dim", "num_blocks"),
+    optional=(
         ("layer_scale_init", 1e-4),
         ("mlp_ratio", 4.0),
         ("default_size", 224),

@@ -12,7 +12,7 @@ import numpy as np
 
 from keras_mlp.layers.cycle_fc import cycle_offsets
 from keras_mlp.weights.checkpoint_io import CheckpointError
-from keras_mlp.weights.key_mapping import KeyMap, conv_to_hwio, transpose
+from keras_mlp.weights.key_mapping import KeyMap, conv_to_hwio, norm, transpose, weight_and_bias
 from keras_mlp.weights.loading import CheckpointSpec
 from keras_mlp.weights.pyramid_checkpoints import FAMILY_HINT, network_rules, pointwise
 
@@ -39,31 +39,22 @@ def check_offsets(state):
 OFFICIAL_CYCLEMLP = KeyMap(
     name="official CycleMLP (.pth)",
     rules=(
-        (r"patch_embed\.proj\.weight", "stem/kernel", conv_to_hwio),
-        (r"patch_embed\.proj\.bias", "stem/bias", None),
+        *weight_and_bias(r"patch_embed\.proj", "stem", conv_to_hwio),
         *network_rules(
             block_rules=(
-                (r"norm([12])\.weight", r"norm\2/gamma", None),
-                (r"norm([12])\.bias", r"norm\2/beta", None),
+                *norm(r"norm([12])", r"norm\2"),
                 (r"attn\.mlp_c\.weight", "mlp_c/kernel", transpose),
-                (r"attn\.(sfc_[hw])\.weight", r"\2/kernel", pointwise),
-                (r"attn\.(sfc_[hw])\.bias", r"\2/bias", None),
-                (r"attn\.reweight\.(fc[12])\.weight", r"reweight/mlp/\2/kernel", transpose),
-                (r"attn\.reweight\.(fc[12])\.bias", r"reweight/mlp/\2/bias", None),
-                (r"attn\.proj\.weight", "proj/kernel", transpose),
-                (r"attn\.proj\.bias", "proj/bias", None),
-                (r"mlp\.(fc[12])\.weight", r"mlp/\2/kernel", transpose),
-                (r"mlp\.(fc[12])\.bias", r"mlp/\2/bias", None),
+                *weight_and_bias(r"attn\.(sfc_[hw])", r"\2", pointwise),
+                *weight_and_bias(r"attn\.reweight\.(fc[12])", r"reweight/mlp/\2", transpose),
+                *weight_and_bias(r"attn\.proj", "proj", transpose),
+                *weight_and_bias(r"mlp\.(fc[12])", r"mlp/\2", transpose),
             ),
             downsample_rules=(
-                (r"proj\.weight", "/kernel", conv_to_hwio),
-                (r"proj\.bias", "/bias", None),
+                *weight_and_bias(r"proj", "", conv_to_hwio),
             ),
         ),
-        (r"norm\.weight", "head_norm/gamma", None),
-        (r"norm\.bias", "head_norm/beta", None),
-        (r"head\.weight", "predictions/kernel", transpose),
-        (r"head\.bias", "predictions/bias", None),
+        *norm(r"norm", "head_norm"),
+        *weight_and_bias(r"head", "predictions", transpose),
     ),
     prepare=check_offsets,
 )

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from keras_mlp.weights.key_mapping import KeyMap, conv_to_hwio, transpose
+from keras_mlp.weights.key_mapping import KeyMap, conv_to_hwio, norm, transpose, weight_and_bias
 from keras_mlp.weights.loading import CheckpointSpec
 from keras_mlp.weights.patch_resampling import PatchWeight
 
@@ -25,16 +25,12 @@ def _merge_official_position_embedding(state):
 
 _B = r"blocks\.(\d+)"
 _EMBEDDING_AND_HEAD = (
-    (r"patch_embed\.proj\.weight", r"stem/kernel", conv_to_hwio),
-    (r"patch_embed\.proj\.bias", r"stem/bias", None),
+    *weight_and_bias(r"patch_embed\.proj", r"stem", conv_to_hwio),
     (r"cls_token", r"embedding/class_token", None),
     (r"pos_embed", POSITION_EMBEDDING, None),
-    (_B + r"\.norm([12])\.weight", r"block_\1/norm\2/gamma", None),
-    (_B + r"\.norm([12])\.bias", r"block_\1/norm\2/beta", None),
-    (r"norm\.weight", r"pre_head_norm/gamma", None),
-    (r"norm\.bias", r"pre_head_norm/beta", None),
-    (r"head\.weight", r"predictions/kernel", transpose),
-    (r"head\.bias", r"predictions/bias", None),
+    *norm(_B + r"\.norm([12])", r"block_\1/norm\2"),
+    *norm(r"norm", r"pre_head_norm"),
+    *weight_and_bias(r"head", r"predictions", transpose),
 )
 
 # lukemelas/do-you-even-need-attention, `vision_transformer_linear.py`
@@ -43,8 +39,7 @@ OFFICIAL_FEEDFORWARD = KeyMap(
     name="official feed-forward-only ViT (.pth)",
     rules=_EMBEDDING_AND_HEAD
     + (
-        (_B + r"\.(mlp[12])\.(fc[12])\.weight", r"block_\1/\2/\3/kernel", transpose),
-        (_B + r"\.(mlp[12])\.(fc[12])\.bias", r"block_\1/\2/\3/bias", None),
+        *weight_and_bias(_B + r"\.(mlp[12])\.(fc[12])", r"block_\1/\2/\3", transpose),
     ),
     prepare=_merge_official_position_embedding,
 )
@@ -54,10 +49,8 @@ TIMM_VIT = KeyMap(
     name="timm/DeiT VisionTransformer (.pth/.safetensors)",
     rules=_EMBEDDING_AND_HEAD
     + (
-        (_B + r"\.attn\.(qkv|proj)\.weight", r"block_\1/attn/\2/kernel", transpose),
-        (_B + r"\.attn\.(qkv|proj)\.bias", r"block_\1/attn/\2/bias", None),
-        (_B + r"\.mlp\.(fc[12])\.weight", r"block_\1/mlp/\2/kernel", transpose),
-        (_B + r"\.mlp\.(fc[12])\.bias", r"block_\1/mlp/\2/bias", None),
+        *weight_and_bias(_B + r"\.attn\.(qkv|proj)", r"block_\1/attn/\2", transpose),
+        *weight_and_bias(_B + r"\.mlp\.(fc[12])", r"block_\1/mlp/\2", transpose),
     ),
 )
 

@@ -5,7 +5,7 @@ The paper has no official code or weights; timm's implementation and its
 Hugging Face Hub, same keys) are the reference.
 """
 
-from keras_mlp.weights.key_mapping import KeyMap, conv_to_hwio, transpose
+from keras_mlp.weights.key_mapping import KeyMap, conv_to_hwio, norm, transpose, weight_and_bias
 from keras_mlp.weights.loading import CheckpointSpec
 from keras_mlp.weights.patch_resampling import PatchWeight
 
@@ -14,20 +14,13 @@ _MLP = _B + r"\.mlp_channels"
 TIMM_GMLP = KeyMap(
     name="timm gmlp (.pth/.safetensors)",
     rules=(
-        (r"stem\.proj\.weight", "stem/kernel", conv_to_hwio),
-        (r"stem\.proj\.bias", "stem/bias", None),
-        (_B + r"\.norm\.weight", r"block_\1/norm/gamma", None),
-        (_B + r"\.norm\.bias", r"block_\1/norm/beta", None),
-        (_MLP + r"\.(fc[12])\.weight", r"block_\1/\2/kernel", transpose),
-        (_MLP + r"\.(fc[12])\.bias", r"block_\1/\2/bias", None),
-        (_MLP + r"\.gate\.norm\.weight", r"block_\1/spatial_gating/norm/gamma", None),
-        (_MLP + r"\.gate\.norm\.bias", r"block_\1/spatial_gating/norm/beta", None),
-        (_MLP + r"\.gate\.proj\.weight", r"block_\1/spatial_gating/proj/kernel", transpose),
-        (_MLP + r"\.gate\.proj\.bias", r"block_\1/spatial_gating/proj/bias", None),
-        (r"norm\.weight", "pre_head_norm/gamma", None),
-        (r"norm\.bias", "pre_head_norm/beta", None),
-        (r"head\.weight", "predictions/kernel", transpose),
-        (r"head\.bias", "predictions/bias", None),
+        *weight_and_bias(r"stem\.proj", "stem", conv_to_hwio),
+        *norm(_B + r"\.norm", r"block_\1/norm"),
+        *weight_and_bias(_MLP + r"\.(fc[12])", r"block_\1/\2", transpose),
+        *norm(_MLP + r"\.gate\.norm", r"block_\1/spatial_gating/norm"),
+        *weight_and_bias(_MLP + r"\.gate\.proj", r"block_\1/spatial_gating/proj", transpose),
+        *norm(r"norm", "pre_head_norm"),
+        *weight_and_bias(r"head", "predictions", transpose),
     ),
 )
 

@@ -26,6 +26,34 @@ def conv_to_hwio(array):
     return np.transpose(array, (2, 3, 1, 0))
 
 
+def weight_and_bias(source, target, transform):
+    """The rows of a PyTorch layer with `.weight` and `.bias` (a `Linear` or a
+    conv) under the regex `source`: its weight onto the Keras layer
+    `target`'s `kernel`, converted by `transform`, its bias onto `bias`."""
+    return (
+        (rf"{source}\.weight", f"{target}/kernel", transform),
+        (rf"{source}\.bias", f"{target}/bias", None),
+    )
+
+
+def norm(source, target):
+    """The rows of a PyTorch LayerNorm or GroupNorm under the regex `source`:
+    its `.weight` and `.bias` onto the Keras layer `target`'s `gamma` and `beta`."""
+    return (
+        (rf"{source}\.weight", f"{target}/gamma", None),
+        (rf"{source}\.bias", f"{target}/beta", None),
+    )
+
+
+def batch_norm(source, target):
+    """`norm`'s rows plus a BatchNorm's running statistics onto `moving_mean`
+    and `moving_variance`."""
+    return norm(source, target) + (
+        (rf"{source}\.running_mean", f"{target}/moving_mean", None),
+        (rf"{source}\.running_var", f"{target}/moving_variance", None),
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class KeyMap:
     """One checkpoint layout.

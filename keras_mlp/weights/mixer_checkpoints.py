@@ -1,6 +1,6 @@
 """Checkpoint layouts of MLP-Mixer and its weights tied to the patch grid."""
 
-from keras_mlp.weights.key_mapping import KeyMap, conv_to_hwio, transpose
+from keras_mlp.weights.key_mapping import KeyMap, conv_to_hwio, norm, transpose, weight_and_bias
 from keras_mlp.weights.loading import CheckpointSpec
 from keras_mlp.weights.patch_resampling import PatchWeight
 
@@ -31,18 +31,12 @@ _T = r"blocks\.(\d+)"
 TIMM_MIXER = KeyMap(
     name="timm mlp_mixer (.pth/.safetensors)",
     rules=(
-        (r"stem\.proj\.weight", r"stem/kernel", conv_to_hwio),
-        (r"stem\.proj\.bias", r"stem/bias", None),
-        (_T + r"\.norm([12])\.weight", r"block_\1/norm\2/gamma", None),
-        (_T + r"\.norm([12])\.bias", r"block_\1/norm\2/beta", None),
-        (_T + r"\.mlp_tokens\.(fc[12])\.weight", r"block_\1/token_mixing/\2/kernel", transpose),
-        (_T + r"\.mlp_tokens\.(fc[12])\.bias", r"block_\1/token_mixing/\2/bias", None),
-        (_T + r"\.mlp_channels\.(fc[12])\.weight", r"block_\1/channel_mixing/\2/kernel", transpose),
-        (_T + r"\.mlp_channels\.(fc[12])\.bias", r"block_\1/channel_mixing/\2/bias", None),
-        (r"norm\.weight", r"pre_head_norm/gamma", None),
-        (r"norm\.bias", r"pre_head_norm/beta", None),
-        (r"head\.weight", r"predictions/kernel", transpose),
-        (r"head\.bias", r"predictions/bias", None),
+        *weight_and_bias(r"stem\.proj", r"stem", conv_to_hwio),
+        *norm(_T + r"\.norm([12])", r"block_\1/norm\2"),
+        *weight_and_bias(_T + r"\.mlp_tokens\.(fc[12])", r"block_\1/token_mixing/\2", transpose),
+        *weight_and_bias(_T + r"\.mlp_channels\.(fc[12])", r"block_\1/channel_mixing/\2", transpose),
+        *norm(r"norm", r"pre_head_norm"),
+        *weight_and_bias(r"head", r"predictions", transpose),
     ),
 )
 

@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 
-from keras_mlp.weights.key_mapping import KeyMap, conv_to_hwio, transpose
+from keras_mlp.weights.key_mapping import KeyMap, batch_norm, conv_to_hwio, transpose, weight_and_bias
 from keras_mlp.weights.loading import CheckpointSpec
 
 _BN_NAMES = (("weight", "gamma"), ("bias", "beta"), ("running_mean", "moving_mean"), ("running_var", "moving_variance"))
@@ -36,15 +36,10 @@ def depthwise_to_hwcm(array):
     return np.transpose(array, (2, 3, 0, 1))
 
 
-def _bn(source, target):
-    return tuple((rf"{source}\.{t}", rf"{target}/{k}", None) for t, k in _BN_NAMES)
-
-
 def _conv_bn(source, target):
-    return (
-        (rf"{source}\.conv\.weight", rf"{target}/conv/kernel", conv_to_hwio),
-        (rf"{source}\.conv\.bias", rf"{target}/conv/bias", None),
-    ) + _bn(rf"{source}\.bn", rf"{target}/bn")
+    return weight_and_bias(rf"{source}\.conv", rf"{target}/conv", conv_to_hwio) + batch_norm(
+        rf"{source}\.bn", rf"{target}/bn"
+    )
 
 
 def fold_deploy_conv_bn(state):
@@ -77,18 +72,16 @@ OFFICIAL_REPMLPNET = KeyMap(
     rules=(
         *_conv_bn(r"conv_embedding", "stem"),
         *_conv_bn(r"embeds\.(\d+)", r"embed\1"),
-        *_bn(_U + r"\.prebn([12])", _B + r"_prebn\3"),
-        (_U + r"\.repmlp_block\.gp\.(fc[12])\.weight", _B + r"_repmlp/gp_\3/kernel", pointwise_to_dense),
-        (_U + r"\.repmlp_block\.gp\.(fc[12])\.bias", _B + r"_repmlp/gp_\3/bias", None),
+        *batch_norm(_U + r"\.prebn([12])", _B + r"_prebn\3"),
+        *weight_and_bias(_U + r"\.repmlp_block\.gp\.(fc[12])", _B + r"_repmlp/gp_\3", pointwise_to_dense),
         (_U + r"\.repmlp_block\.fc3\.weight", _B + r"_repmlp/fc3_kernel", fc3_to_sharesets),
         (_U + r"\.repmlp_block\.fc3\.bias", _B + r"_repmlp/fc3_bias", None),
-        *_bn(_U + r"\.repmlp_block\.fc3_bn", _B + r"_repmlp/fc3_bn"),
+        *batch_norm(_U + r"\.repmlp_block\.fc3_bn", _B + r"_repmlp/fc3_bn"),
         (_U + r"\.repmlp_block\.repconv(\d+)\.conv\.weight", _B + r"_repmlp/repconv\3_conv/kernel", depthwise_to_hwcm),
-        *_bn(_U + r"\.repmlp_block\.repconv(\d+)\.bn", _B + r"_repmlp/repconv\3_bn"),
+        *batch_norm(_U + r"\.repmlp_block\.repconv(\d+)\.bn", _B + r"_repmlp/repconv\3_bn"),
         *_conv_bn(_U + r"\.ffn_block\.ffn_(fc[12])", _B + r"_ffn_\3"),
-        *_bn(r"head_norm", "head_norm"),
-        (r"head\.weight", "predictions/kernel", transpose),
-        (r"head\.bias", "predictions/bias", None),
+        *batch_norm(r"head_norm", "head_norm"),
+        *weight_and_bias(r"head", "predictions", transpose),
     ),
     ignore=(r".*num_batches_tracked",),
     prepare=fold_deploy_conv_bn,

@@ -9,7 +9,7 @@ The official `.pth` files (facebookresearch/deit, `resmlp_models.py`) hold
 
 import numpy as np
 
-from keras_mlp.weights.key_mapping import KeyMap, conv_to_hwio, transpose
+from keras_mlp.weights.key_mapping import KeyMap, conv_to_hwio, transpose, weight_and_bias
 from keras_mlp.weights.loading import CheckpointSpec
 from keras_mlp.weights.patch_resampling import PatchWeight
 
@@ -24,17 +24,13 @@ def _layout(name, stem, token_mixing, mlp, layer_scale):
     return KeyMap(
         name=name,
         rules=(
-            (rf"{stem}\.proj\.weight", "stem/kernel", conv_to_hwio),
-            (rf"{stem}\.proj\.bias", "stem/bias", None),
+            *weight_and_bias(rf"{stem}\.proj", "stem", conv_to_hwio),
             (rf"{b}\.norm([12])\.(alpha|beta)", r"block_\1/norm\2/\3", flatten),
-            (rf"{b}\.{token_mixing}\.weight", r"block_\1/token_mixing/kernel", transpose),
-            (rf"{b}\.{token_mixing}\.bias", r"block_\1/token_mixing/bias", None),
+            *weight_and_bias(rf"{b}\.{token_mixing}", r"block_\1/token_mixing", transpose),
             (rf"{b}\.{layer_scale}([12])", r"block_\1/ls\2/gamma", None),
-            (rf"{b}\.{mlp}\.(fc[12])\.weight", r"block_\1/channel_mixing/\2/kernel", transpose),
-            (rf"{b}\.{mlp}\.(fc[12])\.bias", r"block_\1/channel_mixing/\2/bias", None),
+            *weight_and_bias(rf"{b}\.{mlp}\.(fc[12])", r"block_\1/channel_mixing/\2", transpose),
             (r"norm\.(alpha|beta)", r"pre_head_norm/\1", flatten),
-            (r"head\.weight", "predictions/kernel", transpose),
-            (r"head\.bias", "predictions/bias", None),
+            *weight_and_bias(r"head", "predictions", transpose),
         ),
     )
 

@@ -8,7 +8,7 @@ first. Norms are BatchNorms (T, T*) or one-group GroupNorms (S, M), both
 
 import numpy as np
 
-from keras_mlp.weights.key_mapping import KeyMap, conv_to_hwio, transpose
+from keras_mlp.weights.key_mapping import KeyMap, batch_norm, conv_to_hwio, transpose, weight_and_bias
 from keras_mlp.weights.loading import CheckpointSpec
 from keras_mlp.weights.pyramid_checkpoints import FAMILY_HINT, network_rules, pointwise
 
@@ -26,46 +26,31 @@ def phase_kernel(array):
     return pointwise(array) if array.shape[2:] == (1, 1) else depthwise(array)
 
 
-def _norm(prefix, target):
-    """A BatchNorm's or GroupNorm's keys under `prefix`, onto Keras' names."""
-    return (
-        (rf"{prefix}\.weight", f"{target}/gamma", None),
-        (rf"{prefix}\.bias", f"{target}/beta", None),
-        (rf"{prefix}\.running_mean", f"{target}/moving_mean", None),
-        (rf"{prefix}\.running_var", f"{target}/moving_variance", None),
-    )
-
-
+# `batch_norm` rows serve the GroupNorms too: a GroupNorm has no running
+# statistics, so those two rows match nothing.
 OFFICIAL_WAVEMLP = KeyMap(
     name="official Wave-MLP (.pth.tar)",
     rules=(
-        (r"patch_embed\.proj\.weight", "stem/kernel", conv_to_hwio),
-        (r"patch_embed\.proj\.bias", "stem/bias", None),
-        *_norm(r"patch_embed\.norm", "stem_norm"),
+        *weight_and_bias(r"patch_embed\.proj", "stem", conv_to_hwio),
+        *batch_norm(r"patch_embed\.norm", "stem_norm"),
         *network_rules(
             block_rules=(
-                *_norm(r"(norm[12])", r"\2"),
+                *batch_norm(r"(norm[12])", r"\2"),
                 (r"attn\.(fc_[hwc])\.weight", r"attn/\2/kernel", pointwise),
                 (r"attn\.(tfc_[hw])\.weight", r"attn/\2/kernel", depthwise),
-                (r"attn\.theta_([hw])_conv\.0\.weight", r"attn/theta_\2/kernel", phase_kernel),
-                (r"attn\.theta_([hw])_conv\.0\.bias", r"attn/theta_\2/bias", None),
-                *_norm(r"attn\.theta_([hw])_conv\.1", r"attn/theta_\2_norm"),
-                (r"attn\.reweight\.(fc[12])\.weight", r"attn/reweight/mlp/\2/kernel", pointwise),
-                (r"attn\.reweight\.(fc[12])\.bias", r"attn/reweight/mlp/\2/bias", None),
-                (r"attn\.proj\.weight", "attn/proj/kernel", pointwise),
-                (r"attn\.proj\.bias", "attn/proj/bias", None),
-                (r"mlp\.(fc[12])\.weight", r"mlp/\2/kernel", pointwise),
-                (r"mlp\.(fc[12])\.bias", r"mlp/\2/bias", None),
+                *weight_and_bias(r"attn\.theta_([hw])_conv\.0", r"attn/theta_\2", phase_kernel),
+                *batch_norm(r"attn\.theta_([hw])_conv\.1", r"attn/theta_\2_norm"),
+                *weight_and_bias(r"attn\.reweight\.(fc[12])", r"attn/reweight/mlp/\2", pointwise),
+                *weight_and_bias(r"attn\.proj", "attn/proj", pointwise),
+                *weight_and_bias(r"mlp\.(fc[12])", r"mlp/\2", pointwise),
             ),
             downsample_rules=(
-                (r"proj\.weight", "/kernel", conv_to_hwio),
-                (r"proj\.bias", "/bias", None),
-                *_norm(r"norm", "_norm"),
+                *weight_and_bias(r"proj", "", conv_to_hwio),
+                *batch_norm(r"norm", "_norm"),
             ),
         ),
-        *_norm(r"norm", "head_norm"),
-        (r"head\.weight", "predictions/kernel", transpose),
-        (r"head\.bias", "predictions/bias", None),
+        *batch_norm(r"norm", "head_norm"),
+        *weight_and_bias(r"head", "predictions", transpose),
     ),
     ignore=(r".*num_batches_tracked",),
 )

@@ -17,18 +17,6 @@ class ArcFaceTest(TestCase, parameterized.TestCase):
         )
         self.assertEqual((layer.scale, layer.margin), (64.0, 0.5))  # the paper's
 
-    @parameterized.parameters((64.0, 0.5), (30.0, 0.3), (64.0, 1.2))
-    def test_logits_match_the_paper_on_random_embeddings(self, scale, margin):
-        rng = np.random.RandomState(0)
-        embeddings = rng.normal(size=(32, 16)).astype("float32")
-        labels = rng.randint(0, 10, 32)
-        layer = ArcFace(10, scale=scale, margin=margin)
-        layer.build([(None, 16), (None,)])
-        kernel = rng.normal(size=(16, 10)).astype("float32")
-        layer.kernel.assign(kernel)
-        expected = margin_reference.arcface(embeddings, kernel, labels, scale, margin)
-        self.assertAllClose(layer([embeddings, labels]), expected, atol=2e-4 * scale)
-
     @parameterized.parameters(0.5, 0.3, 1.2)
     def test_angles_near_zero_and_near_pi(self, margin):
         embeddings, kernel, labels, angles = margin_reference.planar_case(margin)

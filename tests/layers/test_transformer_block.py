@@ -10,6 +10,7 @@ import numpy as np
 from absl.testing import parameterized
 
 from keras_mlp.layers import ClassTokenEmbedding, MultiHeadSelfAttention, TransformerBlock
+from tests.reference import torch_parity
 from tests.testing import TestCase
 
 
@@ -24,11 +25,7 @@ class MultiHeadSelfAttentionTest(TestCase, parameterized.TestCase):
         )
 
     def test_matches_timm_attention(self):
-        torch.manual_seed(0)
-        reference = Attention(dim=12, num_heads=3, qkv_bias=True).eval()
-        with torch.no_grad():
-            for param in reference.parameters():
-                param.normal_(0.0, 0.3)
+        reference = torch_parity.randomized(Attention(dim=12, num_heads=3, qkv_bias=True), std=0.3)
         layer = MultiHeadSelfAttention(num_heads=3)
         x = np.random.RandomState(0).normal(size=(2, 5, 12)).astype("float32")
         layer.build(x.shape)
@@ -69,13 +66,12 @@ class TransformerBlockTest(TestCase, parameterized.TestCase):
         self.assertEqual(block.count_params(), 444_864)  # timm deit_tiny blocks[0]
 
     def test_matches_timm_block(self):
-        torch.manual_seed(0)
-        reference = timm.models.vision_transformer.Block(
-            dim=16, num_heads=2, qkv_bias=True, norm_layer=functools.partial(torch.nn.LayerNorm, eps=1e-6)
-        ).eval()
-        with torch.no_grad():
-            for param in reference.parameters():
-                param.normal_(0.0, 0.3)
+        reference = torch_parity.randomized(
+            timm.models.vision_transformer.Block(
+                dim=16, num_heads=2, qkv_bias=True, norm_layer=functools.partial(torch.nn.LayerNorm, eps=1e-6)
+            ),
+            std=0.3,
+        )
         block = TransformerBlock(num_heads=2)
         x = np.random.RandomState(0).normal(size=(2, 5, 16)).astype("float32")
         block.build(x.shape)

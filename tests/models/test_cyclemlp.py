@@ -2,14 +2,13 @@
 
 import torch  # noqa: F401  (before TensorFlow, see tests/conftest.py)
 
-import numpy as np
 import pytest
 from absl.testing import parameterized
 
 import keras_mlp
 from keras_mlp.models.cyclemlp import MODEL_CONFIGS
 from tests.reference import cyclemlp_official
-from tests.testing import TestCase
+from tests.testing import TestCase, trainable_params
 
 # 1000-class heads, measured on the official cycle_mlp.py (FACTS.md).
 PARAM_COUNTS = {
@@ -19,10 +18,6 @@ PARAM_COUNTS = {
     "cyclemlp_b4": 51_796_552,
     "cyclemlp_b5": 75_747_280,
 }
-
-
-def trainable(model):
-    return sum(int(np.prod(v.shape)) for v in model.trainable_weights)
 
 
 class CycleMLPTest(TestCase, parameterized.TestCase):
@@ -40,12 +35,12 @@ class CycleMLPTest(TestCase, parameterized.TestCase):
         )
 
     def test_param_count(self):
-        self.assertEqual(trainable(keras_mlp.CycleMLPB1()), PARAM_COUNTS["cyclemlp_b1"])
+        self.assertEqual(trainable_params(keras_mlp.CycleMLPB1()), PARAM_COUNTS["cyclemlp_b1"])
 
     @parameterized.parameters("cyclemlp_b2", "cyclemlp_b3", "cyclemlp_b4", "cyclemlp_b5")
     @pytest.mark.slow
     def test_param_count_large(self, name):
-        self.assertEqual(trainable(keras_mlp.create_model(name)), PARAM_COUNTS[name])
+        self.assertEqual(trainable_params(keras_mlp.create_model(name)), PARAM_COUNTS[name])
 
     def test_public_constructors(self):
         self.assertEqual(keras_mlp.CycleMLPB5.__name__, "CycleMLPB5")

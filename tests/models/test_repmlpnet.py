@@ -50,15 +50,11 @@ TINY = dict(
 )
 
 
-def _trainable(model):
-    return sum(int(np.prod(v.shape)) for v in model.trainable_weights)
-
-
 def _official_deploy_params(deploy_model):
     """Parameters the official deploy form would have: it keeps each conv_bn
     pair, i.e. one more parameter per output channel than a fused ConvBN."""
     extra = sum(layer.filters for layer in deploy_model.layers if isinstance(layer, ConvBN))
-    return _trainable(deploy_model) + extra
+    return testing.trainable_params(deploy_model) + extra
 
 
 def _images(model, batch=2):
@@ -69,9 +65,9 @@ def _images(model, batch=2):
 class RepMLPNetTest(testing.TestCase, parameterized.TestCase):
     def test_t224_counts_match_official(self):
         model = keras_mlp.RepMLPNetT224()
-        self.assertEqual(_trainable(model), TRAIN_PARAMS["repmlpnet_t224"])
+        self.assertEqual(testing.trainable_params(model), TRAIN_PARAMS["repmlpnet_t224"])
         reference = repmlpnet_torch.RepMLPNet(**_torch_config("repmlpnet_t224"))
-        self.assertEqual(_trainable(model), sum(p.numel() for p in reference.parameters()))
+        self.assertEqual(testing.trainable_params(model), sum(p.numel() for p in reference.parameters()))
         deploy = keras_mlp.reparameterize(model)
         self.assertEqual(_official_deploy_params(deploy), 38_331_720)
         self.assertAllClose(keras_mlp.count_macs(deploy) / 1e9, README["repmlpnet_t224"][1], atol=0.05)
@@ -177,7 +173,7 @@ class RepMLPNetCountsTest(testing.TestCase, parameterized.TestCase):
     @parameterized.parameters(*sorted(TRAIN_PARAMS))
     def test_counts_table(self, name):
         model = keras_mlp.create_model(name)
-        self.assertEqual(_trainable(model), TRAIN_PARAMS[name])
+        self.assertEqual(testing.trainable_params(model), TRAIN_PARAMS[name])
         reference = repmlpnet_torch.RepMLPNet(**_torch_config(name))
         self.assertEqual(TRAIN_PARAMS[name], sum(p.numel() for p in reference.parameters()))
         params, gmacs = README[name]

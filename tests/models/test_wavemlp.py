@@ -2,14 +2,13 @@
 
 import torch  # noqa: F401  (before TensorFlow, see tests/conftest.py)
 
-import numpy as np
 import pytest
 from absl.testing import parameterized
 
 import keras_mlp
 from keras_mlp.models.wavemlp import MODEL_CONFIGS
 from tests.reference import wavemlp_official
-from tests.testing import TestCase
+from tests.testing import TestCase, trainable_params
 
 # 1000-class heads, measured on the official wavemlp.py (FACTS.md).
 PARAM_COUNTS = {
@@ -18,10 +17,6 @@ PARAM_COUNTS = {
     "wavemlp_s": 30_708_040,
     "wavemlp_m": 44_056_632,
 }
-
-
-def trainable(model):
-    return sum(int(np.prod(v.shape)) for v in model.trainable_weights)
 
 
 class WaveMLPTest(TestCase, parameterized.TestCase):
@@ -42,12 +37,12 @@ class WaveMLPTest(TestCase, parameterized.TestCase):
         self.assertEqual(config.get("downsample_norm", True), official.get("ds_use_norm", True))
 
     def test_param_count(self):
-        self.assertEqual(trainable(keras_mlp.WaveMLPTDW()), PARAM_COUNTS["wavemlp_t_dw"])
+        self.assertEqual(trainable_params(keras_mlp.WaveMLPTDW()), PARAM_COUNTS["wavemlp_t_dw"])
 
     @parameterized.parameters("wavemlp_t", "wavemlp_s", "wavemlp_m")
     @pytest.mark.slow
     def test_param_count_large(self, name):
-        self.assertEqual(trainable(keras_mlp.create_model(name)), PARAM_COUNTS[name])
+        self.assertEqual(trainable_params(keras_mlp.create_model(name)), PARAM_COUNTS[name])
 
     def test_public_constructors(self):
         self.assertEqual(keras_mlp.WaveMLPTDW.__name__, "WaveMLPTDW")

@@ -110,6 +110,26 @@ def assert_logits_match(test, model, reference, size):
     test.assertLessEqual(diff, 1e-4)
 
 
+def check_official_checkpoint(test, size):
+    """FeedForward{size} from a full-size official training checkpoint gives its logits."""
+    reference = official_model(size, classes=1000)
+    path = os.path.join(test.get_temp_dir(), f"linear-{size}-checkpoint.pth")
+    save_deit_training_checkpoint(reference, path)
+    model = keras_mlp.create_model(f"feedforward_{size}", weights=path, classifier_activation=None)
+    assert_logits_match(test, model, reference, 224)
+
+
+def check_deit_checkpoint(test, size):
+    """A timm DeiT-{size} `{"model": state_dict}` file into the attention arm gives timm's logits."""
+    reference = timm_vit(f"deit_{size}_patch16_224")
+    path = os.path.join(test.get_temp_dir(), f"deit_{size}_patch16_224.pth")
+    torch.save({"model": reference.state_dict()}, path)
+    model = keras_mlp.create_model(
+        f"feedforward_{size}", weights=path, token_mixer="attention", classifier_activation=None
+    )
+    assert_logits_match(test, model, reference, 224)
+
+
 def save_deit_training_checkpoint(model, path):
     """As DeiT's main.py saves: weights under "model", next to run state."""
     torch.save(
@@ -172,11 +192,7 @@ class OfficialLayoutTest(TestCase):
         self.assertAllClose(model(images), torch_logits(reference, images), atol=1e-4)
 
     def test_feedforward_tiny_from_official_checkpoint(self):
-        reference = official_model("tiny", classes=1000)
-        path = os.path.join(self.get_temp_dir(), "linear-tiny-checkpoint.pth")
-        save_deit_training_checkpoint(reference, path)
-        model = keras_mlp.FeedForwardTiny(weights=path, classifier_activation=None)
-        assert_logits_match(self, model, reference, 224)
+        check_official_checkpoint(self, "tiny")
 
     def test_other_resolution_resamples_the_token_mlp(self):
         path = os.path.join(self.get_temp_dir(), "ff.pth")
@@ -196,13 +212,10 @@ class OfficialLayoutTest(TestCase):
         path = os.path.join(self.get_temp_dir(), "deit.safetensors")
         safetensors.torch.save_file(timm_vit("deit_tiny_patch16_224").state_dict(), path)
         model = keras_mlp.FeedForwardTiny()
-        before = [np.array(v.numpy()) for v in model.weights]
-        with self.assertRaisesRegex(CheckpointError, "nothing was loaded") as ctx:
+        with self.assertRaisesAndKeepsWeights(model, CheckpointError, "nothing was loaded") as ctx:
             keras_mlp.FeedForwardTiny(weights=path)
         self.assertIn("block_0/attn/qkv/kernel", str(ctx.exception))
         self.assertIn("block_0/mlp1/fc1/kernel", str(ctx.exception))
-        for variable, value in zip(model.weights, before):
-            self.assertAllEqual(variable.numpy(), value)
 
     def test_corrupt_pos_encoding_is_reported(self):
         state = official_model().state_dict()
@@ -215,13 +228,7 @@ class OfficialLayoutTest(TestCase):
 
 class TimmParityTest(TestCase):
     def test_deit_tiny_logits_match_timm(self):
-        reference = timm_vit("deit_tiny_patch16_224")
-        path = os.path.join(self.get_temp_dir(), "deit_tiny_patch16_224.pth")
-        torch.save({"model": reference.state_dict()}, path)
-        model = keras_mlp.FeedForwardTiny(
-            weights=path, token_mixer="attention", classifier_activation=None
-        )
-        assert_logits_match(self, model, reference, 224)
+        check_deit_checkpoint(self, "tiny")
 
     def test_attention_only_matches_timm_without_mlps(self):
         class Zero(torch.nn.Module):
@@ -297,17 +304,7 @@ class BaseCheckpointTest(TestCase):
     """The paper's headline pair at full size: FF-Base and DeiT-Base."""
 
     def test_feedforward_base_from_official_checkpoint(self):
-        reference = official_model("base", classes=1000)
-        path = os.path.join(self.get_temp_dir(), "linear-base-checkpoint.pth")
-        save_deit_training_checkpoint(reference, path)
-        model = keras_mlp.FeedForwardBase(weights=path, classifier_activation=None)
-        assert_logits_match(self, model, reference, 224)
+        check_official_checkpoint(self, "base")
 
     def test_deit_base_logits_match_timm(self):
-        reference = timm_vit("deit_base_patch16_224")
-        path = os.path.join(self.get_temp_dir(), "deit_base_patch16_224.pth")
-        torch.save({"model": reference.state_dict()}, path)
-        model = keras_mlp.FeedForwardBase(
-            weights=path, token_mixer="attention", classifier_activation=None
-        )
-        assert_logits_match(self, model, reference, 224)
+        check_deit_checkpoint(self, "base")

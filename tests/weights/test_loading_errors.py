@@ -75,8 +75,7 @@ class LoadingErrorsTest(TestCase):
         path = os.path.join(self.get_temp_dir(), "partial.npz")
         np.savez(path, **flat)
         model = tiny_mixer()
-        before = [np.array(v.numpy()) for v in model.weights]
-        with self.assertRaises(CheckpointError) as ctx:
+        with self.assertRaisesAndKeepsWeights(model, CheckpointError) as ctx:
             load_weights(model, WeightsSource(path, "mlp_mixer"), mixer_checkpoints.SPEC)
         message = str(ctx.exception)
         self.assertIn("nothing was loaded", message)
@@ -85,8 +84,6 @@ class LoadingErrorsTest(TestCase):
         self.assertIn("block_0/token_mixing/fc1/kernel", message)
         self.assertIn("in the checkpoint but not in the model:\n    block_7/norm1/gamma", message)
         self.assertIn("block_0/norm1/gamma: checkpoint (99,), model (16,)", message)
-        for variable, value in zip(model.weights, before):
-            self.assertAllEqual(variable.numpy(), value)
 
     def test_keras_weights_of_other_model_leave_model_untouched(self):
         path = self.save(keras_mlp.MLPMixer(
@@ -94,8 +91,5 @@ class LoadingErrorsTest(TestCase):
             channels_mlp_dim=32, input_shape=(32, 32, 3), classes=5,
         ))
         model = tiny_mixer()
-        before = [np.array(v.numpy()) for v in model.weights]
-        with self.assertRaisesRegex(CheckpointError, "nothing was loaded"):
+        with self.assertRaisesAndKeepsWeights(model, CheckpointError, "nothing was loaded"):
             load_weights(model, WeightsSource(path, "mlp_mixer"), mixer_checkpoints.SPEC)
-        for variable, value in zip(model.weights, before):
-            self.assertAllEqual(variable.numpy(), value)
