@@ -34,11 +34,11 @@ import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 import keras_mlp  # noqa: E402
-from keras_mlp.weights.timm_config import TIMM_ARCHITECTURES  # noqa: E402
+from keras_mlp.weights.timm_config import timm_architectures  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model", "mixer_s16", "A keras_mlp model with a timm architecture "
-                    "(keras_mlp.weights.timm_config.TIMM_ARCHITECTURES).")
+                    "(keras_mlp.weights.timm_config.timm_architectures()).")
 flags.DEFINE_integer("batch_size", 1, "Images per step.")
 flags.DEFINE_integer("image_size", None, "Input height and width; default: the model's.")
 flags.DEFINE_integer("steps", 20, "Timed (and profiled) steps.")
@@ -83,7 +83,7 @@ def main(_):
     x = keras.ops.convert_to_tensor(images)
     jit_compile = {"auto": "auto", "true": True, "false": False}[FLAGS.jit_compile]
     forward = keras_mlp.inference_function(model, jit_compile=jit_compile)
-    timm_name = next(arch for arch, known in TIMM_ARCHITECTURES.items() if known.model == FLAGS.model)
+    timm_name = next(arch for arch, known in timm_architectures().items() if known.model == FLAGS.model)
     reference = timm.create_model(timm_name, pretrained=False, img_size=size).eval()
     x_torch = torch.from_numpy(images.transpose(0, 3, 1, 2).copy())
 

@@ -63,7 +63,7 @@ import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 import keras_mlp  # noqa: E402
-from keras_mlp.weights.timm_config import TIMM_ARCHITECTURES  # noqa: E402
+from keras_mlp.weights.timm_config import timm_architectures  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model", "mixer_b16", "Registered keras_mlp model name.")
@@ -107,6 +107,10 @@ flags.register_validator(
 OFFICIAL_CODE = {"cyclemlp_": "cyclemlp_official", "wavemlp_": "wavemlp_official"}
 
 
+# Set in the one-backend processes of `run_table`.
+_CHILD_ENV = "KERAS_MLP_THROUGHPUT_BACKEND_RUN"
+
+
 def main(_):
     if FLAGS.models and FLAGS.backends != [keras.backend.backend()]:
         run_table()
@@ -121,6 +125,8 @@ def main(_):
                 reports.append(measure(name, batch_size, threads))
                 print_report(reports[-1])
                 keras.backend.clear_session()
+        if _CHILD_ENV not in os.environ:  # run_table prints the table of every backend
+            print_table(reports)
     else:
         reports = measure(FLAGS.model, FLAGS.batch_size, threads)
         print_report(reports)
@@ -255,7 +261,7 @@ def run_table():
             command = [sys.executable, os.path.abspath(__file__), f"--models={','.join(names)}",
                        f"--backends={backend}", f"--json={path}", *forwarded]
             print(f"KERAS_BACKEND={backend} {' '.join(command[1:])}", flush=True)
-            env = dict(os.environ, KERAS_BACKEND=backend)
+            env = dict(os.environ, KERAS_BACKEND=backend, **{_CHILD_ENV: "1"})
             if backend == "jax" and FLAGS.threads:
                 # XLA reads its thread count once, from the environment, at start-up.
                 env["XLA_FLAGS"] = (f"{env.get('XLA_FLAGS', '')} --xla_cpu_multi_thread_eigen=false "
@@ -355,7 +361,7 @@ def timm_equivalent(name, size):
     # The architectures keras_mlp loads timm checkpoints of (its names differ:
     # resmlp_s12 is timm's resmlp_12_224), then the same name; timm registers
     # most models at 224 only, other sizes go through `img_size`.
-    candidates = [arch for arch, known in TIMM_ARCHITECTURES.items() if known.model == name]
+    candidates = [arch for arch, known in timm_architectures().items() if known.model == name]
     candidates += [f"{name}_{size}", f"{name}_224"]
     for timm_name in candidates:
         if timm.is_model(timm_name):
