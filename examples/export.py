@@ -36,6 +36,7 @@ from keras_mlp.export import FORMATS, available_formats, check_formats, export_m
 from keras_mlp.metadata import load_model
 from keras_mlp.predict import build_classifier
 from keras_mlp.training.face_trainer import TASK as FACE_TASK
+from keras_mlp.training.segmentation import TASK as SEGMENTATION_TASK
 from keras_mlp.weights.resolver import resolve_weights
 
 FLAGS = flags.FLAGS
@@ -93,7 +94,7 @@ def main(argv):
         model = build_classifier(resolved, resolved.classes or FLAGS.classes, classifier_activation=None)
     name = resolved.model
     task = resolved.metadata.extra.get("task") if resolved.metadata is not None else None
-    if task == "segmentation":
+    if task == SEGMENTATION_TASK:
         # A segmenter's files are named by head and backbone: upernet_mixer_t4.onnx.
         name = f"{resolved.metadata.extra['head']}_{name}"
     embedder = task == FACE_TASK

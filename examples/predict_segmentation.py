@@ -22,6 +22,7 @@ from keras_mlp import cli
 from keras_mlp.metadata import load_model
 from keras_mlp.predict import image_paths
 from keras_mlp.predict_segmentation import MODES, Segmenter, colour_mask, overlay
+from keras_mlp.training.segmentation import TASK
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("weights", None, "A segmentation run's final.keras (or its directory).", required=True)
@@ -38,7 +39,7 @@ def main(argv):
     if not paths:
         raise app.UsageError("Pass image files or folders to segment.")
     model, metadata = load_model(FLAGS.weights)
-    if metadata is None or metadata.extra.get("task") != "segmentation":
+    if metadata is None or metadata.extra.get("task") != TASK:
         raise app.UsageError(f"--weights={FLAGS.weights} is no segmentation model written by train_segmentation.py.")
     try:
         segmenter = Segmenter(model, metadata, FLAGS.mode)

@@ -35,9 +35,8 @@ def image_input(args, default_size, any_size=False):
         raise InputSizeError(
             "`input_shape` height and width must be known for this model, "
             "because its token-mixing weights depend on the number of "
-            "patches. Pass the size you will feed (any multiple of its patch "
-            "size works), or use a family that takes any size (CycleMLP, "
-            f"Wave-MLP). Received: input_shape={input_shape}"
+            "patches. Pass the size you will feed, or use a family that takes "
+            f"any size (CycleMLP, Wave-MLP). Received: input_shape={input_shape}"
         )
     if input_tensor is None:
         return keras.Input(shape=input_shape, name="images"), input_shape

@@ -24,6 +24,9 @@ from keras_mlp.training.run_dir import RunDirectory, default_model_dir, run_iden
 from keras_mlp.training.run_session import PreparedRun, run_once
 from keras_mlp.training.segmentation_metrics import SegmentationMetrics, evaluate_images
 
+# What a segmenter's metadata says it is (`extra["task"]`).
+TASK = "segmentation"
+
 DIGITS_SCALE_RANGE = (0.75, 1.25)
 
 
@@ -134,7 +137,7 @@ def _prepare(plan, config, callbacks):
     metadata = ModelMetadata(
         config.backbone, {"input_shape": (config.image_size, config.image_size, 3), "classes": classes},
         INCEPTION.replace(input_size=config.image_size, crop_pct=1.0), train_split.class_names,
-        extra=dict(task="segmentation", head=config.head, channels=config.channels,
+        extra=dict(task=TASK, head=config.head, channels=config.channels,
                    dataset=config.dataset, eval_split=eval_name, epochs=config.epochs,
                    batch_size=config.batch_size, ignore_index=data.IGNORE_INDEX),
     )
