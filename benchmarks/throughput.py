@@ -35,9 +35,10 @@ Training FLOPs are counted as 3x the forward pass (backward = 2x forward).
         --batch_size=256 --dtype=bfloat16 --timm_compile
 """
 
-import importlib
+import importlib.util
 import json
 import os
+import pathlib
 import platform
 import subprocess
 import sys
@@ -103,8 +104,10 @@ flags.register_validator(
     "batch_sizes", lambda sizes: all(s.isdigit() and int(s) > 0 for s in sizes),
     message="--batch_sizes must be positive integers, e.g. --batch_sizes=1,32.")
 
-# Model-name prefixes measured against the official code, and its module in tests/reference.
-OFFICIAL_CODE = {"cyclemlp_": "cyclemlp_official", "wavemlp_": "wavemlp_official"}
+# Model-name prefixes measured against the official code, and its file in
+# tests/reference: in the checkout this script runs from, not in the package.
+OFFICIAL_CODE = {"cyclemlp_": "cyclemlp_official.py", "wavemlp_": "wavemlp_official.py"}
+REFERENCE_CODE = pathlib.Path(__file__).resolve().parent.parent / "tests" / "reference"
 
 
 # Set in the one-backend processes of `run_table`.
@@ -373,8 +376,11 @@ def timm_runner(timm_name, classes, images, labels, batch_size):
     device = "cuda" if torch.cuda.is_available() else "cpu"
     if timm_name.startswith("official:"):
         name = timm_name.partition(":")[2]
-        module = next(m for prefix, m in OFFICIAL_CODE.items() if name.startswith(prefix))
-        model = importlib.import_module(f"tests.reference.{module}").create(name, num_classes=classes)
+        file = REFERENCE_CODE / next(f for prefix, f in OFFICIAL_CODE.items() if name.startswith(prefix))
+        spec = importlib.util.spec_from_file_location(file.stem, file)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        model = module.create(name, num_classes=classes)
     else:
         model = timm.create_model(timm_name, pretrained=False, num_classes=classes, img_size=images.shape[1])
     model = model.to(device)
