@@ -5,15 +5,16 @@ prints, in ms per step:
 
 - the wall time of `keras_mlp.inference_function(model)` (the path users call),
   of Keras' `model.predict_on_batch` and of timm's eager model;
-- the matmul limit of each: the model's multiply-accumulates
-  (`keras_mlp.count_macs`) at the rate that backend reaches on the model's
-  largest matmul (channel-mixing fc1, `(tokens, width) x (width, hidden)`) alone;
+- the limit of the two profiled paths: their matmul kernels' time alone
+  (and the rate it is, from `keras_mlp.count_macs`), and the rest of the step;
 - the profiled op time of each, summed per kind (matmul, convolution,
-  transpose/copy, norm, GELU, element-wise, other): TensorFlow's profiler for
-  TensorFlow graphs (`--jit_compile=false`) and JAX's for XLA programs,
-  `torch.profiler` for timm. An XLA program's fusions are named by XLA after
-  their ops (`add_rsqrt_fusion`: a norm); what the profile does not cover is
-  per-call overhead (Python, dispatch, thread hand-offs).
+  transpose/copy, norm, GELU, element-wise, other): the backend's profiler
+  for keras_mlp (TensorFlow: the graph's ops, or with XLA, as `auto` uses
+  for single images on a CPU, the HLO ops of the compiled cluster; JAX: the
+  XLA program's), `torch.profiler` for timm. An XLA program's fusions are
+  named by XLA after their ops (`add_rsqrt_fusion`: a norm); what the
+  profile does not cover is per-call overhead (Python, dispatch, thread
+  hand-offs).
 
     python benchmarks/op_profile.py --model=mixer_s16 --batch_size=1
     KERAS_BACKEND=jax python benchmarks/op_profile.py --model=resmlp_s12 --batch_size=1
@@ -43,8 +44,8 @@ flags.DEFINE_integer("batch_size", 1, "Images per step.")
 flags.DEFINE_integer("image_size", None, "Input height and width; default: the model's.")
 flags.DEFINE_integer("steps", 20, "Timed (and profiled) steps.")
 flags.DEFINE_enum("jit_compile", "auto", ["auto", "true", "false"],
-                  "`jit_compile` of keras_mlp.inference_function; `false` on TensorFlow "
-                  "profiles the graph op by op (an XLA cluster is one op to TensorFlow's profiler).")
+                  "`jit_compile` of keras_mlp.inference_function (`false` on TensorFlow: the graph "
+                  "at every batch size).")
 flags.DEFINE_integer("threads", 0, "torch threads (and TensorFlow intra-op); 0: all cores.")
 
 # Op kinds, matched in order against the lower-cased op name (TensorFlow: the
@@ -98,19 +99,24 @@ def main(_):
     }
     walls = interleaved_medians(paths)
     macs = keras_mlp.count_macs(model) * FLAGS.batch_size
-    rates = matmul_rates(model, backend)
     keras_ops, keras_others = profile_keras(backend, paths["keras_mlp.inference_function"])
     timm_ops = profile_timm(timm_step)
 
     print(f"{FLAGS.model} | batch {FLAGS.batch_size} | {size}x{size} | float32 | backend {backend}, "
           f"jit_compile={jit_compile!r} | {threads} threads | {macs / 1e9:.2f} GMAC/step | "
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-    print(f"{'ms per step':32} {'wall':>8} {'matmul limit':>13}")
+    # The limit is the profiled time of the matmul kernels alone: what a
+    # step would take if everything around them (norms, activations,
+    # dispatch, thread hand-offs) cost nothing.
+    print(f"{'ms per step':32} {'wall':>8} {'matmul':>8} {'rest':>8} {'matmul GMAC/s':>14}")
     for path, seconds in walls.items():
-        rate = rates["torch" if path == "timm eager" else "keras"]
-        print(f"{path:32} {seconds * 1e3:8.2f} {macs / rate * 1e3:13.2f}")
-    print(f"largest matmul alone: keras ({backend}) {rates['keras'] / 1e9:.0f} GMAC/s, "
-          f"torch {rates['torch'] / 1e9:.0f} GMAC/s")
+        ops = {"keras_mlp.inference_function": keras_ops, "timm eager": timm_ops}.get(path)
+        if ops is None:  # not profiled: its wall time against the inference path's
+            print(f"{path:32} {seconds * 1e3:8.2f}")
+            continue
+        matmul = ops.get("matmul", 0.0)
+        rate = f"{macs / matmul / 1e9:14.0f}" if matmul else f"{'-':>14}"
+        print(f"{path:32} {seconds * 1e3:8.2f} {matmul * 1e3:8.2f} {(seconds - matmul) * 1e3:8.2f} {rate}")
     print(f"\nprofiled op time, ms per step (mean of {FLAGS.steps} steps)")
     print(f"{'kind':16} {'keras_mlp':>10} {'timm':>10}")
     for kind in [k for k, _ in KINDS] + ["other"]:
@@ -132,37 +138,6 @@ def interleaved_medians(paths, repeats=5):
                 step()
             seconds[name].append((time.perf_counter() - start) / FLAGS.steps)
     return {name: float(np.median(s)) for name, s in seconds.items()}
-
-
-def matmul_rates(model, backend):
-    """MAC/s of keras (this backend, compiled as inference_function is) and
-    torch on the model's largest matmul (by multiply-accumulates) alone."""
-
-    def shape(layer):
-        leading = layer.get_build_config()["input_shape"][:-1]
-        rows = int(np.prod([d for d in leading if d])) * FLAGS.batch_size
-        return rows, *layer.kernel.shape
-
-    rows, k, n = max(
-        (shape(layer) for layer in model._flatten_layers()
-         if isinstance(layer, keras.layers.Dense) and layer.built),
-        key=np.prod,
-    )
-    a = np.random.default_rng(0).normal(size=(rows, k)).astype("float32")
-    b = np.random.default_rng(1).normal(size=(k, n)).astype("float32")
-    if backend == "jax":
-        import jax
-
-        f = jax.jit(lambda a, b: a @ b)
-        keras_step = lambda: f(a, b).block_until_ready()  # noqa: E731
-    else:
-        import tensorflow as tf
-
-        f = tf.function(lambda a, b: tf.matmul(a, b))
-        keras_step = lambda: f(a, b).numpy()  # noqa: E731
-    ta, tb = torch.from_numpy(a), torch.from_numpy(b)
-    walls = interleaved_medians({"keras": keras_step, "torch": lambda: ta @ tb})
-    return {name: rows * k * n / seconds for name, seconds in walls.items()}
 
 
 def profile_keras(backend, step):
@@ -188,27 +163,46 @@ def profile_keras(backend, step):
         with open(glob.glob(os.path.join(folder, "**", "*.xplane.pb"), recursive=True)[0], "rb") as f:
             space.ParseFromString(f.read())
     totals, others = collections.Counter(), collections.Counter()
+    for op, seconds in op_events(space):
+        totals[kind_of(op)] += seconds
+        if kind_of(op) == "other":
+            others[op] += seconds
+    return {kind: total / FLAGS.steps for kind, total in totals.items()}, others
+
+
+# Runtime events that wrap or wait for ops rather than compute: function
+# calls, Python and eager dispatch, thread-pool markers, XLA's executable.
+WRAPPERS = ("$", "Eager", "TFE_", "end:", "Memory", "BlockUntilReady", "ValidateInput", "<lambda>")
+WRAPPER_OPS = ("_Arg", "_Retval", "NoOp", "Const", "Identity", "ReadVariableOp",
+               "PartitionedCall", "StatefulPartitionedCall", "_XlaRun", "_XlaCompile")
+
+
+def op_events(space):
+    """`(op, seconds)` for every op a TensorFlow or JAX profile ran.
+
+    TensorFlow's executor names an op's event `node:OpType`; XLA's CPU
+    runtime names it after the HLO (`dot.3`, `add_rsqrt_fusion.2`, or the
+    TensorFlow op it came from, `MatMul.54`), on the caller's thread and on
+    its pool's. Only leaves count: a function call's event contains the ops
+    it ran on the same thread, and counting both would count them twice.
+    """
     for plane in space.planes:
         names = {key: meta.name for key, meta in plane.event_metadata.items()}
         for line in plane.lines:
-            # Op events: TensorFlow's executor names them "node:OpType"; XLA's
-            # CPU runtime runs on its client's threads, one event per HLO
-            # (its "ThunkExecutor::..." events contain them).
-            xla = line.name.startswith("tf_XLA")
+            ops = []
             for event in line.events:
                 name = names[event.metadata_id]
-                if xla and "::" not in name and not name.startswith(("end:", "Threadpool")):
-                    op = name
-                elif not xla and ":" in name and "::" not in name and not name.startswith(("$", "Eager")):
-                    op = name.rsplit(":", 1)[1]
-                    if op in ("ReadVariableOp", "_Arg", "_Retval", "NoOp", "Const", "Identity"):
-                        continue
-                else:
+                if "::" in name or name.startswith(WRAPPERS):
                     continue
-                totals[kind_of(op)] += event.duration_ps / 1e12
-                if kind_of(op) == "other":
-                    others[op] += event.duration_ps / 1e12
-    return {kind: total / FLAGS.steps for kind, total in totals.items()}, others
+                op = name.rsplit(":", 1)[1] if ":" in name else name
+                if op in WRAPPER_OPS or op.startswith("__inference_"):
+                    continue
+                ops.append((event.offset_ps, event.offset_ps + event.duration_ps, op))
+            ops.sort()
+            for i, (start, end, op) in enumerate(ops):
+                if i + 1 < len(ops) and ops[i + 1][0] < end:
+                    continue
+                yield op, (end - start) / 1e12
 
 
 def profile_timm(step):
