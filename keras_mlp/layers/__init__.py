@@ -29,3 +29,4 @@ from keras_mlp.layers.wave_block import WaveBlock
 from keras_mlp.layers.adaptive_average_pooling import AdaptiveAveragePooling2D
 from keras_mlp.layers.tokens_to_grid import TokensToGrid
 from keras_mlp.layers.resize import Resize2D
+from keras_mlp.layers.shifted_depthwise_conv import ShiftedDepthwiseConv2D

@@ -5,6 +5,7 @@ from keras_mlp import validation
 from keras_mlp.layers import layer_config
 from keras_mlp.layers.branch_reweight import BranchReweight
 from keras_mlp.layers.conv_bn import batch_norm
+from keras_mlp.layers.shifted_depthwise_conv import ShiftedDepthwiseConv2D
 
 PHASE_MODES = ("fc", "depthwise")
 # The token-FC window of the official PATM (`tfc_h` 1 x 7, `tfc_w` 7 x 1).
@@ -62,12 +63,12 @@ class PATM(keras.layers.Layer):
             if self.mode == "fc":
                 theta = keras.layers.Dense(channels, name=f"theta_{axis}", **init)
             else:
-                theta = keras.layers.DepthwiseConv2D(
+                theta = ShiftedDepthwiseConv2D(
                     3, padding="same", use_bias=False, name=f"theta_{axis}",
                     depthwise_initializer=self.kernel_initializer, **common,
                 )
             window = (1, TOKEN_WINDOW) if axis == "h" else (TOKEN_WINDOW, 1)
-            tfc = keras.layers.DepthwiseConv2D(
+            tfc = ShiftedDepthwiseConv2D(
                 window, padding="same", use_bias=False, name=f"tfc_{axis}",
                 depthwise_initializer=self.kernel_initializer, **common,
             )

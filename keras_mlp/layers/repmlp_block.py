@@ -7,6 +7,7 @@ from keras_mlp.layers import layer_config
 from keras_mlp.layers import weight_folding
 from keras_mlp.layers.conv_bn import batch_norm
 from keras_mlp.layers.locality_injection import LocalityInjectionBlock
+from keras_mlp.layers.shifted_depthwise_conv import ShiftedDepthwiseConv2D
 
 
 @keras.saving.register_keras_serializable(package="keras_mlp")
@@ -80,7 +81,7 @@ class RepMLPBlock(LocalityInjectionBlock):
         self.fc3_bn = batch_norm("fc3_bn", axis=0, dtype=dtype)
         self.fc3_bn.build((sets, None, pixels))
         self.build_local_perceptron(
-            lambda k, name: keras.layers.DepthwiseConv2D(
+            lambda k, name: ShiftedDepthwiseConv2D(
                 k, padding="same", use_bias=False, name=name, dtype=dtype
             ),
             sets,

@@ -11,7 +11,11 @@ iterator). `inference_function` is that forward pass, compiled once per input
 shape and reused.
 """
 
+import contextlib
+
 import keras
+
+from keras_mlp.layers.shifted_depthwise_conv import tracing_for_xla
 
 
 def inference_function(model, jit_compile="auto"):
@@ -91,9 +95,14 @@ def _tensorflow_forward(model, jit_compile):
     import tensorflow as tf
 
     def compiled(xla):
+        def forward(x):
+            # Layers with an XLA form take it while the XLA function traces.
+            with tracing_for_xla() if xla else contextlib.nullcontext():
+                return model(x, training=False)
+
         # `reduce_retracing`: a second batch size gives one shape-generic
         # graph, not one per size (XLA still compiles each shape it meets).
-        return tf.function(lambda x: model(x, training=False), jit_compile=xla, reduce_retracing=True)
+        return tf.function(forward, jit_compile=xla, reduce_retracing=True)
 
     if jit_compile != "auto":
         return compiled(jit_compile)

@@ -1,0 +1,86 @@
+"""A depthwise conv as a sum of shifted taps under XLA: DepthwiseConv2D's outputs."""
+
+import contextlib
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl.testing import parameterized
+
+from keras_mlp.layers import ShiftedDepthwiseConv2D
+from keras_mlp.layers.shifted_depthwise_conv import tracing_for_xla
+from tests.testing import TestCase
+
+
+def pair(kernel_size, padding, use_bias=False, activation=None, **kwargs):
+    arguments = dict(padding=padding, use_bias=use_bias, activation=activation, **kwargs)
+    ours = ShiftedDepthwiseConv2D(kernel_size, **arguments)
+    theirs = keras.layers.DepthwiseConv2D(kernel_size, **arguments)
+    return ours, theirs
+
+
+class ShiftedDepthwiseConv2DTest(TestCase, parameterized.TestCase):
+    @parameterized.parameters(
+        ((1, 7), "same"), ((7, 1), "same"), ((3, 3), "same"), ((2, 4), "same"), ((3, 2), "valid"),
+    )
+    def test_xla_form_matches_depthwise_conv2d(self, kernel_size, padding):
+        x = np.random.RandomState(0).normal(size=(2, 6, 9, 5)).astype("float32")
+        ours, theirs = pair(kernel_size, padding, use_bias=True, activation="relu")
+        ours.build(x.shape)
+        theirs.build(x.shape)
+        weights = [np.random.RandomState(i + 1).normal(size=w.shape) for i, w in enumerate(ours.get_weights())]
+        ours.set_weights(weights)
+        theirs.set_weights(weights)
+        with tracing_for_xla():
+            outputs = ours(x)
+        self.assertAllClose(outputs, theirs(x), atol=1e-5)
+        self.assertAllClose(ours(x), theirs(x), atol=1e-5)
+
+    def test_xla_trace_has_no_depthwise_conv_op(self):
+        # The form is chosen while tracing: only the marked trace drops the
+        # backend's depthwise op, which XLA's CPU backend runs 10-40x slower.
+        layer = ShiftedDepthwiseConv2D((1, 7), padding="same", use_bias=False)
+        layer.build((1, 8, 8, 4))
+
+        def op_types(xla):
+            def forward(x):
+                with tracing_for_xla() if xla else contextlib.nullcontext():
+                    return layer(x)
+
+            graph = tf.function(forward).get_concrete_function(tf.TensorSpec((1, 8, 8, 4))).graph
+            return {op.type for op in graph.get_operations()}
+
+        self.assertIn("DepthwiseConv2dNative", op_types(xla=False))
+        self.assertNotIn("DepthwiseConv2dNative", op_types(xla=True))
+
+    def test_unknown_map_size(self):
+        layer = ShiftedDepthwiseConv2D((3, 3), padding="same", use_bias=False)
+        layer.build((None, None, None, 4))
+        x = np.random.RandomState(0).normal(size=(1, 5, 7, 4)).astype("float32")
+
+        @tf.function(input_signature=[tf.TensorSpec((None, None, None, 4))])
+        def forward(images):
+            with tracing_for_xla():
+                return layer(images)
+
+        expected = keras.layers.DepthwiseConv2D((3, 3), padding="same", use_bias=False)
+        expected.build(x.shape)
+        expected.set_weights(layer.get_weights())
+        self.assertAllClose(forward(x), expected(x), atol=1e-5)
+
+    def test_strided_conv_keeps_the_backend_op(self):
+        x = np.random.RandomState(0).normal(size=(1, 8, 8, 3)).astype("float32")
+        ours, theirs = pair(3, "same", strides=2)
+        ours.build(x.shape)
+        theirs.build(x.shape)
+        theirs.set_weights(ours.get_weights())
+        with tracing_for_xla():
+            self.assertAllClose(ours(x), theirs(x), atol=1e-6)
+
+    def test_config_round_trip(self):
+        layer = ShiftedDepthwiseConv2D((1, 7), padding="same", use_bias=False, name="tfc_h")
+        restored = ShiftedDepthwiseConv2D.from_config(layer.get_config())
+        self.assertEqual(
+            (type(restored), restored.kernel_size, restored.padding, restored.name),
+            (ShiftedDepthwiseConv2D, (1, 7), "same", "tfc_h"),
+        )
