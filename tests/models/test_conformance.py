@@ -112,6 +112,7 @@ class ConformanceTest(TestCase, parameterized.TestCase):
         dataset = image_folder(
             os.path.join(self.get_temp_dir(), "images"),
             {"train/a": 2, "train/b": 2, "test/a": 1, "test/b": 1},
+            noise=True,
         )
         model_dir = os.path.join(self.get_temp_dir(), f"run_{name}")
         config = TrainConfig(
