@@ -9,7 +9,7 @@ from absl.testing import parameterized
 
 from keras_mlp.layers import ShiftedDepthwiseConv2D
 from keras_mlp.layers.shifted_depthwise_conv import tracing_for_xla
-from tests.testing import TestCase
+from tests.testing import TestCase, run_on_backend
 
 
 def pair(kernel_size, padding, use_bias=False, activation=None, **kwargs):
@@ -84,3 +84,37 @@ class ShiftedDepthwiseConv2DTest(TestCase, parameterized.TestCase):
             (type(restored), restored.kernel_size, restored.padding, restored.name),
             (ShiftedDepthwiseConv2D, (1, 7), "same", "tfc_h"),
         )
+
+    def test_jax_takes_the_xla_form_with_the_same_outputs_and_gradients(self):
+        # JAX always compiles with XLA: the shifted sum is its only form here.
+        output = run_on_backend(
+            "jax",
+            """
+            import jax, keras, numpy as np
+            from keras_mlp.layers import ShiftedDepthwiseConv2D
+            x = np.random.RandomState(0).normal(size=(2, 6, 9, 5)).astype("float32")
+            for kernel_size, padding in (((1, 7), "same"), ((2, 4), "same"), ((3, 2), "valid")):
+                ours = ShiftedDepthwiseConv2D(kernel_size, padding=padding)
+                theirs = keras.layers.DepthwiseConv2D(kernel_size, padding=padding)
+                ours.build(x.shape)
+                theirs.build(x.shape)
+                theirs.set_weights([np.random.RandomState(1).normal(size=w.shape) for w in ours.get_weights()])
+                ours.set_weights(theirs.get_weights())
+
+                def loss(layer):
+                    def f(variables, images):
+                        y, _ = layer.stateless_call(variables, [], images)
+                        return (y ** 2).sum()
+                    return jax.grad(f, argnums=(0, 1))
+
+                assert "conv_general_dilated" not in str(jax.make_jaxpr(ours.call)(x))
+                assert "conv_general_dilated" in str(jax.make_jaxpr(theirs.call)(x))
+                np.testing.assert_allclose(ours(x), theirs(x), atol=1e-5)
+                ours_grads = loss(ours)([v.value for v in ours.trainable_variables], x)
+                theirs_grads = loss(theirs)([v.value for v in theirs.trainable_variables], x)
+                for a, b in zip(jax.tree_util.tree_leaves(ours_grads), jax.tree_util.tree_leaves(theirs_grads)):
+                    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-3)
+            print("ok")
+            """,
+        )
+        self.assertIn("ok", output)
