@@ -59,10 +59,11 @@ class ConformanceTest(TestCase, parameterized.TestCase):
         self.assertTrue(np.all(np.isfinite(y)))
         self.assertGreater(np.abs(y[0] - y[1]).max(), 1e-6, "outputs do not depend on the input")
         # The inference path: the graph for the pair, XLA (where layers take
-        # their XLA forms) for one image on a TensorFlow CPU.
+        # their XLA forms) for one image on a TensorFlow CPU; XLA's own
+        # kernels round differently (DeiT-Tiny: up to 2.4e-5 off).
         forward = keras_mlp.inference_function(model)
         self.assertAllClose(forward(x), y, atol=1e-5, rtol=1e-5)
-        self.assertAllClose(forward(x[:1]), y[:1], atol=1e-5, rtol=1e-5)
+        self.assertAllClose(forward(x[:1]), y[:1], atol=1e-4, rtol=1e-4)
 
         keras_path = os.path.join(self.get_temp_dir(), f"{name}.keras")
         model.save(keras_path)
