@@ -35,11 +35,11 @@ import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 import keras_mlp  # noqa: E402
-from keras_mlp.weights.timm_config import timm_architectures  # noqa: E402
+from keras_mlp.model_io.timm_config import timm_architectures  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model", "mixer_s16", "A keras_mlp model with a timm architecture "
-                    "(keras_mlp.weights.timm_config.timm_architectures()).")
+                    "(keras_mlp.model_io.timm_config.timm_architectures()).")
 flags.DEFINE_integer("batch_size", 1, "Images per step.")
 flags.DEFINE_integer("image_size", None, "Input height and width; default: the model's.")
 flags.DEFINE_integer("steps", 20, "Timed (and profiled) steps.")

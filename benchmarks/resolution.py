@@ -28,11 +28,11 @@ import tensorflow as tf
 from absl import app, flags
 
 import keras_mlp
-from keras_mlp.metadata import model_file, read_metadata
+from keras_mlp.classification.trainer import normalization
 from keras_mlp.data import pipeline, sources
+from keras_mlp.model_io.metadata import model_file, read_metadata
 from keras_mlp.training.recipes import get_recipe
 from keras_mlp.training.schedules import WarmupDecay
-from keras_mlp.training.trainer import normalization
 from keras_mlp.weights import gmlp_checkpoints, mixer_checkpoints, patch_resampling, resmlp_checkpoints
 
 FLAGS = flags.FLAGS

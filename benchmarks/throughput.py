@@ -15,7 +15,7 @@ are medians over the repeats.
 
 What is timed, per step:
   inference, keras_mlp: `keras_mlp.inference_function(model)(images)`, the
-      compiled forward pass that `keras_mlp.predict` runs, on a batch already
+      compiled forward pass that `keras_mlp.classification.predict` runs, on a batch already
       converted to a backend tensor (timm's is on its device too), until its
       output is ready; `--jit_compile` is passed to it (`auto`: XLA on
       TensorFlow and JAX). `--keras_path=predict_on_batch` times Keras'
@@ -64,7 +64,7 @@ import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 import keras_mlp  # noqa: E402
-from keras_mlp.weights.timm_config import timm_architectures  # noqa: E402
+from keras_mlp.model_io.timm_config import timm_architectures  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model", "mixer_b16", "Registered keras_mlp model name.")
@@ -336,7 +336,7 @@ def keras_runner(model, images, labels, batch_size, jit_compile):
 
         def run(steps):
             for _ in range(steps):
-                # As `keras_mlp.predict` does; JAX dispatches asynchronously,
+                # As `keras_mlp.classification.predict` does; JAX dispatches asynchronously,
                 # so this is also where a JAX step ends.
                 keras.ops.convert_to_numpy(forward(batch))
     else:

@@ -13,15 +13,15 @@ r"""Top-1 / top-5 accuracy of a model on a dataset split.
 
 from absl import flags
 
-import keras_mlp
 from keras_mlp import cli
+import keras_mlp
+from keras_mlp.classification import evaluate
+from keras_mlp.classification.evaluation import summary
+from keras_mlp.classification.predict import build_classifier
+from keras_mlp.classification.trainer import normalization
 from keras_mlp.data import sources
-from keras_mlp.metadata import load_model
-from keras_mlp.predict import build_classifier
-from keras_mlp.training import evaluate
-from keras_mlp.training.evaluation import summary
-from keras_mlp.training.trainer import normalization
-from keras_mlp.weights.resolver import resolve_weights
+from keras_mlp.model_io.metadata import load_model
+from keras_mlp.model_io.resolver import resolve_weights
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string(

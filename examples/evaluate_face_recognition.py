@@ -15,10 +15,10 @@ import os
 from absl import app, flags
 
 from keras_mlp import cli
-from keras_mlp.data.identities import digits_protocol, verification_set
-from keras_mlp.face import compare_faces, load_face_embedder
-from keras_mlp.training.face_trainer import FAR, embed
-from keras_mlp.training.verification import evaluate_pairs, pair_scores, plot_roc
+from keras_mlp.face.identities import digits_protocol, verification_set
+from keras_mlp.face.predict import compare_faces, load_face_embedder
+from keras_mlp.face.trainer import FAR, embed
+from keras_mlp.face.verification import evaluate_pairs, pair_scores, plot_roc
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("weights", None, "A face run directory or its final.keras.", required=True)

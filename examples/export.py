@@ -32,12 +32,12 @@ import numpy as np
 from absl import app, flags
 
 from keras_mlp import atomic, cli
+from keras_mlp.classification.predict import build_classifier
 from keras_mlp.export import FORMATS, available_formats, check_formats, export_model, verify_export
-from keras_mlp.metadata import load_model
-from keras_mlp.predict import build_classifier
-from keras_mlp.training.face_trainer import TASK as FACE_TASK
-from keras_mlp.training.segmentation import TASK as SEGMENTATION_TASK
-from keras_mlp.weights.resolver import resolve_weights
+from keras_mlp.face.trainer import TASK as FACE_TASK
+from keras_mlp.model_io.metadata import load_model
+from keras_mlp.model_io.resolver import resolve_weights
+from keras_mlp.segmentation.trainer import TASK as SEGMENTATION_TASK
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string(

@@ -31,7 +31,7 @@ import sys
 from absl import app, flags
 
 from keras_mlp import cli
-from keras_mlp.predict import image_paths, load_classifier, predict_files, prediction_weights
+from keras_mlp.classification.predict import image_paths, load_classifier, predict_files, prediction_weights
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string(

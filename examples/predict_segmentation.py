@@ -19,10 +19,10 @@ from absl import app, flags
 from PIL import Image
 
 from keras_mlp import cli
-from keras_mlp.metadata import load_model
-from keras_mlp.predict import image_paths
-from keras_mlp.predict_segmentation import MODES, Segmenter, colour_mask, overlay
-from keras_mlp.training.segmentation import TASK
+from keras_mlp.classification.predict import image_paths
+from keras_mlp.model_io.metadata import load_model
+from keras_mlp.segmentation.predict import MODES, Segmenter, colour_mask, overlay
+from keras_mlp.segmentation.trainer import TASK
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("weights", None, "A segmentation run's final.keras (or its directory).", required=True)

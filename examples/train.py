@@ -20,10 +20,11 @@ import dataclasses
 from absl import flags
 
 from keras_mlp import cli
-from keras_mlp.training import RECIPES, TrainConfig, train
-from keras_mlp.training.evaluation import summary
+from keras_mlp.classification import TrainConfig, train
+from keras_mlp.classification.evaluation import summary
+from keras_mlp.classification.trainer import DEFAULT_MODEL
+from keras_mlp.training import RECIPES
 from keras_mlp.training.strategy import STRATEGIES
-from keras_mlp.training.trainer import DEFAULT_MODEL
 
 _DEFAULTS = TrainConfig()
 FLAGS = flags.FLAGS

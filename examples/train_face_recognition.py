@@ -21,7 +21,7 @@ resume it. final.keras is the embedder, with the verification threshold.
 from absl import flags
 
 from keras_mlp import cli
-from keras_mlp.training.face_trainer import FACE_RECIPES, HEADS, FaceTrainConfig, train_face
+from keras_mlp.face.trainer import FACE_RECIPES, HEADS, FaceTrainConfig, train_face
 
 _DEFAULTS = FaceTrainConfig()
 FLAGS = flags.FLAGS

@@ -18,7 +18,7 @@ import dataclasses
 from absl import flags
 
 from keras_mlp import cli
-from keras_mlp.training.segmentation import HEADS, SegmentationConfig, train_segmentation
+from keras_mlp.segmentation.trainer import HEADS, SegmentationConfig, train_segmentation
 
 _DEFAULTS = SegmentationConfig()
 FLAGS = flags.FLAGS

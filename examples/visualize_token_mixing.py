@@ -12,7 +12,7 @@ patches): see docs/resmlp.md.
 from absl import flags
 
 from keras_mlp import cli
-from keras_mlp.visualize import DEFAULT_MODEL, model_to_plot, plot_token_mixing
+from keras_mlp.classification.visualize import DEFAULT_MODEL, model_to_plot, plot_token_mixing
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string(

@@ -5,8 +5,9 @@ Keras layers and `keras.applications`-style constructors, with pretrained-checkp
 loading.
 """
 
-from keras_mlp import export, layers, training
-from keras_mlp.face import compare_faces, embed_files
+from keras_mlp import classification, export, layers, training
+from keras_mlp.face import FaceEmbedder, compare_faces, embed_files
+from keras_mlp.model_io.hub import from_pretrained, load_metadata, save_pretrained
 # Every model constructor and model tool, as `keras_mlp.models` lists them.
 from keras_mlp.models import *  # noqa: F403
 from keras_mlp.segmentation import PSPNet, SemanticFPN, UPerNet
@@ -16,8 +17,6 @@ from keras_mlp.weights import (
     CheckpointError,
     PretrainedWeights,
     decode_predictions,
-    get_pretrained,
     list_pretrained,
     preprocess_input,
 )
-from keras_mlp.weights.hub import from_pretrained, load_metadata, save_pretrained

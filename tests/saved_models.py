@@ -3,7 +3,7 @@
 import keras
 
 from keras_mlp.data.preprocessing import INCEPTION
-from keras_mlp.metadata import ModelMetadata
+from keras_mlp.model_io.metadata import ModelMetadata
 
 # A 3-class Mixer-T/4 at 16x16, as a training run would describe it.
 TINY_METADATA = ModelMetadata(

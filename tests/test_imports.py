@@ -1,4 +1,5 @@
-"""Imports flow one way: core -> layers -> models -> whole-model I/O -> applications.
+"""Imports flow one way: core -> layers -> checkpoints -> models -> whole-model I/O
+-> applications -> tasks, and the folders show it.
 
 Every `import` in the package, at module level or inside a function, is an
 edge; an edge to a higher layer or any cycle between modules fails, naming
@@ -7,52 +8,38 @@ that a test never calls still counts.
 """
 
 import ast
-import fnmatch
 import os
 
 from tests.testing import TestCase
 
 PACKAGE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "keras_mlp")
 
-# Lowest first. A module belongs to the longest prefix (or pattern) that names it. The
-# model-name registry imports nothing: families fill it, and the pretrained
-# registry below them asks it whether a name exists.
+# Lowest first: every folder of the package, and every module at its root, is in
+# exactly one layer. A module's layer is its folder's, so a module cannot be filed
+# under a layer its folder does not show.
 LAYERS = (
-    (
-        "core",
-        (
-            "keras_mlp.version", "keras_mlp.validation", "keras_mlp.atomic", "keras_mlp.data",
-            "keras_mlp.weights", "keras_mlp.models.registry",
-        ),
-    ),
-    ("layers", ("keras_mlp.layers",)),
-    # A family's key tables belong to the family: they may know its layers.
-    ("models", ("keras_mlp.models", "keras_mlp.segmentation", "keras_mlp.weights.*_checkpoints")),
-    (
-        "whole-model I/O",
-        ("keras_mlp.metadata", "keras_mlp.weights.hub", "keras_mlp.weights.timm_config", "keras_mlp.weights.resolver"),
-    ),
-    (
-        "applications",
-        (
-            "keras_mlp.training", "keras_mlp.predict", "keras_mlp.predict_segmentation", "keras_mlp.face",
-            "keras_mlp.export", "keras_mlp.visualize", "keras_mlp.cli",
-        ),
-    ),
-    ("public API", ("keras_mlp",)),
+    ("core", ("validation", "atomic", "version", "data")),
+    ("layers", ("layers",)),
+    # Checkpoint formats, readers, records and key tables: a key table knows the
+    # variables of the layers it fills.
+    ("checkpoints", ("weights",)),
+    ("models", ("models",)),
+    ("whole-model I/O", ("model_io",)),
+    ("applications", ("training", "export", "cli")),
+    ("tasks", ("classification", "segmentation", "face")),
+    ("public API", ("__init__",)),
 )
+ROOT_MODULES = {"__init__", "validation", "atomic", "version"}
 
 
 def layer_of(module):
-    best = None
-    for rank, (name, prefixes) in enumerate(LAYERS):
-        for prefix in prefixes:
-            if fnmatch.fnmatchcase(module, prefix) or module.startswith(prefix + "."):
-                if best is None or len(prefix) > best[2]:
-                    best = (rank, name, len(prefix))
-    if best is None or (best[1] == "public API" and module != "keras_mlp"):
-        raise AssertionError(f"{module} is in no layer: add its package to LAYERS in {__file__}.")
-    return best[0], best[1]
+    """`(rank, layer name)` of a module, from its top-level folder (or root module)."""
+    parts = module.split(".")
+    top = parts[1] if len(parts) > 1 else "__init__"
+    for rank, (name, members) in enumerate(LAYERS):
+        if top in members:
+            return rank, name
+    raise AssertionError(f"{module}: keras_mlp/{top} is in no layer: add it to LAYERS in {__file__}.")
 
 
 def package_modules():
@@ -141,11 +128,40 @@ class ImportDirectionTest(TestCase):
     def test_no_import_cycle(self):
         self.assertEqual(cycles(import_graph()), [])
 
+    def test_the_package_root_holds_only_the_api_and_core_helpers(self):
+        root = {
+            entry[:-3]
+            for entry in os.listdir(PACKAGE_DIR)
+            if entry.endswith(".py")
+        }
+        self.assertEqual(root - ROOT_MODULES, set(), "modules at the package root that belong in a package")
+
+    def test_every_folder_is_in_one_layer(self):
+        folders = {
+            entry
+            for entry in os.listdir(PACKAGE_DIR)
+            if os.path.isfile(os.path.join(PACKAGE_DIR, entry, "__init__.py"))
+        }
+        members = [member for _, layer_members in LAYERS for member in layer_members]
+        self.assertLen(members, len(set(members)))
+        self.assertEqual(folders | ROOT_MODULES, set(members))
+
     def test_the_checks_see_function_level_imports(self):
-        graph = import_graph()
-        # keras_mlp.weights.registry asks the model registry inside a function.
-        self.assertIn("keras_mlp.models.registry", graph["keras_mlp.weights.registry"])
+        found = imported_modules(
+            "keras_mlp.weights.example",
+            self.write_module("def f():\n    from keras_mlp.models import registry\n"),
+            {"keras_mlp.models.registry": ""},
+        )
+        self.assertEqual(found, {"keras_mlp.models.registry"})
+        self.assertEqual(layer_of("keras_mlp.models.registry")[1], "models")
         self.assertEqual(cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}), [["a", "b", "c"]])
+
+
+    def write_module(self, source):
+        path = os.path.join(self.get_temp_dir(), "example.py")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(source)
+        return path
 
 
 if __name__ == "__main__":

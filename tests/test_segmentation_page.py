@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.data.test_segmentation import write_folder
+from tests.segmentation.test_data import write_folder
 from tests.testing import REPO_ROOT, TestCase
 
 PAGE = "docs/segmentation.md"
@@ -28,7 +28,7 @@ SIZE_FLAGS = ("--epochs=1", "--steps_per_epoch=1", "--batch_size=2", "--image_si
 MOCKED = """
 import runpy, sys
 import tensorflow_datasets as tfds
-from tests.data.test_segmentation import mock_examples
+from tests.segmentation.test_data import mock_examples
 sys.argv = sys.argv[1:]  # argv[0] is "-c"; the script's own argv follows
 key = "annotation" if "scene_parse150" in " ".join(sys.argv) else "segmentation_mask"
 with tfds.testing.mock_data(as_dataset_fn=mock_examples(key)):

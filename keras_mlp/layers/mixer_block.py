@@ -107,7 +107,7 @@ class MLPMixerBlock(keras.layers.Layer):
 
     def token_mixing_kernel(self):
         """`(num_patches, units)`: the weights from each patch to each hidden
-        unit of the token-mixing MLP (what `keras_mlp.visualize` draws)."""
+        unit of the token-mixing MLP (what `keras_mlp.classification.visualize` draws)."""
         return self.token_mixing.fc1.kernel
 
     def compute_output_shape(self, input_shape):

@@ -22,7 +22,6 @@ from keras_mlp.models.feedforward_vit import (
     FeedForwardTiny,
     FeedForwardViT,
 )
-from keras_mlp.models.face_embedder import FaceEmbedder
 from keras_mlp.models.flops import count_flops, count_macs
 from keras_mlp.models.mlp_mixer import (
     MixerB16,
@@ -38,10 +37,10 @@ from keras_mlp.models.mlp_mixer import (
 from keras_mlp.models.features import block_names, feature_extractor
 from keras_mlp.models.gmlp import GMLP, GMLPB16, GMLPS16, GMLPTi16
 from keras_mlp.models.inference import inference_function
-from keras_mlp.models.registry import create_model, get_constructor, list_models
+from keras_mlp.models.registry import create_model, get_constructor, get_pretrained, list_models
 from keras_mlp.models.reparameterize import reparameterize
-from keras_mlp.models.resmlp import ResMLP, ResMLPB24, ResMLPS12, ResMLPS24, ResMLPS36
 from keras_mlp.models.repmlp_cifar import RepMLPCIFAR
+from keras_mlp.models.resmlp import ResMLP, ResMLPB24, ResMLPS12, ResMLPS24, ResMLPS36
 from keras_mlp.models.repmlp_resnet import (
     RepMLPFaceRes50,
     RepMLPRes50Bottleneck224,

@@ -21,7 +21,7 @@ from keras_mlp.layers.shifted_depthwise_conv import tracing_for_xla
 def inference_function(model, jit_compile="auto"):
     """A compiled `images -> outputs` function of `model` in inference mode.
 
-    What `keras_mlp.predict` and `examples/predict.py` run, and what
+    What `keras_mlp.classification.predict` and `examples/predict.py` run, and what
     `benchmarks/throughput.py` times: the model's forward pass
     (`training=False`), compiled on its first call for each input shape and
     reused after that, returning backend tensors (no NumPy conversion; call

@@ -3,6 +3,8 @@
 import difflib
 import fnmatch
 
+from keras_mlp.weights import registry as pretrained_registry
+
 _MODELS = {}
 
 
@@ -55,3 +57,18 @@ def create_model(model_name, /, **kwargs):
     (None, 10)
     """
     return get_constructor(model_name)(**kwargs)
+
+
+def get_pretrained(model, tag=None):
+    """The `PretrainedWeights` of `("mixer_b16", "imagenet1k")` or `"mixer_b16.imagenet1k"`.
+
+    A misspelt model has no tags either: its name is the mistake reported.
+
+    Example:
+
+    >>> get_pretrained("mixer_b16.imagenet1k").classes
+    1000
+    """
+    name = model if tag is not None else model.partition(".")[0]
+    get_constructor(name)
+    return pretrained_registry.get_pretrained(model, tag)

@@ -1,7 +1,10 @@
-"""Training: recipes, schedules, distribution strategies, callbacks, the loop."""
+"""What every task's trainer shares: recipes and their optimizer, schedules,
+distribution strategies, run directories, locks, sessions, callbacks.
 
-from keras_mlp.training.evaluation import evaluate
-from keras_mlp.training.recipes import RECIPES, Recipe, get_recipe
+Each task's trainer lives in its task package (`keras_mlp.classification`,
+`keras_mlp.segmentation`, `keras_mlp.face`).
+"""
+
+from keras_mlp.training.recipes import RECIPES, Recipe, get_recipe, recipe_optimizer
 from keras_mlp.training.schedules import WarmupDecay
 from keras_mlp.training.strategy import get_strategy
-from keras_mlp.training.trainer import TrainConfig, train

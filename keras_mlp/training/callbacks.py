@@ -16,7 +16,7 @@ import keras
 import numpy as np
 
 from keras_mlp import atomic
-from keras_mlp.metadata import save_model
+from keras_mlp.model_io.metadata import save_model
 
 
 class NonFiniteGuard(keras.callbacks.Callback):

@@ -6,7 +6,10 @@ global batch size actually used (Goyal et al., 2017).
 
 import dataclasses
 
+import keras
+
 from keras_mlp.data.pipeline import Augmentation
+from keras_mlp.training.schedules import WarmupDecay
 
 _INCEPTION_CROP = (0.08, 1.0)
 
@@ -154,3 +157,18 @@ def get_recipe(name):
     if name not in RECIPES:
         raise ValueError(f"Unknown recipe {name!r}. Available: {sorted(RECIPES)}")
     return RECIPES[name]
+
+
+def recipe_optimizer(recipe, batch_size, total_steps, steps_per_epoch):
+    """The recipe's optimizer with its warm-up and decay schedule."""
+    warmup = recipe.warmup_steps or int(recipe.warmup_epochs * steps_per_epoch)
+    warmup = min(warmup, total_steps // 2)
+    schedule = WarmupDecay(
+        recipe.scaled_learning_rate(batch_size), total_steps, warmup, recipe.decay
+    )
+    common = dict(learning_rate=schedule, global_clipnorm=recipe.global_clipnorm)
+    if recipe.optimizer == "adam":
+        return keras.optimizers.Adam(beta_1=0.9, beta_2=0.999, weight_decay=recipe.weight_decay or None, **common)
+    if recipe.optimizer == "adamw":
+        return keras.optimizers.AdamW(weight_decay=recipe.weight_decay, **common)
+    return keras.optimizers.SGD(momentum=0.9, weight_decay=recipe.weight_decay or None, **common)

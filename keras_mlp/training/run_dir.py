@@ -24,7 +24,7 @@ import os
 import re
 
 from keras_mlp import atomic
-from keras_mlp.metadata import FINAL_MODEL, RUN_FILE
+from keras_mlp.model_io.metadata import FINAL_MODEL, RUN_FILE
 
 # The settings that change what a run computes; the default directory name is
 # derived from them, so the same command finds the same directory again.

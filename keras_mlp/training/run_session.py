@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import keras
 
-from keras_mlp.metadata import save_model
+from keras_mlp.model_io.metadata import save_model
 from keras_mlp.training.lock import RunLock
 from keras_mlp.training.resume import restore
 

@@ -8,7 +8,7 @@ so the shared cache (`HF_HOME`), revisions, `HF_HUB_OFFLINE=1` and tokens
 of private repositories (`HF_TOKEN`, `hf auth login`) work as in every
 other Hugging Face library.
 
-This module fetches files only; `keras_mlp.weights.hub` builds and saves
+This module fetches files only; `keras_mlp.model_io.hub` builds and saves
 whole models from them.
 """
 

@@ -39,10 +39,6 @@ def get_pretrained(model, tag=None):
         model, _, tag = model.partition(".")
     record = _RECORDS.get(f"{model}.{tag}")
     if record is None:
-        # A misspelt model has no tags either; its name is the mistake to report.
-        from keras_mlp.models.registry import get_constructor
-
-        get_constructor(model)
         available = [name.partition(".")[2] for name in list_pretrained(model)]
         raise ValueError(
             f"No pretrained weights {tag!r} for model {model!r}. "

@@ -15,12 +15,12 @@ import pytest
 from absl.testing import parameterized
 
 import keras_mlp
+from keras_mlp.classification import TrainConfig, train
 from keras_mlp.export import export_model, run_artifact
 from keras_mlp.layers import Reparameterizable
 from keras_mlp.models import factory
 from keras_mlp.models.factory import CONTRACT
 from keras_mlp.models.naming import block_name, block_of
-from keras_mlp.training import TrainConfig, train
 from tests.data.folders import image_folder
 from tests.registered_models import REPRESENTATIVES, randomize_head, smallest_side
 from tests.testing import TestCase

@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 
-from keras_mlp.metadata import read_metadata
+from keras_mlp.model_io.metadata import read_metadata
 from keras_mlp.training.callbacks import Backup, EpochCheckpoint, EpochLog, LearningCurves, NonFiniteGuard
 from keras_mlp.training.run_dir import RunDirectory
 from tests.saved_models import TINY_METADATA as METADATA

@@ -18,7 +18,7 @@ import pytest
 
 import keras_mlp
 from keras_mlp.data.embedded import load_digits
-from keras_mlp.metadata import read_metadata
+from keras_mlp.model_io.metadata import read_metadata
 from tests.data.folders import image_folder
 from tests.testing import REPO_ROOT, TestCase
 

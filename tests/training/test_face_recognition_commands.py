@@ -15,9 +15,9 @@ import tempfile
 import keras
 import pytest
 
-from keras_mlp.data.identities import digits_protocol
-from keras_mlp.data.insightface_bin import write_bin
-from tests.data.test_identities import people
+from keras_mlp.face.identities import digits_protocol
+from keras_mlp.face.insightface_bin import write_bin
+from tests.face.test_identities import people
 from tests.testing import REPO_ROOT, TestCase
 
 TRAIN = "python examples/train_face_recognition.py"

@@ -2,8 +2,7 @@ import keras
 import numpy as np
 from absl.testing import parameterized
 
-from keras_mlp.training import RECIPES, WarmupDecay, get_recipe
-from keras_mlp.training.trainer import recipe_optimizer
+from keras_mlp.training import RECIPES, WarmupDecay, get_recipe, recipe_optimizer
 from tests.testing import TestCase
 
 

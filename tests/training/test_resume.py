@@ -24,7 +24,7 @@ COMMAND = [
 KILLED_RUN = textwrap.dedent("""
     import os, signal, sys
     import keras
-    from keras_mlp.training import TrainConfig, train
+    from keras_mlp.classification import TrainConfig, train
 
     class KillMidEpoch(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
