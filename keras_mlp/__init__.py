@@ -6,6 +6,8 @@ loading.
 """
 
 from keras_mlp import classification, export, layers, training
+# KerasHubBackbone and RetinaNet where keras-hub is installed (the `detection` extra).
+from keras_mlp.detection import *  # noqa: F403
 from keras_mlp.face import FaceEmbedder, compare_faces, embed_files
 from keras_mlp.model_io.hub import from_pretrained, load_metadata, save_pretrained
 # Every model constructor and model tool, as `keras_mlp.models` lists them.

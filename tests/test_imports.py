@@ -26,7 +26,7 @@ LAYERS = (
     ("models", ("models",)),
     ("whole-model I/O", ("model_io",)),
     ("applications", ("training", "export", "cli")),
-    ("tasks", ("classification", "segmentation", "face")),
+    ("tasks", ("classification", "segmentation", "face", "detection")),
     ("public API", ("__init__",)),
 )
 ROOT_MODULES = {"__init__", "validation", "atomic", "version"}

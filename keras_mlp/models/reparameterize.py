@@ -20,7 +20,9 @@ def reparameterize(model):
     Args:
         model: a functional, sequential or subclassed `keras.Model` whose
             reparameterizable layers are its layers or those of its nested
-            models, and whose class round-trips through `get_config()`.
+            models, and whose class round-trips through `get_config()`; a
+            nested model whose config does not list its layers gives its
+            deploy config through a `deploy_config(config)` classmethod.
 
     Returns:
         A new `keras.Model` of the same class and name.
@@ -72,6 +74,10 @@ def _deploy_config(config):
     cls = keras.saving.get_registered_object(registered) if registered else None
     if isinstance(cls, type) and issubclass(cls, Reparameterizable):
         config["config"] = dict(config["config"], deploy=True)
+    elif hasattr(cls, "deploy_config"):
+        # A model whose config names its architecture rather than listing
+        # its layers (`keras_mlp.KerasHubBackbone`) says its deploy form.
+        config["config"] = cls.deploy_config(config["config"])
     return config
 
 

@@ -8,7 +8,7 @@ from the nearest finer map by max pooling, or, when none is finer, from the
 finest by 2x2 transposed convolutions (with LayerNorm and GELU between
 them): the simple feature pyramid of ViTDet (Li et al., arXiv 2203.16527).
 Which case applies is read from the feature maps' shapes, never from the
-family.
+family; a backbone that takes any size is measured on a probe input.
 """
 
 import math
@@ -21,6 +21,10 @@ from keras_mlp.models.registry import create_model
 from keras_mlp.validation import InputSizeError
 
 STRIDES = (4, 8, 16, 32)
+
+# Side of the image a backbone of any input size is measured on: a multiple of
+# every stride, so no stage rounds.
+_PROBE_SIDE = 256
 
 
 def backbone_features(backbone, input_shape=None, backbone_weights=None):
@@ -82,7 +86,7 @@ def feature_pyramid(features, images):
     if len(maps[0].shape) == 3:
         grid, prefix = _token_grid(input_shape, maps[0].shape[1])
         maps = [TokensToGrid(grid, prefix_tokens=prefix, name="pyramid_tokens")(maps[0])]
-    levels = {_stride(input_shape, m): m for m in maps}
+    levels = dict(zip(_strides(features, input_shape, maps), maps))
     pyramid = []
     for target in STRIDES:
         finer = [s for s in levels if s <= target]
@@ -94,6 +98,17 @@ def feature_pyramid(features, images):
             x = keras.layers.MaxPooling2D(factor, strides=factor, padding="same", name=f"pyramid_{target}_pool")(x)
         pyramid.append(x)
     return pyramid
+
+
+def _strides(features, input_shape, maps):
+    """Each map's stride; with an unknown height or width, the strides the
+    backbone's maps have for a `_PROBE_SIDE` square image."""
+    if None not in input_shape[:2]:
+        return [_stride(input_shape, m) for m in maps]
+    probe_shape = (_PROBE_SIDE, _PROBE_SIDE, input_shape[2])
+    probe = features.compute_output_spec(keras.KerasTensor((1, *probe_shape)))
+    probe = probe if isinstance(probe, (list, tuple)) else [probe]
+    return [_stride(probe_shape, m) for m in probe]
 
 
 def _stride(input_shape, feature_map):

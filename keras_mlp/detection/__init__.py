@@ -1,0 +1,19 @@
+"""Object detection on keras_mlp backbones through KerasHub.
+
+Needs keras-hub (`pip install -e ".[detection]"`); without it the names
+below are missing and the rest of keras_mlp works as before. Importing the
+package registers `KerasHubBackbone`, so `keras_hub.models.Backbone.from_preset`
+loads its presets.
+"""
+
+__all__ = []
+try:
+    import keras_hub  # noqa: F401
+except ModuleNotFoundError as error:
+    if error.name != "keras_hub":
+        raise
+else:
+    from keras_mlp.detection.backbone import KerasHubBackbone
+    from keras_mlp.detection.retinanet import RetinaNet
+
+    __all__ = ["KerasHubBackbone", "RetinaNet"]
