@@ -22,7 +22,7 @@ import keras_mlp
 from keras_mlp.models import factory
 from keras_mlp.weights.registry import _cache_path, get_pretrained
 from tests.testing import REPO_ROOT, TestCase
-from tests.weights.test_hub import publish_timm
+from tests.model_io.test_hub import publish_timm
 
 PAGES = tuple(family.page for family in factory.families() if family.page)
 MARKER = "<!-- runs-offline -->"
