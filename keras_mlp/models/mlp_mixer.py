@@ -50,7 +50,8 @@ def _build(
 ):
     source = WeightsSource(args.weights, model_name)
     # What the weights need (a record's arguments, the Flax format's tanh
-    # GELU) is settled here, before anything is built; the caller's wins.
+    # GELU, a file's patch grid) is settled here, before anything is built;
+    # the caller's wins.
     resolved = source.defaults(
         mixer_checkpoints.SPEC, gelu_approximate=gelu_approximate, token_mixing_grid=token_mixing_grid
     )
@@ -135,11 +136,11 @@ FAMILY = factory.Family(
             "a grid `K` times finer per side the MLPs are `K^2` times wider and "
             "a checkpoint of that grid is loaded block-diagonally, as in the "
             "paper's Appendix C; at any other grid the checkpoint's token MLPs "
-            "are resampled (docs/resolution.md). `None`: the pretrained tag's "
-            "grid (its training resolution), else the model's own grid. The "
-            "checkpoint's contents never decide it: pass the grid a checkpoint "
-            "file was trained on to load it block-diagonally, or to rebuild "
-            "such a model (e.g. to load its `.weights.h5`)."
+            "are resampled (docs/resolution.md). `None`: the grid of the "
+            "weights (a pretrained tag's record, or a checkpoint file's square "
+            "token-mixing patch count, read before the model is built), else the "
+            "model's own grid. Pass it for a non-square checkpoint grid, or to "
+            "rebuild a widened model (e.g. to load its `.weights.h5`)."
         ),
     ),
 )

@@ -39,8 +39,12 @@ def file_sha256(path):
     return sha.hexdigest()
 
 
-def read_state_dict(path):
-    """Returns `{key: np.ndarray}` from a `.npz`, PyTorch or `.safetensors` file."""
+def read_state_dict(path, select=None):
+    """Returns `{key: np.ndarray}` from a `.npz`, PyTorch or `.safetensors` file.
+
+    With `select` (`fn(key) -> bool`) only the arrays of the selected keys
+    are read: the other arrays of the file are never loaded.
+    """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(
@@ -61,7 +65,7 @@ def read_state_dict(path):
             "(Keras)."
         )
     try:
-        state = reader(path)
+        state = reader(path, select or _every_key)
     except (ImportError, CheckpointError):
         raise
     except Exception as e:
@@ -70,23 +74,29 @@ def read_state_dict(path):
             f"({type(e).__name__}: {e}). The file is probably truncated or "
             "corrupt: delete it and download it again."
         ) from e
-    if not state:
+    if not state and select is None:
         raise CheckpointError(f"Checkpoint {path!r} holds no arrays.")
     return state
 
 
-def _read_npz(path):
+def _every_key(key):
+    return True
+
+
+def _read_npz(path, select):
+    # An `NpzFile` reads an array only when it is indexed.
     with np.load(path, allow_pickle=False) as data:
-        return {key: np.asarray(data[key]) for key in data.files}
+        return {key: np.asarray(data[key]) for key in data.files if select(key)}
 
 
-def _read_safetensors(path):
-    from safetensors.numpy import load_file
+def _read_safetensors(path, select):
+    from safetensors import safe_open
 
-    return load_file(path)
+    with safe_open(path, framework="numpy") as f:
+        return {key: f.get_tensor(key) for key in f.keys() if select(key)}
 
 
-def _read_torch(path):
+def _read_torch(path, select):
     try:
         import torch
     except ImportError as e:
@@ -106,9 +116,12 @@ def _read_torch(path):
         )
     # DeiT-style training checkpoints (DeiT, the feed-forward-only ViT) also
     # pickle the argparse.Namespace of the run; it holds no code.
+    # A zip archive maps its tensors in lazily, so a selection reads only
+    # its own; the pre-1.6 pickle cannot be mapped and is read whole.
+    lazy = select is not _every_key and zipfile.is_zipfile(path)
     try:
         with torch.serialization.safe_globals([argparse.Namespace]):
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            state = torch.load(path, map_location="cpu", weights_only=True, mmap=lazy)
     except pickle.UnpicklingError as e:
         # torch's message suggests weights_only=False, which would let the
         # file run arbitrary code; keras_mlp never does that.
@@ -127,11 +140,17 @@ def _read_torch(path):
         raise ValueError(f"expected a dict of tensors, found {type(state).__name__}")
     arrays = {}
     for key, value in state.items():
-        if isinstance(value, torch.Tensor):
+        key = key.removeprefix("module.")
+        if isinstance(value, torch.Tensor) and select(key):
             if value.dtype == torch.bfloat16:
                 value = value.float()
-            arrays[key.removeprefix("module.")] = value.numpy()
+            # A mapped tensor's array would keep the file mapped.
+            arrays[key] = value.numpy().copy() if lazy else value.numpy()
     return arrays
+
+
+# The weights file inside a `.keras` archive.
+KERAS_ARCHIVE_WEIGHTS = "model.weights.h5"
 
 
 def check_keras_archive(path):
@@ -148,7 +167,7 @@ def check_keras_archive(path):
             f"{path!r} is not a readable .keras file (a zip archive): it is "
             f"truncated or corrupt ({e}). Save, download or copy it again."
         ) from e
-    missing = sorted({"config.json", "model.weights.h5"} - names)
+    missing = sorted({"config.json", KERAS_ARCHIVE_WEIGHTS} - names)
     if missing:
         raise CheckpointError(
             f"{path!r} is a zip archive but not a .keras model: it lacks {missing}."

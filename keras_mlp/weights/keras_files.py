@@ -6,10 +6,13 @@ dict as the converted foreign checkpoints lets one pipeline adapt them
 (another `classes`, a finer patch grid) and report every mismatch at once.
 """
 
+import contextlib
+import zipfile
+
 import h5py
 import numpy as np
 
-from keras_mlp.weights.checkpoint_io import CheckpointError, check_keras_archive
+from keras_mlp.weights.checkpoint_io import KERAS_ARCHIVE_WEIGHTS, CheckpointError, check_keras_archive
 
 
 def read_keras_weights(path, model):
@@ -22,20 +25,54 @@ def read_keras_weights(path, model):
     same class gives the same order). Arrays of layers that `model` lacks
     are keyed `<layer path>/vars/<i>`, so that they get reported.
     """
+    with _open_weights_file(path) as f:
+        arrays = _read_groups(f)
+    names = _own_variable_paths(model)
+    return {names.get((layer, index), f"{layer}/vars/{index}"): array for (layer, index), array in arrays.items()}
+
+
+def read_layer_arrays(path, layer):
+    """The arrays of one layer of a `.weights.h5` or `.keras` file, in the
+    order of its `vars/<i>`; no other array of the file is read.
+
+    `layer` is the layer's path (`"block_0/token_mixing/fc1"`).
+    """
+    if not path.endswith(".keras"):
+        with _open_weights_file(path) as f:
+            return _layer_arrays(f, layer)
+    check_keras_archive(path)
+    # `.keras` archives store their weights file uncompressed, so h5py
+    # seeks in it as in a file of its own.
+    with zipfile.ZipFile(path) as archive, archive.open(KERAS_ARCHIVE_WEIGHTS) as entry:
+        with h5py.File(entry, "r") as f:
+            return _layer_arrays(f, layer)
+
+
+@contextlib.contextmanager
+def _open_weights_file(path):
     try:
         with h5py.File(path, "r") as f:
-            arrays = _read_groups(f)
+            yield f
     except OSError as e:
         raise CheckpointError(
             f"Could not read {path!r} as a Keras .weights.h5 file ({e}). The "
             "file is probably truncated or corrupt."
         ) from e
-    names = _own_variable_paths(model)
-    return {names.get((layer, index), f"{layer}/vars/{index}"): array for (layer, index), array in arrays.items()}
+
+
+def _layer_arrays(f, layer):
+    datasets = _datasets(f)
+    indices = sorted(index for name, index in datasets if name == layer)
+    return [np.asarray(datasets[(layer, index)]) for index in indices]
 
 
 def _read_groups(f):
-    arrays = {}
+    return {key: np.asarray(dataset) for key, dataset in _datasets(f).items()}
+
+
+def _datasets(f):
+    """`{(layer path, index): h5py.Dataset}`, read lazily."""
+    datasets = {}
 
     def visit(name, obj):
         if not (isinstance(obj, h5py.Dataset) and name.rpartition("/")[0].endswith("vars")):
@@ -46,10 +83,10 @@ def _read_groups(f):
         vars_group = name.rpartition("/")[0]
         layer = _layer_path(f, vars_group)
         if layer:
-            arrays[(layer, int(name.rpartition("/")[2]))] = np.asarray(obj)
+            datasets[(layer, int(name.rpartition("/")[2]))] = obj
 
     f.visititems(visit)
-    return arrays
+    return datasets
 
 
 def _layer_path(f, vars_group):

@@ -76,7 +76,8 @@ class KeyMap:
     ignore: tuple = ()
     prepare: object = None
 
-    def _target(self, key):
+    def target(self, key):
+        """`(Keras variable path, transform)` of a source key, or `(None, None)`."""
         for pattern, template, fn in self.rules:
             match = re.fullmatch(pattern, key)
             if match:
@@ -85,7 +86,7 @@ class KeyMap:
 
     def coverage(self, keys):
         """How many of `keys` this layout knows."""
-        return sum(self._target(key)[0] is not None for key in keys)
+        return sum(self.target(key)[0] is not None for key in keys)
 
     def convert(self, state):
         """Returns `({keras_path: array}, [unknown source keys])`."""
@@ -95,7 +96,7 @@ class KeyMap:
         for key, array in state.items():
             if any(re.fullmatch(p, key) for p in self.ignore):
                 continue
-            target, fn = self._target(key)
+            target, fn = self.target(key)
             if target is None:
                 unknown.append(key)
             else:

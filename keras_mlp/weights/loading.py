@@ -12,6 +12,7 @@ import dataclasses
 import os
 
 from keras_mlp.weights import hub_files
+from keras_mlp.weights.checkpoint_grid import read_patch_grid
 from keras_mlp.weights.checkpoint_io import CheckpointError, read_state_dict
 from keras_mlp.weights.keras_files import read_keras_model, read_keras_weights
 from keras_mlp.weights.key_mapping import assign_weights, pick_key_map
@@ -37,12 +38,17 @@ class CheckpointSpec:
         format_arguments: `{file suffix: {argument: value}}`, constructor
             arguments a checkpoint format implies (an official Flax `.npz`
             Mixer runs the tanh GELU).
+        grid_arguments: `{argument: PatchWeight}`, constructor arguments
+            that a checkpoint file's patch grid implies, each read off the
+            patch count of the variable the `PatchWeight` names (its
+            `pattern` is that `Variable.path`); a record names them itself.
     """
 
     key_maps: tuple = ()
     head_prefixes: tuple = ("predictions/",)
     hint: str = ""
     format_arguments: dict = dataclasses.field(default_factory=dict)
+    grid_arguments: dict = dataclasses.field(default_factory=dict)
 
 
 class WeightsSource:
@@ -94,17 +100,24 @@ class WeightsSource:
         """`arguments` with each `None` replaced by what the weights imply.
 
         A pretrained record names the constructor arguments its weights
-        need; a checkpoint format may imply some (`spec.format_arguments`).
-        What the caller passes (not `None`) always wins. Nothing is read.
+        need; a checkpoint format may imply some (`spec.format_arguments`),
+        and a file's patch grid others (`spec.grid_arguments`), for which
+        the one array that says it is read. What the caller passes (not
+        `None`) always wins.
         """
         if self.record is not None:
             implied = self.record.arguments
+        elif self.path is None:
+            implied = {}
         else:
-            implied = next(
-                (values for suffix, values in spec.format_arguments.items()
-                 if self.path and self.path.endswith(suffix)),
+            implied = dict(next(
+                (values for suffix, values in spec.format_arguments.items() if self.path.endswith(suffix)),
                 {},
-            )
+            ))
+            for name, weight in spec.grid_arguments.items():
+                # Read only where the caller leaves the argument to the weights.
+                if name in arguments and arguments[name] is None:
+                    implied[name] = read_patch_grid(self.path, spec.key_maps, weight)
         return {
             name: implied.get(name) if value is None else value
             for name, value in arguments.items()

@@ -40,10 +40,6 @@ TIMM_MIXER = KeyMap(
     ),
 )
 
-# The official Flax code runs `nn.gelu`, whose default is the tanh approximation.
-SPEC = CheckpointSpec(
-    key_maps=(FLAX_MIXER, TIMM_MIXER), format_arguments={".npz": {"gelu_approximate": True}}
-)
 # The token MLP: `fc1` sums over input patches, `fc2` writes one output per patch.
 _TOKEN_MLP = r"block_\d+/token_mixing"
 PATCH_WEIGHTS = (
@@ -51,4 +47,17 @@ PATCH_WEIGHTS = (
     PatchWeight(_TOKEN_MLP + r"/fc1/bias", "."),
     PatchWeight(_TOKEN_MLP + r"/fc2/kernel", ".q"),
     PatchWeight(_TOKEN_MLP + r"/fc2/bias", "q"),
+)
+
+SPEC = CheckpointSpec(
+    key_maps=(FLAX_MIXER, TIMM_MIXER),
+    # The official Flax code runs `nn.gelu`, whose default is the tanh approximation.
+    format_arguments={".npz": {"gelu_approximate": True}},
+    # A file's token MLPs were trained on the grid of their patch count, so
+    # it loads at a grid `K` times finer by the paper's Appendix C.
+    grid_arguments={"token_mixing_grid": PatchWeight("block_0/token_mixing/fc1/kernel", "p.")},
+    hint=(
+        "A Mixer saved at a grid `K` times finer than the one its token MLPs "
+        "were trained on loads with that `token_mixing_grid` passed."
+    ),
 )

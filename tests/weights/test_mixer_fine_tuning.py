@@ -76,9 +76,9 @@ class MixerFineTuningTest(TestCase):
         self.assertAllClose(model.get_layer("stem").kernel, trained.get_layer("stem").kernel)
 
     def test_any_other_grid_resamples_the_token_mlp_at_its_width(self):
-        # Without `token_mixing_grid` the model has its own grid, whatever the
-        # file holds: a 4x4 grid does not become the wider 2x2 Appendix C model.
-        for shape, patches in (((48, 48, 3), 9), ((32, 48, 3), 6), ((16, 16, 3), 1), ((64, 64, 3), 16)):
+        # At a grid that is not `K` times the file's 2x2 the token MLPs keep
+        # their width (`K` times finer is Appendix C, tests/weights/test_checkpoint_grid.py).
+        for shape, patches in (((48, 48, 3), 9), ((32, 48, 3), 6), ((16, 16, 3), 1)):
             with self.subTest(shape=shape):
                 model = keras_mlp.MLPMixer(**CONFIG, weights=self.path, input_shape=shape, classes=5)
                 fc1 = model.get_layer("block_0").token_mixing.fc1.kernel
