@@ -3,6 +3,7 @@
 import keras
 
 from keras_mlp.layers.stochastic_depth import StochasticDepth
+from keras_mlp.models import factory
 from keras_mlp.validation import InputSizeError
 
 
@@ -32,11 +33,12 @@ def image_input(args, default_size, any_size=False):
     if any(d is not None and d <= 0 for d in input_shape[:2]):
         raise InputSizeError(f"`input_shape` height and width must be positive. Received: input_shape={input_shape}")
     if not any_size and None in input_shape[:2]:
+        any_size_families = ", ".join(f.name for f in factory.families() if f.any_input_size)
         raise InputSizeError(
             "`input_shape` height and width must be known for this model, "
             "because its token-mixing weights depend on the number of "
             "patches. Pass the size you will feed, or use a family that takes "
-            f"any size (CycleMLP, Wave-MLP). Received: input_shape={input_shape}"
+            f"any size ({any_size_families}). Received: input_shape={input_shape}"
         )
     if input_tensor is None:
         return keras.Input(shape=input_shape, name="images"), input_shape

@@ -54,6 +54,7 @@ def _build(args, *, model_name, embed_dims, depths, mlp_ratios):
 
 
 FAMILY = pyramid.family(
+    name="CycleMLP",
     head_norm="LayerNorm",
     formats="an official `.pth` release, ",
     build=_build,

@@ -220,6 +220,12 @@ class Family:
             `count_macs` is tested against them.
         page: the family's docs page, whose commands and marked Python
             blocks `tests/test_family_pages.py` runs.
+        any_input_size: whether every weight is per channel, so that one
+            model takes images of any size (`input_shape` with `None`
+            height and width); the error of a grid-bound model asked for
+            that names these families.
+        name: the family's name as its paper writes it (`"CycleMLP"`),
+            where a message lists families.
     """
 
     build: object
@@ -235,6 +241,8 @@ class Family:
     timm_architectures: dict = dataclasses.field(default_factory=dict)
     reference_gmacs: dict = dataclasses.field(default_factory=dict)
     page: str | None = None
+    any_input_size: bool = False
+    name: str | None = None
 
     def document(self, signature, **values):
         """The docstring of a constructor with `signature`."""

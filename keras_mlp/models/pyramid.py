@@ -39,8 +39,9 @@ ARG_DOCS = dict(
 def family(*, head_norm, formats, **declaration):
     """The `factory.Family` of a pyramid family, with what both families'
     docstrings say; `head_norm` names the norm before the head, `formats`
-    the checkpoint files `weights` takes."""
+    the checkpoint files `weights` takes. A pyramid takes any input size."""
     return factory.Family(
+        any_input_size=True,
         doc_values=dict(DOC_VALUES, formats=formats),
         arg_docs=dict(include_top=f"whether to include the final {head_norm}, pool and classifier.", **ARG_DOCS),
         **declaration,

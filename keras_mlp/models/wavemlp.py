@@ -60,6 +60,7 @@ def _build(args, *, model_name, embed_dims, depths, mlp_ratios, mode="fc", norm=
 
 
 FAMILY = pyramid.family(
+    name="Wave-MLP",
     head_norm="norm",
     formats="an official `.pth.tar` release, ",
     build=_build,

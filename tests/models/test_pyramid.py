@@ -6,6 +6,7 @@ import numpy as np
 from absl.testing import parameterized
 
 import keras_mlp
+from keras_mlp.models import factory
 from tests.testing import TestCase
 
 TINY = dict(embed_dims=(8, 16, 24, 32), depths=(1, 2, 1, 1), mlp_ratios=(2, 2, 2, 2))
@@ -54,6 +55,12 @@ class PyramidTest(TestCase, parameterized.TestCase):
             fixed.set_weights(any_size.get_weights())
             x = rng.uniform(-1, 1, (2, *shape)).astype("float32")
             self.assertAllClose(any_size(x), fixed(x), atol=1e-5)
+
+    def test_a_grid_bound_model_names_the_families_declared_for_any_size(self):
+        declared = [family.name for family in factory.families() if family.any_input_size]
+        self.assertEqual(declared, ["CycleMLP", "Wave-MLP"])
+        with self.assertRaisesRegex(keras_mlp.InputSizeError, r"takes any size \(CycleMLP, Wave-MLP\)"):
+            keras_mlp.MixerT4(input_shape=(None, None, 3))
 
     @parameterized.parameters(*BUILDERS)
     def test_an_input_too_small_names_the_minimum(self, family):
