@@ -7,7 +7,9 @@ def run_artifact(path, format, images):
     """Outputs of the artifact at `path` for a float32 `images` batch.
 
     The artifact runs in the runtime it was made for: the SavedModel's
-    `serving_default` signature, the TFLite interpreter, onnxruntime.
+    `serving_default` signature, LiteRT's interpreter (`ai-edge-litert`;
+    TensorFlow's `tf.lite.Interpreter` where LiteRT is not installed),
+    onnxruntime.
 
     Args:
         path: what `export_model(model, path, format)` wrote.
@@ -47,9 +49,7 @@ def _run_saved_model(path, images):
 
 
 def _run_tflite(path, images):
-    import tensorflow as tf
-
-    interpreter = tf.lite.Interpreter(model_path=path)
+    interpreter = tflite_interpreter(path)
     (inputs,) = interpreter.get_input_details()
     interpreter.resize_tensor_input(inputs["index"], images.shape)
     interpreter.allocate_tensors()
@@ -57,6 +57,29 @@ def _run_tflite(path, images):
     interpreter.invoke()
     (outputs,) = interpreter.get_output_details()
     return interpreter.get_tensor(outputs["index"])
+
+
+def tflite_interpreter(path):
+    """An interpreter of the `.tflite` file at `path`: LiteRT's.
+
+    TensorFlow 2.20 deprecated `tf.lite.Interpreter` for LiteRT's (the
+    `ai-edge-litert` package), which runs the same flatbuffers; TensorFlow's
+    is the fallback where LiteRT is not installed.
+
+    Example:
+
+    ```python
+    interpreter = tflite_interpreter("mixer.tflite")
+    interpreter.allocate_tensors()
+    ```
+    """
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        import tensorflow as tf
+
+        Interpreter = tf.lite.Interpreter
+    return Interpreter(model_path=path)
 
 
 def _run_onnx(path, images):

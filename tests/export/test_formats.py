@@ -3,11 +3,13 @@
 import os
 import subprocess
 import sys
+import warnings
 from unittest import mock
 
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from absl.testing import parameterized
 
 import keras_mlp
@@ -19,6 +21,7 @@ from keras_mlp.export import (
     run_artifact,
     verify_export,
 )
+from keras_mlp.export.runtime import tflite_interpreter
 from tests.registered_models import TINY_MODELS, images, logits_model
 from tests.segmentation.tiny import tiny_segmenter
 from tests.testing import REPO_ROOT, TestCase
@@ -69,6 +72,22 @@ class ExportTest(TestCase, parameterized.TestCase):
             export_model(model, self.get_temp_dir(), "coreml")
         with self.assertRaisesRegex(ValueError, "Unknown `format`"):
             run_artifact(self.get_temp_dir(), "coreml", images(model))
+
+    def test_tflite_runs_on_litert_and_on_tensorflows_interpreter_without_it(self):
+        from ai_edge_litert.interpreter import Interpreter
+
+        model = logits_model("mlp_mixer")
+        x = images(model)
+        path = os.path.join(self.get_temp_dir(), "mixer.tflite")
+        export_model(model, path, "tflite")
+        self.assertIsInstance(tflite_interpreter(path), Interpreter)
+        expected = model.predict(x, verbose=0)
+        self.assertAllClose(run_artifact(path, "tflite", x), expected, atol=1e-4, rtol=0)
+        with mock.patch.dict(sys.modules, {"ai_edge_litert": None, "ai_edge_litert.interpreter": None}):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # TensorFlow's deprecation notice, the reason for LiteRT
+                self.assertIsInstance(tflite_interpreter(path), tf.lite.Interpreter)
+                self.assertAllClose(run_artifact(path, "tflite", x), expected, atol=1e-4, rtol=0)
 
     def test_exact_gelu_exports_to_onnx(self):
         # tf2onnx has no rule for TF's Erfc (exact GELU) without ours.
