@@ -11,6 +11,8 @@ r"""Top-1 / top-5 accuracy of a model on a dataset split.
   python examples/evaluate.py --weights=runs/<run>/final.keras --reparameterize
 """
 
+import runtime_logs  # noqa: F401  (first: examples/runtime_logs.py quiets the runtimes before they load)
+
 from absl import flags
 
 from keras_mlp import cli

@@ -10,6 +10,8 @@ threshold, TAR@FAR=1e-3, and a ROC curve PNG. --compare=a.png,b.png compares
 two faces with the run's threshold instead.
 """
 
+import runtime_logs  # noqa: F401  (first: examples/runtime_logs.py quiets the runtimes before they load)
+
 import os
 
 from absl import app, flags

@@ -25,6 +25,8 @@ artifact's and Keras' embeddings, since embeddings are compared by angle:
   python examples/export.py --weights=runs/<face run>/final.keras --verify
 """
 
+import runtime_logs  # noqa: F401  (first: examples/runtime_logs.py quiets the runtimes before they load)
+
 import os
 
 import keras

@@ -18,6 +18,8 @@ Offline demo: fine-tune a digits run at twice the resolution:
   python examples/finetune.py --weights=runs/digits --image_size=64 --epochs=3
 """
 
+import runtime_logs  # noqa: F401  (first: examples/runtime_logs.py quiets the runtimes before they load)
+
 from absl import flags
 
 import train  # examples/train.py: the flags and the loop are the same

@@ -26,6 +26,8 @@ be read is reported and the others are still classified; the exit status is
 1 if any file failed.
 """
 
+import runtime_logs  # noqa: F401  (first: examples/runtime_logs.py quiets the runtimes before they load)
+
 import sys
 
 from absl import app, flags

@@ -12,6 +12,8 @@ windows of the model's input size (--mode=slide); --mode=auto (default)
 picks, --mode=resize resizes each image to the input size.
 """
 
+import runtime_logs  # noqa: F401  (first: examples/runtime_logs.py quiets the runtimes before they load)
+
 import os
 
 import numpy as np

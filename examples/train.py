@@ -15,6 +15,8 @@ from the last completed epoch; rerun a finished one and it says so and
 changes nothing.
 """
 
+import runtime_logs  # noqa: F401  (first: examples/runtime_logs.py quiets the runtimes before they load)
+
 import dataclasses
 
 from absl import flags
@@ -98,7 +100,8 @@ flags.DEFINE_integer("steps_per_epoch", None, "Steps per epoch; default one pass
 
 
 def config_from_flags(**overrides):
-    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    # --verbose is the runtimes' logs (runtime_logs.py), not TrainConfig.verbose (Keras' progress bar).
+    fields = {f.name for f in dataclasses.fields(TrainConfig)} - {"verbose"}
     values = {name: FLAGS[name].value for name in fields if name in FLAGS}
     return TrainConfig(**{**values, **overrides})
 

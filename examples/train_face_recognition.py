@@ -18,6 +18,8 @@ history.csv, learning curves, final.keras); rerun an interrupted command to
 resume it. final.keras is the embedder, with the verification threshold.
 """
 
+import runtime_logs  # noqa: F401  (first: examples/runtime_logs.py quiets the runtimes before they load)
+
 from absl import flags
 
 from keras_mlp import cli
@@ -56,7 +58,9 @@ flags.DEFINE_integer("steps_per_epoch", None, "Steps per epoch; default one pass
 
 def main(argv):
     del argv
-    config = FaceTrainConfig(**{name: FLAGS[name].value for name in FaceTrainConfig.__dataclass_fields__ if name in FLAGS})
+    # --verbose is the runtimes' logs (runtime_logs.py), not the config's Keras progress bar.
+    fields = set(FaceTrainConfig.__dataclass_fields__) - {"verbose"}
+    config = FaceTrainConfig(**{name: FLAGS[name].value for name in fields if name in FLAGS})
     _, results = train_face(config)
     print(
         f"\nVerification on {results['verification']}: accuracy {results['verification_accuracy']:.4f} "

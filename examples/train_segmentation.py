@@ -13,6 +13,8 @@ Runs are crash-safe and resumable exactly as examples/train.py's: rerun an
 interrupted command to continue it.
 """
 
+import runtime_logs  # noqa: F401  (first: examples/runtime_logs.py quiets the runtimes before they load)
+
 import dataclasses
 
 from absl import flags
@@ -49,7 +51,8 @@ flags.DEFINE_integer("steps_per_epoch", None, "Steps per epoch; default one pass
 
 def main(argv):
     del argv
-    fields = {f.name for f in dataclasses.fields(SegmentationConfig)}
+    # --verbose is the runtimes' logs (runtime_logs.py), not the config's Keras progress bar.
+    fields = {f.name for f in dataclasses.fields(SegmentationConfig)} - {"verbose"}
     config = SegmentationConfig(**{name: FLAGS[name].value for name in fields if name in FLAGS})
     _, results = train_segmentation(config)
     print(f"\nTest mIoU {results['mean_iou']:.4f}, pixel accuracy {results['pixel_accuracy']:.4f}")

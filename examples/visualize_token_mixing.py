@@ -9,6 +9,8 @@ that patch's place on the 14x14 grid (the ResMLP paper's figure of learned
 patches): see docs/resmlp.md.
 """
 
+import runtime_logs  # noqa: F401  (first: examples/runtime_logs.py quiets the runtimes before they load)
+
 from absl import flags
 
 from keras_mlp import cli
