@@ -20,6 +20,7 @@ import keras_mlp
 from keras_mlp.data.embedded import load_digits
 from keras_mlp.model_io.metadata import read_metadata
 from tests.data.folders import image_folder
+from tests.script_output import runtime_log_lines, user_environment
 from tests.testing import REPO_ROOT, TestCase
 
 TRAIN = "python examples/train.py"
@@ -27,6 +28,7 @@ EVALUATE = "python examples/evaluate.py --weights=runs/<run>/final.keras"
 EVALUATE_DEPLOY = "python examples/evaluate.py --weights=runs/<run>/final.keras --reparameterize"
 PREDICT = "python examples/predict.py --weights=runs/<run>/final.keras digits/"
 EXPORT = "python examples/export.py --weights=runs/<run>/final.keras --output_dir=export/"
+EXPORT_VERBOSE = "python examples/export.py --weights=runs/<run>/final.keras --formats=tflite --verbose"
 FINETUNE = "python examples/finetune.py --weights=runs/<run> --image_size=64 --epochs=3"
 HOLDOUT = "python examples/train.py --dataset=/data/flowers --holdout_fraction=0.1"
 FINETUNE_RESOLUTION = "python examples/train.py --weights=runs/<run> --image_size=48"
@@ -35,7 +37,7 @@ RESOLUTION_BENCHMARK = "python benchmarks/resolution.py --mixer_run=runs/<run>/f
 DOCUMENTED = {
     "README.md": [TRAIN],
     "docs/training.md": [TRAIN, EVALUATE, EVALUATE_DEPLOY, PREDICT, EXPORT, FINETUNE, HOLDOUT],
-    "docs/usage.md": [PREDICT, EXPORT],
+    "docs/usage.md": [PREDICT, EXPORT, EXPORT_VERBOSE],
     "docs/resolution.md": [FINETUNE_RESOLUTION, EVALUATE_RESOLUTION, RESOLUTION_BENCHMARK],
 }
 TINY = ["--epochs=2", "--steps_per_epoch=2", "--batch_size=8", "--image_size=16"]
@@ -91,11 +93,20 @@ class RunDocumentedCommandsTest(TestCase):
             words = [w.replace(placeholder, value) for w in words]
         result = subprocess.run(
             [*words, *size_flags], cwd=self.cwd, capture_output=True, text=True, timeout=900,
-            env=dict(os.environ, PYTHONPATH=REPO_ROOT, KERAS_BACKEND="tensorflow"),
+            env=user_environment(PYTHONPATH=REPO_ROOT, KERAS_BACKEND="tensorflow"),
         )
         if check and result.returncode != 0:
             raise AssertionError(f"{command} failed:\n{result.stderr[-3000:]}")
+        # The scripts print their own lines, the runtimes' logs only with --verbose.
+        logs = runtime_log_lines(result.stdout + result.stderr)
+        if command.startswith("python examples/") and "--verbose" not in command and logs:
+            raise AssertionError(f"{command} printed its runtimes' logs:\n" + "\n".join(logs[:20]))
         return result
+
+    def test_train_prints_keras_progress(self):
+        # --verbose (the runtimes' logs) is not TrainConfig.verbose (Keras' progress bar).
+        self.assertIn("Epoch 2/2\n", self.train.stdout)
+        self.assertIn(" - loss: ", self.train.stdout)
 
     def test_a_rerun_of_the_finished_command_changes_nothing(self):
         run_dir = os.path.join(self.cwd, "runs", self.run_name)
@@ -132,6 +143,16 @@ class RunDocumentedCommandsTest(TestCase):
         result = self.command(EXPORT)
         for format in ("tf_saved_model", "tflite", "tflite_int8", "onnx"):
             self.assertRegex(result.stdout, rf"{format}: export/mixer_t4.* same top-1 100%")
+
+    def test_export_verbose_shows_the_runtimes_logs(self):
+        result = self.command(EXPORT_VERBOSE)
+        self.assertRegex(result.stdout, r"tflite: export/mixer_t4\.tflite .* same top-1 100%")
+        logs = runtime_log_lines(result.stderr)
+        # The SavedModel writer (Python, through absl), TFLite's converter
+        # (C++) and TFLite's interpreter (its minimal logger).
+        self.assertTrue(any(re.search(r" fingerprinting_utils\.py:\d+\] ", line) for line in logs), logs)
+        self.assertTrue(any(re.search(r" reader\.cc:\d+\] Reading SavedModel", line) for line in logs), logs)
+        self.assertIn("INFO: Created TensorFlow Lite XNNPACK delegate for CPU.", logs)
 
     def test_finetune_from_the_run_directory(self):
         result = self.command(FINETUNE, "--epochs=1", "--steps_per_epoch=2", "--batch_size=8", "--image_size=32")
