@@ -3,6 +3,7 @@ KerasHub builds it: its anchors, label encoder, focal loss and NMS."""
 
 import math
 
+import keras
 import keras_hub
 from keras_hub.layers import AnchorGenerator, NonMaxSuppression
 from keras_hub.src.models.retinanet.retinanet_label_encoder import RetinaNetLabelEncoder
@@ -21,6 +22,8 @@ _LOWEST_MAX_LEVEL = 5
 # Detections kept for COCO's AP: every box above 5% (the paper's), 100 each.
 SCORE_THRESHOLD = 0.05
 MAX_DETECTIONS = 100
+# Every class's probability at initialization (the paper's pi).
+PRIOR_PROBABILITY = 0.01
 
 
 def RetinaNet(
@@ -111,10 +114,23 @@ def RetinaNet(
         bounding_box_format=BOX_FORMAT, from_logits=True, iou_threshold=iou_threshold,
         confidence_threshold=score_threshold, max_detections=max_detections,
     )
-    return keras_hub.models.RetinaNetObjectDetector(
+    detector = keras_hub.models.RetinaNetObjectDetector(
         backbone=pyramid, num_classes=classes, bounding_box_format=BOX_FORMAT,
         anchor_generator=anchors, label_encoder=encoder, prediction_decoder=decoder,
     )
+    _paper_head_biases(detector)
+    return detector
+
+
+def _paper_head_biases(detector):
+    """The paper's initial biases: every class at probability
+    `PRIOR_PROBABILITY` (so the focal loss of the many background anchors
+    does not swamp the first steps) and zero box deltas. KerasHub 0.32
+    gives its prior to the box head and none to the class head."""
+    classes = detector.classification_head.prediction_layer.bias
+    classes.assign(keras.ops.full(classes.shape, -math.log((1 - PRIOR_PROBABILITY) / PRIOR_PROBABILITY)))
+    boxes = detector.box_head.prediction_layer.bias
+    boxes.assign(keras.ops.zeros(boxes.shape))
 
 
 def _max_level(image_shape):

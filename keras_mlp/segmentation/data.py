@@ -25,6 +25,7 @@ import tensorflow as tf
 
 from keras_mlp.data import embedded
 from keras_mlp.data.folder import IMAGE_EXTENSIONS
+from keras_mlp.data.prepared_tfds import load_prepared
 
 IGNORE_INDEX = 255
 TFDS_DATASETS = ("scene_parse150", "oxford_iiit_pet")
@@ -99,17 +100,7 @@ def digit_scenes(split, size, seed=0):
 
 
 def _tfds(name, split, data_dir, download):
-    import tensorflow_datasets as tfds
-
-    try:
-        dataset, info = tfds.load(name, split=split, data_dir=data_dir, with_info=True, download=download)
-    except AssertionError as e:  # tfds' "could not find data" without download
-        raise ValueError(
-            f"The tensorflow-datasets dataset {name!r} is not prepared in "
-            f"{data_dir or tfds.core.constants.DATA_DIR}. Prepare it once with "
-            f"`tfds build {name}` (downloads), point --data_dir at prepared data, "
-            "or pass --download."
-        ) from e
+    dataset, info = load_prepared(name, split, data_dir, download)
     if name == "scene_parse150":
         mask_key, classes = "annotation", [f"class_{i}" for i in range(1, 151)]
     else:
