@@ -56,8 +56,26 @@ flags.DEFINE_string(
 )
 flags.DEFINE_enum(
     "strategy", _DEFAULTS.strategy, list(STRATEGIES),
-    "Distribution strategy: auto (all local GPUs), mirrored, one_device, tpu, or "
-    "multi_worker (cluster from TF_CONFIG; give every worker the same --model_dir).",
+    "Distribution strategy: auto (all local GPUs), mirrored, one_device, tpu, "
+    "multi_worker (cluster from TF_CONFIG; give every worker the same --model_dir), or "
+    "multi_process (jax: every process of --coordinator_address/--num_processes/--process_id, "
+    "each reading its shard of the data; the same --model_dir on a shared file system).",
+)
+flags.DEFINE_string(
+    "coordinator_address", None,
+    "multi_process: host:port of process 0, where the processes meet; default detected "
+    "by JAX (TPU pods, Slurm).",
+)
+flags.DEFINE_integer("num_processes", None, "multi_process: how many processes; default detected.")
+flags.DEFINE_integer("process_id", None, "multi_process: this process, 0 to --num_processes - 1; default detected.")
+flags.DEFINE_integer(
+    "coordinator_timeout", _DEFAULTS.coordinator_timeout,
+    "multi_process: seconds to wait for every process to join before giving up.",
+)
+flags.DEFINE_integer(
+    "model_parallel", _DEFAULTS.model_parallel,
+    "jax: split each model copy's MLPs over this many devices (MLP-Mixer, ResMLP, gMLP); "
+    "the devices hold (devices / this) copies, which split the batch.",
 )
 flags.DEFINE_enum(
     "mixed_precision", None, ["mixed_bfloat16", "mixed_float16"],

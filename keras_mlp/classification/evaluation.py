@@ -12,6 +12,7 @@ import keras
 
 from keras_mlp.classification.metrics import TopKAccuracy
 from keras_mlp.data import pipeline, sources
+from keras_mlp.training import multi_process
 
 
 def evaluate(model, dataset, split, preprocessing, batch_size=256, data_dir=None,
@@ -35,27 +36,50 @@ def evaluate(model, dataset, split, preprocessing, batch_size=256, data_dir=None
 
 
 def evaluate_split(model, data, preprocessing, batch_size=256, class_names=None, name="the split",
-                   logits=False):
+                   logits=False, shard=None):
     """`{"top1": ..., "top5": ...}` of `model` on a loaded `Split`.
 
     `"top5"` only with more than 5 classes.
     With `logits=True` (a head without softmax, as training builds it) the
     cross-entropy is reported too, as `"loss"`.
+    With `shard=(num_processes, process_index)` (every process of a
+    multi-process run calls it) each process scores its own shard with a
+    copy of the model on its own devices and the counts are summed: every
+    example is counted once, whatever the shards' sizes.
 
     Raises a `ValueError` when the model cannot be scored on the split: a
     head of another size, other class names, another input size.
     """
     check_compatible(model, data.info, preprocessing, class_names, name)
     num_classes = data.info.num_classes
-    ds = pipeline.make_dataset(data, False, preprocessing, batch_size, num_classes)
+    ds = pipeline.make_dataset(data, False, preprocessing, batch_size, num_classes, shard=shard)
+    if shard is None or shard[0] == 1:
+        metrics = _update(model, ds, num_classes, logits)
+    else:
+        # A global model runs only on global batches, which the processes'
+        # last, unequal batches cannot form; a local copy runs on any batch.
+        weights = model.get_weights()
+        with multi_process.undistributed():
+            local = keras.models.clone_model(model)
+            local.set_weights(weights)
+            metrics = _update(local, ds, num_classes, logits)
+            for metric in metrics:
+                states = multi_process.sum_over_processes([v.numpy() for v in metric.variables])
+                for variable, state in zip(metric.variables, states):
+                    variable.assign(state)
+    return {m.name: float(m.result()) for m in metrics}
+
+
+def _update(model, ds, num_classes, logits):
+    """The metrics of `evaluate_split`, updated over `ds`."""
     metrics = accuracy_metrics(num_classes, top1_name="top1")
     if logits:
         metrics.append(keras.metrics.CategoricalCrossentropy(from_logits=True, name="loss"))
     for x, y in ds:
-        logits = model(x, training=False)
+        outputs = model(x, training=False)
         for metric in metrics:
-            metric.update_state(y, logits)
-    return {m.name: float(m.result()) for m in metrics}
+            metric.update_state(y, outputs)
+    return metrics
 
 
 def accuracy_metrics(num_classes, top1_name):

@@ -24,6 +24,8 @@ from keras_mlp.model_io.metadata import ModelMetadata
 from keras_mlp.model_io.resolver import resolve_weights
 from keras_mlp.models.registry import create_model
 from keras_mlp.training import callbacks as callbacks_lib
+from keras_mlp.training import multi_process
+from keras_mlp.training.model_parallel import family_layouts
 from keras_mlp.training.recipes import get_recipe, recipe_optimizer
 from keras_mlp.training.run_dir import RunDirectory, default_model_dir, run_identity
 from keras_mlp.training.run_session import PreparedRun, run_once
@@ -64,6 +66,18 @@ class TrainConfig:
     deterministic: bool = False
     steps_per_epoch: int | None = None
     verbose: int | str = "auto"
+    coordinator_address: str | None = None
+    num_processes: int | None = None
+    process_id: int | None = None
+    coordinator_timeout: int = 300
+    model_parallel: int = 1
+
+    @property
+    def cluster(self):
+        """The `multi_process.Cluster` of the `--strategy=multi_process` flags."""
+        return multi_process.Cluster(
+            self.coordinator_address, self.num_processes, self.process_id, self.coordinator_timeout
+        )
 
 
 def normalization(dataset, weights_preprocessing=None):
@@ -107,16 +121,19 @@ def plan(config):
     """
     recipe = get_recipe(config.recipe)
     validation.one_of("mixed_precision", config.mixed_precision, MIXED_PRECISION)
-    if config.strategy == "multi_worker" and config.model_dir is None:
+    if config.strategy in ("multi_worker", "multi_process") and config.model_dir is None:
         raise ValueError(
-            "strategy='multi_worker' needs a `model_dir` that every worker is "
+            f"strategy={config.strategy!r} needs a `model_dir` that every worker is "
             "given (--model_dir): each would otherwise pick its own."
         )
+    _check_jax_distribution(config)
     epochs = _flag("epochs", config.epochs, recipe.epochs)
     batch_size = _flag("batch_size", config.batch_size, recipe.batch_size)
     if config.steps_per_epoch is not None:
         validation.positive_int("steps_per_epoch", config.steps_per_epoch)
     weights = resolve_weights(config.weights, config.model, default_model=DEFAULT_MODEL)
+    if config.model_parallel > 1:
+        family_layouts(weights.model)
     prep = weights.preprocessing
     image_size = _flag("image_size", config.image_size, prep.input_size if prep else recipe.image_size)
     identity = run_identity(
@@ -140,6 +157,30 @@ def plan(config):
     )
 
 
+def _check_jax_distribution(config):
+    """The `--strategy=multi_process` and `--model_parallel` flags, before anything runs."""
+    validation.positive_int("model_parallel", config.model_parallel)
+    backend = keras.backend.backend()
+    if config.strategy == "multi_process":
+        if backend != "jax":
+            raise ValueError(
+                f"--strategy=multi_process needs the jax backend (KERAS_BACKEND=jax); this is "
+                f"{backend}. On tensorflow, train across machines with --strategy=multi_worker."
+            )
+        config.cluster.check()
+
+
+def _check_batch_split(batch_size, replicas):
+    """Raises unless the global batch splits evenly over processes and model copies."""
+    processes, _ = multi_process.shard()
+    for parts, what in ((processes, "processes"), (replicas, "model copies (devices / --model_parallel)")):
+        if batch_size % parts:
+            raise ValueError(
+                f"--batch_size={batch_size} does not split evenly over the {parts} {what}: "
+                f"pass a multiple of {parts}, e.g. --batch_size={max(parts, batch_size // parts * parts)}."
+            )
+
+
 def _flag(name, value, default):
     """`value`, or `default` when it is `None` (never when it is 0)."""
     return validation.positive_int(name, default if value is None else value)
@@ -159,11 +200,17 @@ class _Data:
 
 
 def load_data(run_plan, config):
-    """The run's splits and `tf.data` pipelines, checked against the batch size."""
+    """The run's splits and `tf.data` pipelines, checked against the batch size.
+
+    In a multi-process run each process reads and batches its own shard.
+    """
     loading = dict(data_dir=config.data_dir, skip_corrupt=config.skip_corrupt,
                    download=config.download, holdout_fraction=config.holdout_fraction,
                    seed=config.seed)
-    train_split = sources.load_dataset(config.dataset, "train", shuffle_files=True, **loading)
+    shard = multi_process.shard()
+    # Every process must shuffle a tfds split alike to take disjoint shards
+    # of it, and tfds does not seed its file order: the buffer shuffles.
+    train_split = sources.load_dataset(config.dataset, "train", shuffle_files=shard[0] == 1, **loading)
     eval_split_name = config.eval_split or sources.eval_split_name(config.dataset, config.data_dir)
     eval_split = sources.load_dataset(config.dataset, eval_split_name, **loading)
     num_examples = train_split.info.num_examples
@@ -178,8 +225,8 @@ def load_data(run_plan, config):
     )
     epoch_seed = pipeline.EpochSeed()
     common = dict(
-        preprocessing=prep, batch_size=run_plan.batch_size,
-        num_classes=train_split.info.num_classes, seed=config.seed,
+        preprocessing=prep, batch_size=run_plan.batch_size // shard[0],
+        num_classes=train_split.info.num_classes, seed=config.seed, shard=shard,
     )
     train_ds = pipeline.make_dataset(
         train_split, True, augmentation=run_plan.recipe.augmentation, epoch_seed=epoch_seed, **common
@@ -229,12 +276,12 @@ def build_model(run_plan, config, data, steps_per_epoch):
     return model, metadata
 
 
-def _set_up_process(config):
+def _set_up_process(config, model_name):
     """The strategy's scope and replica count, seeds, determinism, precision.
 
     MultiWorkerMirroredStrategy must exist before TensorFlow runs any op.
     """
-    scope, replicas = get_strategy(config.strategy)
+    scope, replicas = get_strategy(config.strategy, config.cluster, config.model_parallel, model_name)
     keras.utils.set_random_seed(config.seed)
     if config.deterministic:
         import tensorflow as tf
@@ -256,20 +303,33 @@ def train(config, callbacks=()):
     run_plan = plan(config)
 
     def prepare():
-        scope, replicas = _set_up_process(config)
+        scope, replicas = _set_up_process(config, run_plan.model)
+        _check_batch_split(run_plan.batch_size, replicas)
+        processes, _ = multi_process.shard()
+        devices = dict(
+            strategy=config.strategy, devices=replicas * config.model_parallel,
+            processes=processes, model_parallel=config.model_parallel,
+        )
         data = load_data(run_plan, config)
         num_examples = data.train.info.num_examples
         steps_per_epoch = config.steps_per_epoch or num_examples // run_plan.batch_size
         with scope:
             model, metadata = build_model(run_plan, config, data, steps_per_epoch)
+        metadata = dataclasses.replace(metadata, extra={**metadata.extra, **devices})
+
+        writer = multi_process.is_writer()
+        shard = multi_process.shard()
 
         def fit(initial_epoch):
+            multi_process.agree_on(initial_epoch, "the epoch to resume from")
             standard = callbacks_lib.standard_callbacks(
-                run_plan.run, metadata, initial_epoch, extra=[data.epoch_seed]
+                run_plan.run, metadata, initial_epoch, extra=[data.epoch_seed], writer=writer
             )
             model.fit(
                 data.train_ds.repeat() if config.steps_per_epoch else data.train_ds,
-                validation_data=data.eval_ds,
+                # The processes' last evaluation batches differ in size, which
+                # fit cannot assemble; a multi-process run is evaluated at the end.
+                validation_data=data.eval_ds if shard[0] == 1 else None,
                 epochs=run_plan.epochs,
                 initial_epoch=initial_epoch,
                 steps_per_epoch=config.steps_per_epoch,
@@ -277,8 +337,8 @@ def train(config, callbacks=()):
                 verbose=config.verbose,
             )
             metrics = evaluate_split(
-                model, data.eval, data.preprocessing, run_plan.batch_size,
-                name=f"{config.dataset}/{data.eval_split}", logits=True,
+                model, data.eval, data.preprocessing, run_plan.batch_size // shard[0],
+                name=f"{config.dataset}/{data.eval_split}", logits=True, shard=shard,
             )
             return model, metadata, metrics
 
@@ -287,6 +347,6 @@ def train(config, callbacks=()):
             f"{data.train.info.num_classes} classes) with recipe {config.recipe!r}: "
             f"{run_plan.epochs} epochs, global batch {run_plan.batch_size} on {replicas} replica(s)"
         )
-        return PreparedRun(model, description, fit)
+        return PreparedRun(model, description, fit, writer, devices)
 
     return run_once(run_plan, config, prepare)

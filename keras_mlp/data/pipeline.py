@@ -65,6 +65,7 @@ def make_dataset(
     seed=0,
     epoch_seed=None,
     shuffle_buffer=10_000,
+    shard=None,
 ):
     """Batched `(images, one_hot_labels)` ready for `model.fit`.
 
@@ -79,10 +80,14 @@ def make_dataset(
         seed: shuffle and augmentation seed.
         epoch_seed: an `EpochSeed` callback (pass it to `fit` too) for
             reproducible per-epoch order of random-access splits.
+        shard: `(num_shards, index)`: only every `num_shards`-th example of
+            the (shuffled) order from `index` on, so that processes reading
+            shards `0..num_shards-1` together see each example once; then
+            `batch_size` is this shard's share of the global batch.
     """
     image_size, interpolation = preprocessing.input_size, preprocessing.interpolation
     mean, std = preprocessing.mean, preprocessing.std
-    dataset = _examples(split, training, seed, epoch_seed, shuffle_buffer)
+    dataset = _examples(split, training, seed, epoch_seed, shuffle_buffer, shard)
     if training:
         dataset = dataset.map(
             lambda x, y: (_train_crop(x, image_size, augmentation, interpolation), y),
@@ -117,10 +122,13 @@ def make_dataset(
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def _examples(split, training, seed, epoch_seed, shuffle_buffer):
+def _examples(split, training, seed, epoch_seed, shuffle_buffer, shard):
+    num_shards, index = shard or (1, 0)
     if split.dataset is not None:
         dataset = split.dataset
-        return dataset.shuffle(shuffle_buffer, seed=seed) if training else dataset
+        if training:
+            dataset = dataset.shuffle(shuffle_buffer, seed=seed)
+        return dataset.shard(num_shards, index)
     size = split.info.num_examples
     indices = tf.data.Dataset.range(size)
     if training:
@@ -130,6 +138,8 @@ def _examples(split, training, seed, epoch_seed, shuffle_buffer):
                 i, tf.stack([tf.constant(seed, "int64"), epoch.value()]), size - 1
             )
         )
+    # Sharded before loading: a process reads its own examples only.
+    indices = indices.shard(num_shards, index)
     return indices.map(split.load_fn, num_parallel_calls=tf.data.AUTOTUNE)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from keras_mlp import atomic
 from keras_mlp.model_io.metadata import save_model
+from keras_mlp.training.multi_process import undistributed
 
 
 class NonFiniteGuard(keras.callbacks.Callback):
@@ -145,7 +146,8 @@ class EpochCheckpoint(keras.callbacks.Callback):
 
     def _save(self, epoch):
         os.makedirs(self.run.checkpoints, exist_ok=True)
-        save_model(self.model, self.run.checkpoint(epoch), self.metadata)
+        with undistributed():
+            save_model(self.model, self.run.checkpoint(epoch), self.metadata)
 
 
 class Backup(keras.callbacks.Callback):
@@ -165,7 +167,7 @@ class Backup(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         os.makedirs(self.run.backup, exist_ok=True)
         path = self.run.backup_file(epoch + 1)
-        with atomic.atomic_path(path) as tmp:
+        with atomic.atomic_path(path) as tmp, undistributed():
             self.model.save_weights(tmp)
         for _, older in self.run.epoch_files(self.run.backup):
             if older != path:
@@ -212,11 +214,15 @@ def plot_learning_curves(rows, png_path):
     plt.close(fig)
 
 
-def standard_callbacks(run, metadata, initial_epoch=0, extra=()):
+def standard_callbacks(run, metadata, initial_epoch=0, extra=(), writer=True):
     """Check, log, checkpoint and backup every epoch (in that order), then curves.
 
-    `extra` callbacks run first (e.g. the pipeline's `EpochSeed`).
+    `extra` callbacks run first (e.g. the pipeline's `EpochSeed`). A process
+    that is not the run's `writer` (`keras_mlp.training.multi_process`) only
+    checks.
     """
+    if not writer:
+        return [*extra, NonFiniteGuard(run)]
     return [
         *extra,
         NonFiniteGuard(run),

@@ -12,27 +12,21 @@ import numpy as np
 from keras_mlp.weights.checkpoint_io import CheckpointError, check_keras_archive
 
 
-def restore(model, run):
+def restore(model, run, read_only=False):
     """Loads the newest readable state of `run` into the compiled `model`.
 
     Args:
         model: the compiled model of the run, its optimizer built.
         run: its `keras_mlp.training.run_dir.RunDirectory`.
+        read_only: change nothing in `run` (a process that is not the
+            run's writer): unreadable files are skipped, not moved aside.
 
     Returns:
         `(epochs_completed, path)`: where training continues and the file
         it continues from; `(0, None)` when there is nothing to resume.
     """
-    removed = run.remove_partial_files()
-    if removed:
-        print(f"Removed {removed} partial file(s) of writes interrupted in {run.path}.")
-    # Checkpoints that are not even whole archives are moved aside now, so a
-    # finished run never keeps a torn one, whichever state it resumes from.
-    for _, path in run.epoch_files(run.checkpoints):
-        try:
-            check_keras_archive(path)
-        except CheckpointError as e:
-            run.move_aside(path, e)
+    if not read_only:
+        _clean(run)
     candidates = sorted(
         run.epoch_files(run.backup) + run.epoch_files(run.checkpoints),
         key=lambda item: (item[0], item[1].endswith(".weights.h5")),
@@ -49,7 +43,21 @@ def restore(model, run):
             # A failed load may have assigned some variables already.
             for variable, value in zip(variables, snapshot):
                 variable.assign(value)
-            run.move_aside(path, f"{type(e).__name__}: {e}")
+            if not read_only:
+                run.move_aside(path, f"{type(e).__name__}: {e}")
             continue
         return epoch, path
     return 0, None
+
+
+def _clean(run):
+    removed = run.remove_partial_files()
+    if removed:
+        print(f"Removed {removed} partial file(s) of writes interrupted in {run.path}.")
+    # Checkpoints that are not even whole archives are moved aside now, so a
+    # finished run never keeps a torn one, whichever state it resumes from.
+    for _, path in run.epoch_files(run.checkpoints):
+        try:
+            check_keras_archive(path)
+        except CheckpointError as e:
+            run.move_aside(path, e)

@@ -122,10 +122,9 @@ class RunDirectory:
         A recorded identity without a field added since (`backend`) matches
         any value of it.
         """
-        if not os.path.isfile(self.identity_file):
+        recorded = self.recorded_identity()
+        if recorded is None:
             return
-        with open(self.identity_file, encoding="utf-8") as f:
-            recorded = json.load(f)
         changed = {
             name: (recorded.get(name), identity[name])
             for name in identity
@@ -140,6 +139,13 @@ class RunDirectory:
                 "runs. Choose another --model_dir, or pass --restart to start "
                 "this one over (the old run is kept, renamed)."
             )
+
+    def recorded_identity(self):
+        """What `run.json` holds, else `None`."""
+        if not os.path.isfile(self.identity_file):
+            return None
+        with open(self.identity_file, encoding="utf-8") as f:
+            return json.load(f)
 
     def write_identity(self, identity):
         atomic.write_json(self.identity_file, identity)

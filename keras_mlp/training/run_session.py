@@ -17,6 +17,7 @@ import keras
 
 from keras_mlp.model_io.metadata import save_model
 from keras_mlp.training.lock import RunLock
+from keras_mlp.training.multi_process import undistributed
 from keras_mlp.training.resume import restore
 
 
@@ -32,11 +33,19 @@ class PreparedRun:
             `initial_epoch` and evaluates; `model` (with `metadata`, which
             gets `metrics` as its `extra["results"]`) is the run's
             `final.keras`.
+        writer: whether this process writes the run's files; the other
+            processes of a multi-process run read them to resume and train
+            alongside (`keras_mlp.training.multi_process`).
+        devices: how the run is spread (strategy, device and process
+            counts), recorded in `run.json` beside the identity; a rerun
+            on other devices resumes the same run and says so.
     """
 
     state: keras.Model
     description: str
     fit: Callable
+    writer: bool = True
+    devices: dict = dataclasses.field(default_factory=dict)
 
 
 def run_once(plan, config, prepare):
@@ -54,19 +63,23 @@ def run_once(plan, config, prepare):
         if results is not None:
             return report_finished_run(run, results)
     prepared = prepare()
+    if not prepared.writer:
+        return _train_alongside(run, prepared)
     lock = lock_run(plan, config)
     try:
         # Another run may have finished here while this one prepared.
         results = None if config.restart else directory_state(plan, config)
         if results is not None:
             return report_finished_run(run, results)
-        run.write_identity(plan.identity)
+        report_new_devices(run, prepared.devices)
+        run.write_identity({**plan.identity, **prepared.devices})
         initial_epoch, source = restore(prepared.state, run)
         action = f"Resuming after epoch {initial_epoch} from {source}" if source else "Training"
         print(f"{action}: {prepared.description}. Run directory: {run.path}")
         model, metadata, metrics = prepared.fit(initial_epoch)
         final = dataclasses.replace(metadata, extra={**metadata.extra, "results": metrics})
-        save_model(model, run.final, final)
+        with undistributed():
+            save_model(model, run.final, final)
         results = {**metrics, "model_dir": run.path, "final_model": run.final}
         # The last write: from here on the run counts as finished.
         run.write_results(results)
@@ -75,6 +88,24 @@ def run_once(plan, config, prepare):
     finally:
         lock.release()
     return model, results
+
+
+def _train_alongside(run, prepared):
+    """A non-writing process's part: resume from the writer's files, train, write nothing."""
+    initial_epoch, _ = restore(prepared.state, run, read_only=True)
+    model, _, metrics = prepared.fit(initial_epoch)
+    return model, {**metrics, "model_dir": run.path, "final_model": run.final}
+
+
+def report_new_devices(run, devices):
+    """Says so when `run` was recorded on other devices than `devices` now."""
+    recorded = run.recorded_identity() or {}
+    before = {k: recorded[k] for k in devices if k in recorded}
+    if before and before != devices:
+        print(
+            f"{run.path} was trained on {before}; it continues on {devices} with the same "
+            "global batch, so the remaining steps compute what they would have there."
+        )
 
 
 def directory_state(plan, config):

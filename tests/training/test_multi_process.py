@@ -1,0 +1,138 @@
+"""JAX across processes (`--strategy=multi_process`) and model parallelism: the
+checks that come before any process joins, the input shards, the layout maps."""
+
+import os
+import socket
+from unittest import mock
+
+import keras
+import numpy as np
+
+from keras_mlp.classification import trainer
+from keras_mlp.training import multi_process
+from keras_mlp.training.model_parallel import LAYOUTS, layout_map
+from tests.testing import REPO_ROOT, TestCase
+
+# docs/training.md shows these.
+MULTI_HOST = (
+    "python examples/train.py --strategy=multi_process --coordinator_address=10.0.0.1:1234 "
+    "--num_processes=2 --process_id=0 --model_dir=/shared/runs/mixer_b16"
+)
+MODEL_PARALLEL = "python examples/train.py --model=mixer_l16 --model_parallel=2"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class FlagsTest(TestCase):
+    """The one-line errors that come before any process joins or any file is written."""
+
+    def config(self, **flags):
+        defaults = dict(strategy="multi_process", model_dir=self.get_temp_dir(), num_processes=2, process_id=0)
+        return trainer.TrainConfig(**{**defaults, **flags})
+
+    def test_process_id_out_of_range(self):
+        with self.assertRaisesRegex(ValueError, r"--process_id=2 is out of range for --num_processes=2"):
+            multi_process.Cluster("127.0.0.1:1234", 2, 2).check()
+
+    def test_coordinator_address_needs_a_port(self):
+        with self.assertRaisesRegex(ValueError, r"is not host:port"):
+            multi_process.Cluster("127.0.0.1", 2, 0).check()
+
+    def test_needs_the_jax_backend(self):
+        # The test process runs TensorFlow.
+        with self.assertRaisesRegex(ValueError, r"multi_process needs the jax backend"):
+            trainer.plan(self.config())
+
+    def test_needs_a_model_dir(self):
+        with self.assertRaisesRegex(ValueError, r"needs a `model_dir`"):
+            trainer.plan(self.config(model_dir=None))
+
+    def test_model_parallel_needs_an_isotropic_family(self):
+        with self.assertRaisesRegex(ValueError, r"cyclemlp_b1 is not one of them"):
+            trainer.plan(self.config(strategy="auto", model="cyclemlp_b1", model_parallel=2))
+
+    def test_batch_must_split_over_the_model_copies(self):
+        with self.assertRaisesRegex(ValueError, r"--batch_size=6 does not split evenly over the 4 model copies"):
+            trainer._check_batch_split(6, 4)
+        trainer._check_batch_split(8, 4)
+
+    def test_a_failed_join_is_one_line(self):
+        import jax
+
+        error = RuntimeError("DEADLINE_EXCEEDED: Barrier timed out\n  long details")
+        with mock.patch.object(jax.distributed, "initialize", side_effect=error):
+            with self.assertRaises(ConnectionError) as raised:
+                multi_process.initialize(multi_process.Cluster("127.0.0.1:9", 2, 0, timeout=3))
+        message = str(raised.exception)
+        self.assertNotIn("\n", message)
+        self.assertIn("--coordinator_address=127.0.0.1:9 within 3 s (DEADLINE_EXCEEDED", message)
+
+    def test_an_unreachable_coordinator_is_one_line(self):
+        # Nothing listens on a port just freed.
+        cluster = multi_process.Cluster(f"127.0.0.1:{free_port()}", 2, 1, timeout=1)
+        with self.assertRaisesRegex(ConnectionError, r"^Process 1 could not reach the coordinator at "
+                                    r"--coordinator_address=127\.0\.0\.1:\d+ within 1 s \([^\n]*\)\. Start"):
+            multi_process.initialize(cluster)
+
+    def test_documented(self):
+        with open(os.path.join(REPO_ROOT, "docs", "training.md"), encoding="utf-8") as f:
+            text = f.read()
+        for command in (MULTI_HOST, MODEL_PARALLEL):
+            self.assertTrue(command in text, f"docs/training.md lost {command!r}")
+
+
+class ShardTest(TestCase):
+    def test_the_processes_batches_make_the_global_batch(self):
+        from keras_mlp.data import pipeline, sources
+        from keras_mlp.data.preprocessing import INCEPTION
+
+        split = sources.load_dataset("digits", "train")
+        prep = INCEPTION.replace(input_size=8, crop_pct=1.0)
+
+        def first_batches(batch_size, shard=None):
+            ds = pipeline.make_dataset(
+                split, True, prep, batch_size, 10, seed=3, epoch_seed=pipeline.EpochSeed(), shard=shard
+            )
+            # An image's pixel sum identifies it.
+            return [sorted(np.round(x.numpy().sum(axis=(1, 2, 3)), 3)) for x, _ in ds.take(3)]
+
+        whole = first_batches(8)
+        halves = [first_batches(4, (2, i)) for i in range(2)]
+        for step in range(3):
+            self.assertEqual(sorted(halves[0][step] + halves[1][step]), whole[step])
+            self.assertEmpty(set(halves[0][step]) & set(halves[1][step]))
+
+
+class DevicesRecordTest(TestCase):
+    def test_a_rerun_on_other_devices_says_so(self):
+        from keras_mlp.training.run_dir import RunDirectory
+        from keras_mlp.training.run_session import report_new_devices
+
+        run = RunDirectory(self.get_temp_dir())
+        two = dict(strategy="multi_process", devices=4, processes=2, model_parallel=1)
+        run.write_identity({"model": "mixer_s32", **two})
+        with mock.patch("builtins.print") as printed:
+            report_new_devices(run, two)
+            printed.assert_not_called()
+            report_new_devices(run, {**two, "devices": 2, "processes": 1})
+        self.assertIn("same global batch", printed.call_args[0][0])
+
+
+class LayoutMapTest(TestCase):
+    def test_every_mlp_of_a_mixer_is_split_over_the_model_axis(self):
+        import keras_mlp
+
+        mesh = keras.distribution.DeviceMesh((1, 1), ("batch", "model"), keras.distribution.list_devices()[:1])
+        layouts = layout_map("mixer_s32", mesh)
+        model = keras_mlp.create_model("mixer_s32", input_shape=(64, 64, 3), classes=10)
+        sharded = {v.path: layouts[v.path].axes for v in model.weights if layouts[v.path] is not None}
+        # 8 blocks x 2 MLPs x (fc1 kernel, fc1 bias, fc2 kernel).
+        self.assertLen(sharded, 48)
+        self.assertEqual(sharded["block_7/token_mixing/fc1/kernel"], (None, "model"))
+        self.assertEqual(sharded["block_0/channel_mixing/fc2/kernel"], ("model", None))
+        self.assertIsNone(layouts["block_0/norm1/gamma"])
+        self.assertEqual(sorted(LAYOUTS), ["gmlp", "mlp_mixer", "resmlp"])
