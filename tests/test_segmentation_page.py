@@ -19,17 +19,22 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.script_output import runtime_log_lines, user_environment
 from tests.segmentation.test_data import write_folder
 from tests.testing import REPO_ROOT, TestCase
 
 PAGE = "docs/segmentation.md"
+MOCK_METADATA = os.path.join("tensorflow_datasets", "testing", "metadata")
 SIZE_FLAGS = ("--epochs=1", "--steps_per_epoch=1", "--batch_size=2", "--image_size=32", "--channels=8")
-# Runs a script with tensorflow-datasets mocked by two examples of every feature.
+# Runs a script with tensorflow-datasets mocked by two examples of every feature;
+# its examples/runtime_logs.py first, as the script does, before TensorFlow loads.
 MOCKED = """
-import runpy, sys
+import os, runpy, sys
+sys.argv = sys.argv[1:]  # argv[0] is "-c"; the script's own argv follows
+sys.path.insert(0, os.path.dirname(sys.argv[0]))
+import runtime_logs
 import tensorflow_datasets as tfds
 from tests.segmentation.test_data import mock_examples
-sys.argv = sys.argv[1:]  # argv[0] is "-c"; the script's own argv follows
 key = "annotation" if "scene_parse150" in " ".join(sys.argv) else "segmentation_mask"
 with tfds.testing.mock_data(as_dataset_fn=mock_examples(key)):
     runpy.run_path(sys.argv[0], run_name="__main__")
@@ -68,9 +73,12 @@ class RunSegmentationPageTest(TestCase):
             argv = [sys.executable, "-c", MOCKED, script, *arguments]
         else:
             argv = [sys.executable, script, *arguments]
-        env = dict(os.environ, PYTHONPATH=REPO_ROOT)
+        env = user_environment(PYTHONPATH=REPO_ROOT)
         result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
         self.assertEqual(result.returncode, 0, f"{command}\n{result.stdout}\n{result.stderr[-3000:]}")
+        # tfds.testing.mock_data warns about its own metadata, which a real run lacks.
+        logs = [line for line in runtime_log_lines(result.stdout + result.stderr) if MOCK_METADATA not in line]
+        self.assertEqual(logs, [], command)
         return result.stdout
 
     def test_commands(self):
