@@ -12,6 +12,8 @@ Runs are crash-safe and resumable exactly as examples/train.py's: rerun an
 interrupted command to continue it.
 """
 
+import runtime_logs  # noqa: F401  (first: examples/runtime_logs.py quiets the runtimes before they load)
+
 import dataclasses
 
 from absl import flags
@@ -47,7 +49,8 @@ flags.DEFINE_integer("steps_per_epoch", None, "Steps per epoch; default one pass
 
 def main(argv):
     del argv
-    fields = {f.name for f in dataclasses.fields(DetectionConfig)}
+    # --verbose is the runtimes' logs (runtime_logs.py), not the config's Keras progress bar.
+    fields = {f.name for f in dataclasses.fields(DetectionConfig)} - {"verbose"}
     config = DetectionConfig(**{name: FLAGS[name].value for name in fields if name in FLAGS})
     _, results = train_detection(config)
     print("\nCOCO box AP on the held-out images: " + ", ".join(f"{name} {results[name]:.4f}" for name in METRICS))
