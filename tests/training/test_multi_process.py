@@ -1,30 +1,91 @@
-"""JAX across processes (`--strategy=multi_process`) and model parallelism: the
-checks that come before any process joins, the input shards, the layout maps."""
+"""JAX across processes (`--strategy=multi_process`) and model parallelism.
 
+The fast tests: the checks that come before any process joins, the input
+shards, the layout maps. The slow ones run `examples/train.py` over 127.0.0.1,
+each process JAX on 2 CPU devices (`--xla_force_host_platform_device_count`)
+with gloo collectives between processes; the reference is one process with 4.
+"""
+
+import csv
 import os
 import socket
+import subprocess
+import sys
+import tempfile
+import time
 from unittest import mock
 
 import keras
 import numpy as np
+import pytest
 
+import keras_mlp.training  # noqa: F401  (registers what load_model needs)
 from keras_mlp.classification import trainer
 from keras_mlp.training import multi_process
 from keras_mlp.training.model_parallel import LAYOUTS, layout_map
 from tests.testing import REPO_ROOT, TestCase
 
-# docs/training.md shows these.
+# docs/training.md shows these; the slow tests run them with loopback addresses and tiny sizes.
 MULTI_HOST = (
     "python examples/train.py --strategy=multi_process --coordinator_address=10.0.0.1:1234 "
     "--num_processes=2 --process_id=0 --model_dir=/shared/runs/mixer_b16"
 )
 MODEL_PARALLEL = "python examples/train.py --model=mixer_l16 --model_parallel=2"
+TINY = ["--model=mixer_s32", "--image_size=32", "--batch_size=8", "--steps_per_epoch=1", "--deterministic"]
+TIMEOUT = 900
 
 
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def start(flags, devices, process_id=None, num_processes=None, port=None):
+    """`python examples/train.py` with `flags` on `devices` CPU devices of JAX."""
+    command = [sys.executable, os.path.join(REPO_ROOT, "examples", "train.py"), *flags]
+    if process_id is not None:
+        command += [
+            "--strategy=multi_process", f"--coordinator_address=127.0.0.1:{port}",
+            f"--num_processes={num_processes}", f"--process_id={process_id}",
+        ]
+    env = dict(
+        os.environ, KERAS_BACKEND="jax", PYTHONPATH=REPO_ROOT,
+        XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}",
+    )
+    return subprocess.Popen(
+        command, env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+
+
+def start_cluster(flags, num_processes=2, devices=2):
+    port = free_port()
+    return [start(flags, devices, i, num_processes, port) for i in range(num_processes)]
+
+
+def finish(processes, timeout=TIMEOUT, check=True):
+    """`[(returncode, output)]` of `processes`, each killed past `timeout`."""
+    results = []
+    deadline = time.monotonic() + timeout
+    try:
+        for process in processes:
+            out, _ = process.communicate(timeout=max(1, deadline - time.monotonic()))
+            if check and process.returncode != 0:
+                raise AssertionError(f"a process failed ({process.returncode}):\n{out[-4000:]}")
+            results.append((process.returncode, out))
+    finally:
+        for process in processes:
+            process.kill()
+    return results
+
+
+def losses(model_dir):
+    with open(os.path.join(model_dir, "history.csv"), encoding="utf-8") as f:
+        return [float(row["loss"]) for row in csv.DictReader(f)]
+
+
+def final_weights(model_dir):
+    return keras.saving.load_model(os.path.join(model_dir, "final.keras")).get_weights()
 
 
 class FlagsTest(TestCase):
@@ -136,3 +197,52 @@ class LayoutMapTest(TestCase):
         self.assertEqual(sharded["block_0/channel_mixing/fc2/kernel"], ("model", None))
         self.assertIsNone(layouts["block_0/norm1/gamma"])
         self.assertEqual(sorted(LAYOUTS), ["gmlp", "mlp_mixer", "resmlp"])
+
+
+@pytest.mark.slow
+class MultiProcessTrainingTest(TestCase):
+    """mixer_s32, 3 epochs of one step each: the loss of each epoch is that step's.
+
+    The first two steps leave the zero-initialised head at zero (the warm-up's
+    first learning rate is 0), so the third loss is the first that tells runs apart.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        root = cls.root = tempfile.mkdtemp()
+        cls.dirs = {name: os.path.join(root, name) for name in ("one", "two", "sharded")}
+        flags = [*TINY, "--epochs=3"]
+        # Two at a time on two cores: the pair, then the references.
+        finish(start_cluster([*flags, f"--model_dir={cls.dirs['two']}"]))
+        finish([
+            start([*flags, "--strategy=mirrored", f"--model_dir={cls.dirs['one']}"], devices=4),
+            start([*flags, "--model_parallel=2", f"--model_dir={cls.dirs['sharded']}"], devices=4),
+        ])
+
+    @classmethod
+    def tearDownClass(cls):
+        import shutil
+
+        shutil.rmtree(cls.root, ignore_errors=True)
+        super().tearDownClass()
+
+    def test_two_processes_train_as_one(self):
+        self.assertNotAlmostEqual(losses(self.dirs["one"])[2], losses(self.dirs["one"])[0], places=3)
+        self.assertAllClose(losses(self.dirs["two"]), losses(self.dirs["one"]), atol=1e-5, rtol=0)
+        for a, b in zip(final_weights(self.dirs["two"]), final_weights(self.dirs["one"])):
+            self.assertAllClose(a, b, atol=1e-5, rtol=0)
+
+    def test_one_process_writes(self):
+        names = sorted(os.listdir(self.dirs["two"]))
+        self.assertEqual(names, ["checkpoints", "final.keras", "history.csv", "learning_curves.png",
+                                 "logs", "results.json", "run.json"])
+        self.assertLen(losses(self.dirs["two"]), 3)
+
+    def test_model_parallel_trains_as_data_parallel(self):
+        self.assertAllClose(losses(self.dirs["sharded"]), losses(self.dirs["one"]), atol=1e-5, rtol=0)
+        # Loaded here, unsharded, on TensorFlow.
+        images = np.random.RandomState(0).uniform(-1, 1, (4, 32, 32, 3)).astype("float32")
+        sharded = keras.saving.load_model(os.path.join(self.dirs["sharded"], "final.keras"))
+        whole = keras.saving.load_model(os.path.join(self.dirs["one"], "final.keras"))
+        self.assertAllClose(sharded.predict(images, verbose=0), whole.predict(images, verbose=0), atol=1e-5)
