@@ -3,7 +3,7 @@ r"""Verification accuracy of a trained face embedder, with a ROC plot.
   python examples/evaluate_face_recognition.py --weights=runs/<run>
 
 evaluates a face run (its directory or final.keras) on the verification set
-it was trained with (the unseen digits for the embedded protocol), or on
+it was trained with (the unseen identities of an embedded protocol), or on
 --verification (InsightFace .bin files or LFW-style pairs.txt, comma
 separated): 10-fold accuracy with the best threshold of each fold, the
 threshold, TAR@FAR=1e-3, and a ROC curve PNG. --compare=a.png,b.png compares
@@ -17,7 +17,7 @@ import os
 from absl import app, flags
 
 from keras_mlp import cli
-from keras_mlp.face.identities import digits_protocol, verification_set
+from keras_mlp.face.identities import EMBEDDED_PROTOCOLS, embedded_protocol, verification_set
 from keras_mlp.face.predict import compare_faces, load_face_embedder
 from keras_mlp.face.trainer import FAR, embed
 from keras_mlp.face.verification import evaluate_pairs, pair_scores, plot_roc
@@ -42,10 +42,10 @@ def main(argv):
     size = metadata.preprocessing.input_size
     if FLAGS.verification:
         sets = [verification_set(path, size, FLAGS.verification_images) for path in FLAGS.verification]
-    elif metadata.extra.get("dataset") == "digits":
-        sets = [digits_protocol(size, metadata.extra.get("seed", 0))[1]]
+    elif metadata.extra.get("dataset") in EMBEDDED_PROTOCOLS:
+        sets = [embedded_protocol(metadata.extra["dataset"], size, metadata.extra.get("seed", 0))[1]]
     else:
-        raise app.UsageError("This run was not trained on the embedded digits: pass --verification.")
+        raise app.UsageError("This run was not trained on an embedded protocol: pass --verification.")
     curves = {}
     for pairs in sets:
         embeddings = embed(model, pairs.images, metadata.preprocessing)

@@ -8,7 +8,7 @@ import pytest
 
 import keras_mlp
 from keras_mlp.face.identities import digits_protocol
-from keras_mlp.face.trainer import FaceTrainConfig, train_face
+from keras_mlp.face.trainer import FaceTrainConfig, plan, train_face
 from tests.face.test_identities import people
 from tests.testing import TestCase
 
@@ -19,16 +19,19 @@ class FaceTrainerTest(TestCase):
     @pytest.mark.slow  # about 2 min on the shared 2 cores: a run, a rerun, three loads
     def test_digits_run_then_compare_two_faces(self):
         model_dir = os.path.join(self.get_temp_dir(), "run")
-        embedder, results = train_face(FaceTrainConfig(model_dir=model_dir, **TINY))
+        embedder, results = train_face(FaceTrainConfig(dataset="digits", model_dir=model_dir, **TINY))
         self.assertEqual(embedder.output_shape, (None, 8))
         self.assertBetween(results["verification_accuracy"], 0.4, 1.0)
         self.assertEqual(results["pairs"], 600)
+        # The cosine of the 16x16 digits' pixels on the same 600 pairs.
+        self.assertAllClose(results["raw_pixels_accuracy"], 0.745, atol=0.0005)
+        self.assertEqual(results["roc"], os.path.join(model_dir, "roc.png"))
         for name in ("final.keras", "results.json", "run.json", "history.csv", "checkpoints"):
             self.assertTrue(os.path.exists(os.path.join(model_dir, name)), name)
         with open(os.path.join(model_dir, "history.csv")) as f:
             self.assertIn("val_verification_accuracy", f.readline())
         # A rerun finds the finished run and returns its embedder unchanged.
-        again, same = train_face(FaceTrainConfig(model_dir=model_dir, **TINY))
+        again, same = train_face(FaceTrainConfig(dataset="digits", model_dir=model_dir, **TINY))
         self.assertEqual(same, results)
 
         _, pairs = digits_protocol(16)
@@ -42,6 +45,20 @@ class FaceTrainerTest(TestCase):
         self.assertAllClose(similarity, embeddings[0] @ embeddings[1], atol=1e-5)
         self.assertEqual(same_person, similarity > results["threshold"])
         self.assertFalse(keras_mlp.compare_faces(model_dir, files[0], files[2], threshold=1.01)[1])
+
+    def test_each_dataset_brings_its_recipe_and_head(self):
+        def resolved(**kwargs):
+            run_plan = plan(FaceTrainConfig(model_dir=self.get_temp_dir(), **kwargs))
+            return run_plan.recipe_name, run_plan.head, run_plan.head_arguments
+
+        self.assertEqual(resolved(), ("glyphs_face", "cosface", {"scale": 16.0, "margin": 0.2}))
+        self.assertEqual(resolved(margin=0.3), ("glyphs_face", "cosface", {"scale": 16.0, "margin": 0.3}))
+        # The protocol's scale and margin belong to its head; ArcFace keeps the paper's.
+        self.assertEqual(resolved(head="arcface"), ("glyphs_face", "arcface", {}))
+        self.assertEqual(resolved(dataset="digits"), ("digits_face", "arcface", {}))
+        self.assertEqual(
+            resolved(dataset=self.get_temp_dir(), verification="lfw.bin"), ("insightface", "arcface", {})
+        )
 
     def test_bad_input_fails_before_anything_is_written(self):
         ids = people(os.path.join(self.get_temp_dir(), "ids"), {"ann": 2, "bob": 1}, size=(16, 16))
@@ -58,8 +75,10 @@ class FaceTrainerTest(TestCase):
         people(ids, {"cid": 2}, size=(16, 16))
         with self.assertRaisesRegex(ValueError, "pairs.txt has 1 pairs: 10-fold verification needs at least 10"):
             train_face(FaceTrainConfig(dataset=ids, verification=pairs, model_dir=model_dir, **TINY))
+        with self.assertRaisesRegex(ValueError, "--dataset=glyphs verifies on its own unseen identities"):
+            train_face(FaceTrainConfig(verification=pairs, model_dir=model_dir, **TINY))
         with self.assertRaisesRegex(ValueError, "`head` must be one of"):
             train_face(FaceTrainConfig(head="sphereface", model_dir=model_dir, **TINY))
         with self.assertRaisesRegex(ValueError, "`margin` must be below pi / 2"):
-            train_face(FaceTrainConfig(margin=2.0, model_dir=model_dir, **TINY))
+            train_face(FaceTrainConfig(head="arcface", margin=2.0, model_dir=model_dir, **TINY))
         self.assertFalse(os.path.exists(model_dir))

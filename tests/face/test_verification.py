@@ -33,6 +33,12 @@ class VerificationTest(TestCase):
         embeddings = np.array([[1.0, 0.0], [2.0, 0.0], [0.0, 3.0], [1.0, 0.0]])
         self.assertAllClose(verification.pair_scores(embeddings), [1.0, 0.0])
 
+    def test_raw_pixel_scores_are_the_cosines_of_the_pixels_chunk_by_chunk(self):
+        images = np.random.RandomState(0).randint(0, 256, (14, 4, 4, 3)).astype("uint8")
+        expected = verification.pair_scores(images.reshape(14, -1))
+        # 7 pairs in chunks of 2: the last chunk is a single pair.
+        self.assertAllClose(verification.raw_pixel_scores(images, pairs_per_chunk=2), expected)
+
     def test_pairs_that_cannot_be_scored_are_refused(self):
         verification.check_pairs([True, False] * 5, "lfw.bin")
         with self.assertRaisesRegex(ValueError, "lfw.bin has 9 pairs: 10-fold verification needs at least 10"):
