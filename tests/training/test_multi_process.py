@@ -8,6 +8,7 @@ with gloo collectives between processes; the reference is one process with 4.
 
 import csv
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -246,3 +247,23 @@ class MultiProcessTrainingTest(TestCase):
         sharded = keras.saving.load_model(os.path.join(self.dirs["sharded"], "final.keras"))
         whole = keras.saving.load_model(os.path.join(self.dirs["one"], "final.keras"))
         self.assertAllClose(sharded.predict(images, verbose=0), whole.predict(images, verbose=0), atol=1e-5)
+
+
+@pytest.mark.slow
+class LostProcessTest(TestCase):
+    def test_a_lost_process_stops_the_other_and_both_resume(self):
+        model_dir = os.path.join(self.get_temp_dir(), "run")
+        flags = [*TINY, "--epochs=3", f"--model_dir={model_dir}"]
+        processes = start_cluster(flags)
+        first = os.path.join(model_dir, "checkpoints", "epoch_001.keras")
+        deadline = time.monotonic() + TIMEOUT
+        while not os.path.exists(first) and time.monotonic() < deadline:
+            time.sleep(1)
+        processes[1].send_signal(signal.SIGKILL)
+        (code, out), _ = finish(processes, check=False)
+        self.assertNotEqual(code, 0)
+        self.assertRegex(out, r"Task 1 heartbeat timeout")
+        # Both again: from the checkpoint of epoch 1.
+        (_, out), _ = finish(start_cluster(flags))
+        self.assertRegex(out, r"Resuming after epoch [12] from")
+        self.assertLen(losses(model_dir), 3)
