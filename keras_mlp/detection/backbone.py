@@ -86,18 +86,26 @@ class KerasHubBackbone(keras_hub.models.FeaturePyramidBackbone):
 
 
 def _feature_model(resolved, image_shape, architecture):
-    """The `features_only` model at `image_shape`; by default at any size
-    where the family takes it, else at the weights' (or the family's) size."""
-    def build(shape):
-        return create_model(
-            resolved.model, include_top=False, features_only=True, weights=resolved.weights,
-            input_shape=shape, **architecture,
-        )
+    """The `features_only` model at `image_shape`, with the weights; by
+    default at any size where the family takes it, else at the weights' (or
+    the family's) size."""
+    def build(shape, **kwargs):
+        return create_model(resolved.model, input_shape=shape, **architecture, **kwargs)
 
-    if image_shape is not None:
-        return build(tuple(image_shape))
-    try:
-        # A family that needs a known size says so before building anything.
-        return build((None, None, 3))
-    except InputSizeError:
-        return build(resolved.arguments.get("input_shape"))
+    if image_shape is None:
+        try:
+            # A family that needs a known size says so before building anything.
+            model = build((None, None, 3), include_top=False, features_only=True)
+        except InputSizeError:
+            model = build(resolved.arguments.get("input_shape"), include_top=False, features_only=True)
+    else:
+        model = build(tuple(image_shape), include_top=False, features_only=True)
+    if resolved.weights is not None:
+        # A classifier's weights hold what `features_only` leaves out (the
+        # final norm), which its loader refuses as not fitting: load them
+        # into the headless model, then take its layers' weights.
+        source = build(model.input_shape[1:], include_top=False, weights=resolved.weights)
+        for layer in model.layers:
+            if layer.weights:
+                layer.set_weights(source.get_layer(layer.name).get_weights())
+    return model
