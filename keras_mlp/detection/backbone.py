@@ -1,6 +1,7 @@
 """Any keras_mlp model as a KerasHub feature-pyramid backbone."""
 
 import inspect
+import math
 
 import keras
 import keras_hub
@@ -60,6 +61,7 @@ class KerasHubBackbone(keras_hub.models.FeaturePyramidBackbone):
         image_shape = model.input_shape[1:]
         images = keras.Input(shape=image_shape, name="images")
         pyramid = feature_pyramid(backbone_features(model), images)
+        _check_strides(resolved.model, image_shape, pyramid)
         super().__init__(inputs=images, outputs=pyramid[-1], **kwargs)
         self.pyramid_outputs = {f"P{stride.bit_length() - 1}": level for stride, level in zip(STRIDES, pyramid)}
         self.model_name = resolved.model
@@ -83,6 +85,20 @@ class KerasHubBackbone(keras_hub.models.FeaturePyramidBackbone):
         if _DEPLOY not in inspect.signature(get_constructor(config["model_name"])).parameters:
             return config
         return {**config, "architecture": {**config["architecture"], _DEPLOY: True}}
+
+
+def _check_strides(model_name, image_shape, pyramid):
+    """KerasHub's anchors assume level `n` at stride `2**n` exactly."""
+    height = image_shape[0]
+    if height is None:
+        return
+    for stride, level in zip(STRIDES, pyramid):
+        if level.shape[1] != math.ceil(height / stride):
+            raise InputSizeError(
+                f"{model_name} at input height {height} gives a {level.shape[1]}-row map where stride "
+                f"{stride} needs {math.ceil(height / stride)}: its patch size is no power of two, and "
+                "KerasHub's anchors need strides 4, 8, 16, 32. Use a model with patches of 4, 8, 16 or 32."
+            )
 
 
 def _feature_model(resolved, image_shape, architecture):

@@ -210,16 +210,24 @@ def _tfds(name, split, image_size, data_dir, download):
 
 def make_dataset(split, training, batch_size, mean, std, seed=0):
     """Batches of `(normalized images, {"boxes", "labels"})`, the boxes
-    padded with label `PAD_LABEL` to the split's most per image."""
+    padded with label `PAD_LABEL` to the split's most per image.
+
+    Every batch is full: KerasHub's NMS needs a known batch size, so an
+    evaluation split is padded with blank images (after its own, which
+    keep their order) and a training split drops its last partial batch.
+    """
     most = max([len(b) for b in split.boxes] + [1])
-    boxes = np.zeros((split.num_examples, most, 4), "float32")
-    labels = np.full((split.num_examples, most), PAD_LABEL, "float32")
+    count = split.num_examples + (0 if training else -split.num_examples % batch_size)
+    images = np.zeros((count, *split.images.shape[1:]), "uint8")
+    images[: split.num_examples] = split.images
+    boxes = np.zeros((count, most, 4), "float32")
+    labels = np.full((count, most), PAD_LABEL, "float32")
     for n, (image_boxes, image_labels) in enumerate(zip(split.boxes, split.labels)):
         boxes[n, : len(image_boxes)] = image_boxes
         labels[n, : len(image_labels)] = image_labels
-    dataset = tf.data.Dataset.from_tensor_slices((split.images, {"boxes": boxes, "labels": labels}))
+    dataset = tf.data.Dataset.from_tensor_slices((images, {"boxes": boxes, "labels": labels}))
     if training:
         dataset = dataset.shuffle(split.num_examples, seed=seed, reshuffle_each_iteration=True)
     mean, std = tf.constant(mean, "float32"), tf.constant(std, "float32")
     dataset = dataset.map(lambda image, target: ((tf.cast(image, "float32") / 255.0 - mean) / std, target))
-    return dataset.batch(batch_size, drop_remainder=training).prefetch(tf.data.AUTOTUNE)
+    return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)

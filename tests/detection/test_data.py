@@ -106,3 +106,13 @@ class TfdsTest(TestCase):
         self.assertAllClose(split.boxes[0], [[8, 4, 16, 12]])
         self.assertAllEqual(split.labels[0], [2])
         self.assertEqual(split.class_names, ["a", "b", "c"])
+
+
+class EvaluationBatchesTest(TestCase):
+    def test_every_batch_is_full_and_holds_every_image(self):
+        split = data.digit_canvases("test", 32)
+        batches = list(data.make_dataset(split, False, 16, INCEPTION.mean, INCEPTION.std))
+        self.assertTrue(all(images.shape[0] == 16 for images, _ in batches))
+        self.assertEqual(batches[0][0].shape.as_list()[0], 16)
+        self.assertLen(batches, 19)  # 300 images and 4 blank ones
+        self.assertEqual(float(tf.reduce_max(batches[-1][1]["labels"][-4:])), data.PAD_LABEL)
