@@ -1,7 +1,7 @@
 """Object detection on keras_mlp backbones through KerasHub.
 
-Needs keras-hub (`pip install -e ".[detection]"`); without it the names
-below are missing and the rest of keras_mlp works as before. Importing the
+Needs keras-hub (the `detection` extra, then `pip install --no-deps
+keras-hub==0.32.0`: docs/detection.md says why); without it the names below are missing and the rest of keras_mlp works as before. Importing the
 package registers `KerasHubBackbone`, so `keras_hub.models.Backbone.from_preset`
 loads its presets.
 """
