@@ -334,6 +334,8 @@ def train(config, callbacks=()):
                 initial_epoch=initial_epoch,
                 steps_per_epoch=config.steps_per_epoch,
                 callbacks=[*standard, *callbacks],
+                # The dataset shuffles itself; fit's own shuffle only warns on one.
+                shuffle=False,
                 verbose=config.verbose,
             )
             metrics = evaluate_split(

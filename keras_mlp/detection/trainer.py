@@ -142,6 +142,8 @@ def _prepare(plan, config, callbacks):
             steps_per_epoch=config.steps_per_epoch,
             callbacks=[*callbacks_lib.standard_callbacks(
                 plan.run, metadata, initial_epoch, extra=[CocoEvaluation(eval_split, eval_ds)]), *callbacks],
+            # The dataset shuffles itself; fit's own shuffle only warns on one.
+            shuffle=False,
             verbose=config.verbose,
         )
         return model, metadata, coco_metrics(model.predict(eval_ds, verbose=0), eval_split)

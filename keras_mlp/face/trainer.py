@@ -311,6 +311,8 @@ def _prepare(run_plan, config, callbacks):
                 ),
                 *callbacks,
             ],
+            # The dataset shuffles itself; fit's own shuffle only warns on one.
+            shuffle=False,
             verbose=config.verbose,
         )
         scores = pair_scores(embed(embedder, verification.images, prep))

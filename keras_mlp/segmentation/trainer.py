@@ -150,6 +150,8 @@ def _prepare(plan, config, callbacks):
             initial_epoch=initial_epoch,
             steps_per_epoch=config.steps_per_epoch,
             callbacks=[*callbacks_lib.standard_callbacks(plan.run, metadata, initial_epoch), *callbacks],
+            # The dataset shuffles itself; fit's own shuffle only warns on one.
+            shuffle=False,
             verbose=config.verbose,
         )
         # Scored at each test image's own size, as the papers report mIoU.
