@@ -3,6 +3,7 @@ from keras import ops
 
 from keras_mlp import validation
 from keras_mlp.layers import layer_config
+from keras_mlp.layers.initializers import fresh
 from keras_mlp.layers.mlp import MLP
 
 
@@ -55,7 +56,7 @@ class BranchReweight(keras.layers.Layer):
         self.mlp = MLP(
             channels // self.reduction,
             output_dim=self.branches * channels,
-            kernel_initializer=self.kernel_initializer,
+            kernel_initializer=fresh(self.kernel_initializer),
             name="mlp",
             dtype=self.dtype_policy,
         )

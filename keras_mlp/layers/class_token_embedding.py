@@ -3,6 +3,7 @@ from keras import ops
 
 from keras_mlp import validation
 from keras_mlp.layers import layer_config
+from keras_mlp.layers.initializers import fresh
 
 
 @keras.saving.register_keras_serializable(package="keras_mlp")
@@ -17,7 +18,8 @@ class ClassTokenEmbedding(keras.layers.Layer):
 
     Args:
         embeddings_initializer: initializer of the class token and the
-            position embeddings.
+            position embeddings; `None` (default) is DeiT's truncated normal
+            of standard deviation 0.02.
 
     Example:
 
@@ -28,11 +30,15 @@ class ClassTokenEmbedding(keras.layers.Layer):
 
     def __init__(
         self,
-        embeddings_initializer=keras.initializers.TruncatedNormal(stddev=0.02),
+        embeddings_initializer=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
+        # Made here, not as the default value: an instance made at import
+        # would draw its seed before `keras.utils.set_random_seed` runs.
+        self.embeddings_initializer = keras.initializers.get(
+            embeddings_initializer or keras.initializers.TruncatedNormal(stddev=0.02)
+        )
 
     def build(self, input_shape):
         if len(input_shape) != 3 or input_shape[1] is None:
@@ -44,12 +50,12 @@ class ClassTokenEmbedding(keras.layers.Layer):
         _, num_patches, channels = input_shape
         self.class_token = self.add_weight(
             shape=(1, 1, channels),
-            initializer=self.embeddings_initializer,
+            initializer=fresh(self.embeddings_initializer),
             name="class_token",
         )
         self.position_embedding = self.add_weight(
             shape=(1, 1 + num_patches, channels),
-            initializer=self.embeddings_initializer,
+            initializer=fresh(self.embeddings_initializer),
             name="position_embedding",
         )
 

@@ -6,6 +6,7 @@ from keras import ops
 
 from keras_mlp import validation
 from keras_mlp.layers import layer_config
+from keras_mlp.layers.initializers import fresh
 
 
 def cycle_offsets(channels, kernel_size):
@@ -81,10 +82,10 @@ class CycleFC(keras.layers.Layer):
     def build(self, input_shape):
         channels = input_shape[-1]
         self.kernel = self.add_weight(
-            shape=(channels, self.units), initializer=self.kernel_initializer, name="kernel"
+            shape=(channels, self.units), initializer=fresh(self.kernel_initializer), name="kernel"
         )
         self.bias = (
-            self.add_weight(shape=(self.units,), initializer=self.bias_initializer, name="bias")
+            self.add_weight(shape=(self.units,), initializer=fresh(self.bias_initializer), name="bias")
             if self.use_bias
             else None
         )

@@ -4,6 +4,7 @@ from keras_mlp import validation
 from keras_mlp.layers import layer_config
 from keras_mlp.layers.branch_reweight import BranchReweight
 from keras_mlp.layers.cycle_fc import CycleFC
+from keras_mlp.layers.initializers import fresh
 from keras_mlp.layers.mlp import MLP
 from keras_mlp.layers.stochastic_depth import StochasticDepth
 
@@ -49,15 +50,17 @@ class CycleMLPBlock(keras.layers.Layer):
     def build(self, input_shape):
         channels = input_shape[-1]
         common = dict(dtype=self.dtype_policy)
-        init = dict(kernel_initializer=self.kernel_initializer, **common)
+        kernel = self.kernel_initializer
         self.norm1 = keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm1", **common)
-        self.sfc_h = CycleFC(channels, (1, 3), name="sfc_h", **init)
-        self.sfc_w = CycleFC(channels, (3, 1), name="sfc_w", **init)
-        self.mlp_c = keras.layers.Dense(channels, use_bias=False, name="mlp_c", **init)
-        self.reweight = BranchReweight(name="reweight", **init)
-        self.proj = keras.layers.Dense(channels, name="proj", **init)
+        self.sfc_h = CycleFC(channels, (1, 3), name="sfc_h", kernel_initializer=fresh(kernel), **common)
+        self.sfc_w = CycleFC(channels, (3, 1), name="sfc_w", kernel_initializer=fresh(kernel), **common)
+        self.mlp_c = keras.layers.Dense(
+            channels, use_bias=False, name="mlp_c", kernel_initializer=fresh(kernel), **common
+        )
+        self.reweight = BranchReweight(name="reweight", kernel_initializer=fresh(kernel), **common)
+        self.proj = keras.layers.Dense(channels, name="proj", kernel_initializer=fresh(kernel), **common)
         self.norm2 = keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm2", **common)
-        self.mlp = MLP(int(channels * self.mlp_ratio), name="mlp", **init)
+        self.mlp = MLP(int(channels * self.mlp_ratio), name="mlp", kernel_initializer=fresh(kernel), **common)
         for layer in (self.norm1, self.sfc_h, self.sfc_w, self.mlp_c, self.proj, self.norm2, self.mlp):
             layer.build(input_shape)
         self.reweight.build([input_shape] * 3)

@@ -3,6 +3,7 @@ from keras import ops
 
 from keras_mlp import validation
 from keras_mlp.layers import layer_config
+from keras_mlp.layers.initializers import fresh
 from keras_mlp.layers.spatial_gating_unit import SpatialGatingUnit
 from keras_mlp.layers.stochastic_depth import StochasticDepth
 
@@ -60,17 +61,16 @@ class GMLPBlock(keras.layers.Layer):
                 f"with {channels} channels ({hidden})"
             )
         common = dict(dtype=self.dtype_policy)
-        dense = dict(kernel_initializer=self.kernel_initializer, **common)
         self.norm = keras.layers.LayerNormalization(
             epsilon=self.layer_norm_epsilon, name="norm", **common
         )
         self.norm.build(input_shape)
-        self.fc1 = keras.layers.Dense(hidden, name="fc1", **dense)
+        self.fc1 = keras.layers.Dense(hidden, name="fc1", kernel_initializer=fresh(self.kernel_initializer), **common)
         self.fc1.build(input_shape)
         self.spatial_gating = SpatialGatingUnit(name="spatial_gating", **common)
         hidden_shape = (*input_shape[:-1], hidden)
         self.spatial_gating.build(hidden_shape)
-        self.fc2 = keras.layers.Dense(channels, name="fc2", **dense)
+        self.fc2 = keras.layers.Dense(channels, name="fc2", kernel_initializer=fresh(self.kernel_initializer), **common)
         self.fc2.build(self.spatial_gating.compute_output_shape(hidden_shape))
         self.dropout = keras.layers.Dropout(self.dropout_rate, **common)
         self.drop_path = StochasticDepth(self.drop_path_rate, **common)

@@ -3,6 +3,7 @@ from keras import ops
 
 from keras_mlp import validation
 from keras_mlp.layers import layer_config
+from keras_mlp.layers.initializers import fresh
 
 
 @keras.saving.register_keras_serializable(package="keras_mlp")
@@ -54,14 +55,16 @@ class MLP(keras.layers.Layer):
 
     def build(self, input_shape):
         output_dim = self.output_dim or input_shape[-1]
-        dense_kwargs = dict(
-            kernel_initializer=self.kernel_initializer,
-            bias_initializer=self.bias_initializer,
-            dtype=self.dtype_policy,
-        )
-        self.fc1 = keras.layers.Dense(self.hidden_dim, name="fc1", **dense_kwargs)
+
+        def initializers():
+            return dict(
+                kernel_initializer=fresh(self.kernel_initializer),
+                bias_initializer=fresh(self.bias_initializer),
+            )
+
+        self.fc1 = keras.layers.Dense(self.hidden_dim, name="fc1", dtype=self.dtype_policy, **initializers())
         self.fc1.build(input_shape)
-        self.fc2 = keras.layers.Dense(output_dim, name="fc2", **dense_kwargs)
+        self.fc2 = keras.layers.Dense(output_dim, name="fc2", dtype=self.dtype_policy, **initializers())
         self.fc2.build(tuple(input_shape[:-1]) + (self.hidden_dim,))
         self.dropout = keras.layers.Dropout(self.dropout_rate, dtype=self.dtype_policy)
 

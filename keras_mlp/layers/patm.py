@@ -5,6 +5,7 @@ from keras_mlp import validation
 from keras_mlp.layers import layer_config
 from keras_mlp.layers.branch_reweight import BranchReweight
 from keras_mlp.layers.conv_bn import batch_norm
+from keras_mlp.layers.initializers import fresh
 from keras_mlp.layers.shifted_depthwise_conv import ShiftedDepthwiseConv2D
 
 PHASE_MODES = ("fc", "depthwise")
@@ -56,21 +57,23 @@ class PATM(keras.layers.Layer):
     def build(self, input_shape):
         channels = input_shape[-1]
         common = dict(dtype=self.dtype_policy)
-        init = dict(kernel_initializer=self.kernel_initializer, **common)
+        kernel = self.kernel_initializer
         pairs = tuple(input_shape[:-1]) + (2 * channels,)
         for axis in ("h", "w"):
-            fc = keras.layers.Dense(channels, use_bias=False, name=f"fc_{axis}", **init)
+            fc = keras.layers.Dense(
+                channels, use_bias=False, name=f"fc_{axis}", kernel_initializer=fresh(kernel), **common
+            )
             if self.mode == "fc":
-                theta = keras.layers.Dense(channels, name=f"theta_{axis}", **init)
+                theta = keras.layers.Dense(channels, name=f"theta_{axis}", kernel_initializer=fresh(kernel), **common)
             else:
                 theta = ShiftedDepthwiseConv2D(
                     3, padding="same", use_bias=False, name=f"theta_{axis}",
-                    depthwise_initializer=self.kernel_initializer, **common,
+                    depthwise_initializer=fresh(kernel), **common,
                 )
             window = (1, TOKEN_WINDOW) if axis == "h" else (TOKEN_WINDOW, 1)
             tfc = ShiftedDepthwiseConv2D(
                 window, padding="same", use_bias=False, name=f"tfc_{axis}",
-                depthwise_initializer=self.kernel_initializer, **common,
+                depthwise_initializer=fresh(kernel), **common,
             )
             norm = batch_norm(f"theta_{axis}_norm", dtype=self.dtype_policy)
             for layer, shape in ((fc, input_shape), (theta, input_shape), (norm, input_shape), (tfc, pairs)):
@@ -79,11 +82,13 @@ class PATM(keras.layers.Layer):
             setattr(self, f"theta_{axis}", theta)
             setattr(self, f"theta_{axis}_norm", norm)
             setattr(self, f"tfc_{axis}", tfc)
-        self.fc_c = keras.layers.Dense(channels, use_bias=False, name="fc_c", **init)
+        self.fc_c = keras.layers.Dense(
+            channels, use_bias=False, name="fc_c", kernel_initializer=fresh(kernel), **common
+        )
         self.fc_c.build(input_shape)
-        self.reweight = BranchReweight(name="reweight", **init)
+        self.reweight = BranchReweight(name="reweight", kernel_initializer=fresh(kernel), **common)
         self.reweight.build([input_shape] * 3)
-        self.proj = keras.layers.Dense(channels, name="proj", **init)
+        self.proj = keras.layers.Dense(channels, name="proj", kernel_initializer=fresh(kernel), **common)
         self.proj.build(input_shape)
 
     def _wave(self, x, fc, theta, norm, tfc, training):

@@ -3,6 +3,7 @@ import keras
 from keras_mlp import validation
 from keras_mlp.layers import layer_config
 from keras_mlp.layers.affine import Affine
+from keras_mlp.layers.initializers import fresh
 from keras_mlp.layers.layer_scale import LayerScale
 from keras_mlp.layers.mlp import MLP
 from keras_mlp.layers.stochastic_depth import StochasticDepth
@@ -58,7 +59,7 @@ class ResMLPBlock(keras.layers.Layer):
         self.norm1 = Affine(name="norm1", **common)
         self.norm1.build(input_shape)
         self.token_mixing = TokenLinear(
-            kernel_initializer=self.kernel_initializer, name="token_mixing", **common
+            kernel_initializer=fresh(self.kernel_initializer), name="token_mixing", **common
         )
         self.token_mixing.build(input_shape)
         self.ls1 = LayerScale(self.layer_scale_init, name="ls1", **common)
@@ -68,7 +69,7 @@ class ResMLPBlock(keras.layers.Layer):
         self.channel_mixing = MLP(
             int(channels * self.mlp_ratio),
             dropout_rate=self.dropout_rate,
-            kernel_initializer=self.kernel_initializer,
+            kernel_initializer=fresh(self.kernel_initializer),
             name="channel_mixing",
             **common,
         )

@@ -3,6 +3,7 @@ from keras import ops
 
 from keras_mlp import validation
 from keras_mlp.layers import layer_config
+from keras_mlp.layers.initializers import fresh
 
 
 @keras.saving.register_keras_serializable(package="keras_mlp")
@@ -52,10 +53,12 @@ class MultiHeadSelfAttention(keras.layers.Layer):
                 f"`num_heads` ({self.num_heads}) must divide the input channels "
                 f"({channels}). Received: input_shape={input_shape}"
             )
-        dense = dict(kernel_initializer=self.kernel_initializer, dtype=self.dtype_policy)
-        self.qkv = keras.layers.Dense(3 * channels, use_bias=self.qkv_bias, name="qkv", **dense)
+        kernel = self.kernel_initializer
+        self.qkv = keras.layers.Dense(
+            3 * channels, use_bias=self.qkv_bias, name="qkv", kernel_initializer=fresh(kernel), dtype=self.dtype_policy
+        )
         self.qkv.build(input_shape)
-        self.proj = keras.layers.Dense(channels, name="proj", **dense)
+        self.proj = keras.layers.Dense(channels, name="proj", kernel_initializer=fresh(kernel), dtype=self.dtype_policy)
         self.proj.build(input_shape)
         self.dropout = keras.layers.Dropout(self.dropout_rate, dtype=self.dtype_policy)
 

@@ -3,6 +3,7 @@ from keras import ops
 
 from keras_mlp import validation
 from keras_mlp.layers import layer_config
+from keras_mlp.layers.initializers import fresh
 
 
 @keras.saving.register_keras_serializable(package="keras_mlp")
@@ -41,9 +42,9 @@ class TokenLinear(keras.layers.Layer):
             )
         tokens = input_shape[1]
         self.kernel = self.add_weight(
-            name="kernel", shape=(tokens, tokens), initializer=self.kernel_initializer
+            name="kernel", shape=(tokens, tokens), initializer=fresh(self.kernel_initializer)
         )
-        self.bias = self.add_weight(name="bias", shape=(tokens,), initializer=self.bias_initializer)
+        self.bias = self.add_weight(name="bias", shape=(tokens,), initializer=fresh(self.bias_initializer))
 
     def call(self, inputs):
         # `kernel^T @ x` mixes tokens with the channels left in place: no

@@ -3,6 +3,7 @@ import keras
 from keras_mlp import validation
 from keras_mlp.layers import layer_config
 from keras_mlp.layers.conv_bn import BN_EPSILON, batch_norm
+from keras_mlp.layers.initializers import fresh
 from keras_mlp.layers.mlp import MLP
 from keras_mlp.layers.patm import PATM, PHASE_MODES
 from keras_mlp.layers.stochastic_depth import StochasticDepth
@@ -60,9 +61,11 @@ class WaveBlock(keras.layers.Layer):
         channels = input_shape[-1]
         common = dict(dtype=self.dtype_policy)
         self.norm1 = wave_norm(self.norm, "norm1", **common)
-        self.attn = PATM(self.mode, kernel_initializer=self.kernel_initializer, name="attn", **common)
+        self.attn = PATM(self.mode, kernel_initializer=fresh(self.kernel_initializer), name="attn", **common)
         self.norm2 = wave_norm(self.norm, "norm2", **common)
-        self.mlp = MLP(int(channels * self.mlp_ratio), kernel_initializer=self.kernel_initializer, name="mlp", **common)
+        self.mlp = MLP(
+            int(channels * self.mlp_ratio), kernel_initializer=fresh(self.kernel_initializer), name="mlp", **common
+        )
         for layer in (self.norm1, self.attn, self.norm2, self.mlp):
             layer.build(input_shape)
         self.drop_path = StochasticDepth(self.drop_path_rate, **common)

@@ -43,8 +43,9 @@ TOKEN_MIXERS = {
     "attention": "deit",
     "attention_only": "attention_only",
 }
-# DeiT initialisation, also used by the official feed-forward code.
-_INITIALIZER = keras.initializers.TruncatedNormal(stddev=0.02)
+# DeiT initialisation, also used by the official feed-forward code: a config,
+# so that each layer makes an instance of its own (see `layers.initializers`).
+_INITIALIZER = dict(class_name="TruncatedNormal", config=dict(stddev=0.02))
 
 BASE_DOCSTRING = """Instantiates {title} (arXiv 2105.02723{paper}).
 

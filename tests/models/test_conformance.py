@@ -22,7 +22,7 @@ from keras_mlp.models import factory
 from keras_mlp.models.factory import CONTRACT
 from keras_mlp.models.naming import block_name, block_of
 from tests.data.folders import image_folder
-from tests.registered_models import REPRESENTATIVES, randomize_head, smallest_side
+from tests.registered_models import REPRESENTATIVES, TINY_MODELS, randomize_head, smallest_side
 from tests.testing import TestCase
 
 SLOW_NAMES = sorted(set(keras_mlp.list_models()) - set(REPRESENTATIVES))
@@ -51,6 +51,7 @@ class ConformanceTest(TestCase, parameterized.TestCase):
         keras.utils.set_random_seed(0)
         kwargs = dict(classes=3, classifier_activation=None, name=f"{name}_check")
         model = _build(name, side, **kwargs)
+        self.check_initial_weights(model)
         randomize_head(model)
         self.assertEqual(model.name, f"{name}_check")
         x = _images(side)
@@ -75,6 +76,18 @@ class ConformanceTest(TestCase, parameterized.TestCase):
             rebuilt = _build(name, side, weights=weights, **kwargs)
             self.assertAllClose(rebuilt(x, training=False), y, atol=1e-5)
         return model, x, y
+
+    def check_initial_weights(self, model):
+        """No two random weights are drawn from one seed: an initializer
+        instance shared by several weights fills each with the same stream,
+        scaled (a block's kernels would start as copies of each other)."""
+        starts = {w.path: keras.ops.convert_to_numpy(w).ravel()[:16] for w in model.weights}
+        starts = {path: start for path, start in starts.items() if start.size == 16 and np.ptp(start) > 0}
+        paths = sorted(starts)
+        for i, a in enumerate(paths):
+            for b in paths[i + 1:]:
+                correlation = np.corrcoef(starts[a], starts[b])[0, 1]
+                self.assertLess(abs(correlation), 0.999, f"{a} and {b} start from one random stream")
 
     def check_features(self, name, side):
         backbone = _build(name, side, include_top=False)
@@ -182,6 +195,18 @@ class ConformanceTest(TestCase, parameterized.TestCase):
     def test_a_size_that_does_not_fit_is_an_input_size_error(self, name):
         with self.assertRaisesRegex(keras_mlp.InputSizeError, r"Received: input_shape=\(7, 7, 3\)"):
             keras_mlp.create_model(name, include_top=False, input_shape=(7, 7, 3))
+
+    @parameterized.parameters(*sorted(TINY_MODELS))
+    def test_initial_weights_follow_the_global_seed(self, family):
+        def weights(seed):
+            keras.utils.set_random_seed(seed)
+            return {w.path: keras.ops.convert_to_numpy(w) for w in TINY_MODELS[family](classes=3).weights}
+
+        first, again, other = weights(0), weights(0), weights(1)
+        for path, value in first.items():
+            self.assertAllEqual(again[path], value, msg=path)
+            if value.std() > 0:
+                self.assertNotAllClose(other[path], value, msg=f"{path} ignores keras.utils.set_random_seed")
 
     def test_every_model_is_in_a_family_it_represents(self):
         declared = [name for family in factory.families() for name in factory.family_models(family)]
