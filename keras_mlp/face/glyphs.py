@@ -101,21 +101,27 @@ def render(chosen, renderings, image_size, seed):
     """`GlyphImages` with `renderings` images of each character in `chosen`.
 
     Each image takes a font, a size, a rotation and a shift drawn with
-    `seed`; labels are indices into `chosen`.
+    `seed` (an int or a sequence of ints, as `np.random.RandomState`
+    takes); labels are indices into `chosen`, in `rendering_labels` order.
     """
     paths = font_paths()
     rng = np.random.RandomState(seed)
-    images, labels = [], []
-    for label, character in enumerate(chosen):
+    images = []
+    for character in chosen:
         for _ in range(renderings):
             path = paths[rng.randint(len(paths))]
             height = rng.uniform(*HEIGHT_RANGE)
             rotation = rng.uniform(-MAX_ROTATION, MAX_ROTATION)
             shift = rng.uniform(-MAX_SHIFT, MAX_SHIFT, size=2)
             images.append(_draw(character, path, image_size, height, rotation, shift))
-            labels.append(label)
     gray = np.stack(images)
-    return GlyphImages(tuple(chosen), np.array(labels, "int32"), np.repeat(gray[..., None], 3, axis=-1))
+    labels = rendering_labels(len(chosen), renderings)
+    return GlyphImages(tuple(chosen), labels, np.repeat(gray[..., None], 3, axis=-1))
+
+
+def rendering_labels(count, renderings):
+    """The labels of `render`'s images of `count` characters: `renderings` of 0, then of 1, ..."""
+    return np.repeat(np.arange(count, dtype="int32"), renderings)
 
 
 def _draw(character, path, image_size, height, rotation, shift):

@@ -202,29 +202,58 @@ def embed(embedder, images, prep, batch_size=256):
     return embedder.predict(prep.normalize(images), batch_size=batch_size, verbose=0)
 
 
-def _training_dataset(train, prep, batch_size, seed, flip):
+def _training_dataset(train, prep, batch_size, steps_per_epoch, epochs, initial_epoch, seed, flip):
+    """`steps_per_epoch` batches of each epoch from `initial_epoch` to `epochs - 1`.
+
+    An epoch's images (`train.epoch_images`) and order are functions of
+    `(seed, epoch)` alone, so a run resumed at epoch `e` trains on the
+    batches an uninterrupted one would; epoch `e + 1` is rendered while
+    epoch `e` trains.
+    """
     import tensorflow as tf
 
-    if train.images is not None:
-        dataset = tf.data.Dataset.from_tensor_slices((train.images, train.labels))
+    labels = tf.constant(train.labels)
+    epoch_numbers = tf.data.Dataset.range(initial_epoch, epochs)
+    if train.paths is None:
+        def images_of(epoch):
+            images = tf.numpy_function(train.epoch_images, [epoch], tf.uint8, stateful=False)
+            images.set_shape((len(train), prep.input_size, prep.input_size, 3))
+            return epoch, images
+
+        def image_at(images, index):
+            return tf.gather(images, index)
+
+        epoch_data = epoch_numbers.map(images_of).prefetch(1)
     else:
-        def load(path, label):
-            image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+        paths = tf.constant(train.paths)
+
+        def image_at(paths, index):
+            image = tf.io.decode_image(tf.io.read_file(tf.gather(paths, index)), channels=3, expand_animations=False)
             image.set_shape((prep.input_size, prep.input_size, 3))
-            return image, label
+            return image
 
-        dataset = tf.data.Dataset.from_tensor_slices((list(train.paths), train.labels)).map(
-            load, num_parallel_calls=tf.data.AUTOTUNE
-        )
+        epoch_data = epoch_numbers.map(lambda epoch: (epoch, paths))
 
-    def prepare(image, label):
-        image = prep.normalize(image)
+    def prepare(epoch, images, index):
+        image = prep.normalize(image_at(images, index))
         if flip:
-            image = tf.image.random_flip_left_right(image, seed=seed)
+            image = tf.image.stateless_random_flip_left_right(
+                image, tf.stack([tf.constant(seed, "int64"), epoch * len(train) + index])
+            )
+        label = tf.gather(labels, index)
         return (image, label), label
 
-    dataset = dataset.shuffle(len(train), seed=seed, reshuffle_each_iteration=True)
-    return dataset.map(prepare, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size, drop_remainder=True).prefetch(2)
+    def epoch_batches(epoch, images):
+        order = tf.random.experimental.stateless_shuffle(
+            tf.range(len(train), dtype="int64"), tf.stack([tf.constant(seed, "int64"), epoch])
+        )
+        examples = tf.data.Dataset.from_tensor_slices(order).map(
+            lambda index: prepare(epoch, images, index), num_parallel_calls=tf.data.AUTOTUNE
+        )
+        # A shorter --steps_per_epoch takes the epoch's first batches, a longer one goes round it again.
+        return examples.batch(batch_size, drop_remainder=True).repeat().take(steps_per_epoch)
+
+    return epoch_data.flat_map(epoch_batches).prefetch(2)
 
 
 class VerificationCallback(keras.callbacks.Callback):
@@ -285,7 +314,6 @@ def _prepare(run_plan, config, callbacks):
     trainer.optimizer.build(trainer.trainable_variables)
     # A mirrored face is the same person; a mirrored character is another one.
     flip = config.dataset not in identities_lib.EMBEDDED_PROTOCOLS
-    dataset = _training_dataset(train, prep, run_plan.batch_size, config.seed, flip=flip)
     extra = dict(
         task=TASK, dataset=run_plan.identity["dataset"], verification=verification.name,
         head=run_plan.head, embedding_dim=config.embedding_dim, recipe=run_plan.recipe_name,
@@ -296,11 +324,15 @@ def _prepare(run_plan, config, callbacks):
     )
 
     def fit(initial_epoch):
+        dataset = _training_dataset(
+            train, prep, run_plan.batch_size, steps_per_epoch, run_plan.epochs, initial_epoch, config.seed, flip
+        )
         trainer.fit(
-            dataset.repeat() if config.steps_per_epoch else dataset,
+            dataset,
             epochs=run_plan.epochs,
             initial_epoch=initial_epoch,
-            steps_per_epoch=config.steps_per_epoch,
+            # Set, so that fit keeps one iterator over the epochs' batches.
+            steps_per_epoch=steps_per_epoch,
             callbacks=[
                 *callbacks_lib.standard_callbacks(
                     run_plan.run, metadata, initial_epoch,

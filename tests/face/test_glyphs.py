@@ -35,7 +35,7 @@ class GlyphsTest(TestCase):
     def test_protocol_verifies_on_characters_never_trained_on(self):
         train, pairs = identities.glyphs_protocol(16, seed=3, **SMALL)
         self.assertEqual(train.num_identities, 40)
-        self.assertEqual(train.images.shape, (120, 16, 16, 3))
+        self.assertEqual(train.epoch_images(0).shape, (120, 16, 16, 3))
         self.assertAllEqual(np.bincount(train.labels), [3] * 40)
         self.assertEqual(pairs.images.shape, (80, 16, 16, 3))
         self.assertEqual(pairs.issame.mean(), 0.5)
@@ -52,11 +52,23 @@ class GlyphsTest(TestCase):
     def test_protocol_is_deterministic(self):
         train, pairs = identities.glyphs_protocol(8, seed=1, **SMALL)
         again, pairs_again = identities.glyphs_protocol(8, seed=1, **SMALL)
-        self.assertAllEqual(train.images, again.images)
+        self.assertAllEqual(train.epoch_images(2), again.epoch_images(2))
         self.assertAllEqual(pairs.images, pairs_again.images)
         self.assertAllEqual(pairs.issame, pairs_again.issame)
         other, _ = identities.glyphs_protocol(8, seed=2, **SMALL)
         self.assertNotEqual(train.names, other.names)
+
+    def test_every_epoch_trains_on_fresh_renderings_of_the_same_characters(self):
+        train, _ = identities.glyphs_protocol(16, seed=1, **SMALL)
+        first, second = train.epoch_images(0), train.epoch_images(1)
+        self.assertEqual(second.shape, first.shape)
+        self.assertFalse(any(np.array_equal(a, b) for a, b in zip(first, second)))
+        # Rendering i of epoch 1 is character labels[i] still: closer to another
+        # rendering of it than to most other characters.
+        flat = second.reshape(len(second), -1).astype("float32")
+        distances = np.linalg.norm(flat[:, None] - first.reshape(len(first), -1)[None], axis=-1)
+        same = train.labels[:, None] == train.labels[None]
+        self.assertLess(np.mean(distances[same]), np.mean(distances[~same]))
 
     def test_asking_for_more_identities_than_the_fonts_draw_is_refused(self):
         message = r"distinct characters; 5000 training and 300 unseen identities need 5300"

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import keras_mlp
-from keras_mlp.face.identities import digits_protocol
-from keras_mlp.face.trainer import FaceTrainConfig, plan, train_face
+from keras_mlp.face.identities import digits_protocol, glyphs_protocol
+from keras_mlp.face.trainer import FaceTrainConfig, _training_dataset, plan, preprocessing, train_face
 from tests.face.test_identities import people
 from tests.testing import TestCase
 
@@ -45,6 +45,25 @@ class FaceTrainerTest(TestCase):
         self.assertAllClose(similarity, embeddings[0] @ embeddings[1], atol=1e-5)
         self.assertEqual(same_person, similarity > results["threshold"])
         self.assertFalse(keras_mlp.compare_faces(model_dir, files[0], files[2], threshold=1.01)[1])
+
+    def test_a_resumed_run_trains_on_the_batches_of_an_uninterrupted_one(self):
+        train, _ = glyphs_protocol(16, seed=3, train_identities=12, unseen_identities=10, renderings=2, pairs=20)
+
+        def batches(initial_epoch):
+            dataset = _training_dataset(
+                train, preprocessing(16), 8, steps_per_epoch=3, epochs=3, initial_epoch=initial_epoch, seed=3,
+                flip=False,
+            )
+            return [(images.numpy(), labels.numpy()) for (images, labels), _ in dataset]
+
+        uninterrupted, resumed = batches(0), batches(1)
+        self.assertEqual((len(uninterrupted), len(resumed)), (9, 6))
+        for (images, labels), (again, labels_again) in zip(uninterrupted[3:], resumed):
+            self.assertAllEqual(images, again)
+            self.assertAllEqual(labels, labels_again)
+        # Epoch 1 draws new renderings, in another order.
+        self.assertNotAllEqual(uninterrupted[0][0], uninterrupted[3][0])
+        self.assertNotAllEqual(uninterrupted[0][1], uninterrupted[3][1])
 
     def test_each_dataset_brings_its_recipe_and_head(self):
         def resolved(**kwargs):
