@@ -44,8 +44,11 @@ class ExportTest(TestCase, parameterized.TestCase):
         outputs = run_artifact(path, format, x)
         self.assertEqual(outputs.shape, expected.shape)
         if format == "tflite_int8":
-            # int8 weights: same ranking of the classes, not the same logits.
-            self.assertAllEqual(outputs.argmax(-1), expected.argmax(-1))
+            # int8 weights: logits within 5% of their range (measured: under
+            # 1%), not the same logits. No argmax check: a random model's top
+            # two logits can be closer than that, and int8 kernels round
+            # differently on different CPUs.
+            self.assertAllClose(outputs, expected, atol=0.05 * np.ptp(expected), rtol=0)
             self.assertNotAllClose(outputs, expected, atol=1e-6)
         else:
             self.assertAllClose(outputs, expected, atol=1e-4, rtol=0)
