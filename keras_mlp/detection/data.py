@@ -13,7 +13,8 @@ original sizes are kept to report COCO's areas. Sources:
 
 Bad input is refused before anything trains, naming the file and the box: a
 box outside its image or of zero area, a label not below `classes`, an
-image file that is missing. An image without annotations is kept as a
+image file that is missing; every split's boxes are checked to be `xyxy`
+pixels (`check_boxes`: not `[x, y, width, height]`, not normalised). An image without annotations is kept as a
 negative example (every anchor learns background), as COCO's training
 images without objects are.
 """
@@ -61,9 +62,51 @@ class DetectionSplit:
     sizes: list
     class_names: list
 
+    def __post_init__(self):
+        check_boxes(self.boxes, self.images.shape[1:3])
+
     @property
     def num_examples(self):
         return len(self.images)
+
+
+def check_boxes(boxes, image_shape):
+    """Refuses boxes that are not `xyxy` pixels on images of `image_shape`
+    `(height, width)`, with the first wrong box and the likely mistake:
+    `[x, y, width, height]` boxes, normalised `[0, 1]` ones, boxes past the
+    image.
+
+    Args:
+        boxes: per image, `(boxes, 4)` `[x_min, y_min, x_max, y_max]`.
+        image_shape: `(height, width)` of every image.
+    """
+    height, width = image_shape
+    limits = np.array([width, height, width, height], "float32")
+    # Resizing scales boxes in float32: a box on the border may pass it by rounding.
+    slack = 1e-3 * limits
+    for n, image_boxes in enumerate(boxes):
+        image_boxes = np.asarray(image_boxes, "float32")
+        if image_boxes.size and (image_boxes.ndim != 2 or image_boxes.shape[1] != 4):
+            raise DetectionDataError(f"Boxes of image {n} have shape {image_boxes.shape}: expected (boxes, 4), xyxy pixels.")
+        for box in image_boxes.reshape(-1, 4):
+            if box[2] <= box[0] or box[3] <= box[1]:
+                raise DetectionDataError(
+                    f"Box {box.tolist()} of image {n} has x_max <= x_min or y_max <= y_min: boxes are "
+                    "[x_min, y_min, x_max, y_max] pixels; convert [x, y, width, height] boxes to "
+                    "[x, y, x + width, y + height]."
+                )
+            if (box < -slack).any() or (box > limits + slack).any():
+                raise DetectionDataError(
+                    f"Box {box.tolist()} of image {n} lies outside the {width}x{height} image: boxes are "
+                    "[x_min, y_min, x_max, y_max] pixels on it; clip boxes to the image, or convert "
+                    "[x, y, width, height] boxes to [x, y, x + width, y + height]."
+                )
+    coordinates = np.concatenate([np.asarray(b, "float32").reshape(-1) for b in boxes] + [np.zeros(0, "float32")])
+    if coordinates.size and coordinates.max() <= 1.0 < min(height, width):
+        raise DetectionDataError(
+            f"Every box lies within [0, 1] on {width}x{height} images: boxes look normalised, and "
+            "xyxy pixels are expected; multiply x by the width and y by the height."
+        )
 
 
 def load_split(name, split, image_size, data_dir=None, download=False, seed=0, classes=None):
@@ -186,13 +229,23 @@ def _resized(records, size, class_names, read):
     images = np.zeros((len(records), size, size, 3), "uint8")
     boxes, labels, sizes = [], [], []
     for n, (source, (height, width), image_boxes, image_labels) in enumerate(records):
-        image = read(source)
-        images[n] = np.round(tf.image.resize(image, (size, size)).numpy()).clip(0, 255).astype("uint8")
+        images[n] = resize_image(read(source), size)
         scale = np.array([size / width, size / height] * 2, "float32")
         boxes.append(np.array(image_boxes, "float32").reshape(-1, 4) * scale)
         labels.append(np.array(image_labels, "int32"))
         sizes.append((height, width))
     return DetectionSplit(images, boxes, labels, sizes, class_names)
+
+
+def resize_image(image, size):
+    """uint8 `image` resized to `size x size` (bilinear), as the model sees it."""
+    return np.round(tf.image.resize(image, (size, size)).numpy()).clip(0, 255).astype("uint8")
+
+
+def to_image_size(boxes, size, height, width):
+    """`xyxy` `boxes` on a `size x size` model input scaled back to a
+    `height x width` image."""
+    return np.asarray(boxes, "float32").reshape(-1, 4) * np.array([width / size, height / size] * 2, "float32")
 
 
 def _tfds(name, split, image_size, data_dir, download):

@@ -3,9 +3,10 @@
 import contextlib
 import io
 
-import numpy as np
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
+
+from keras_mlp.detection.data import to_image_size
 
 # `COCOeval.stats` in order: what each number is.
 METRICS = ("ap", "ap50", "ap75", "ap_small", "ap_medium", "ap_large")
@@ -63,6 +64,4 @@ def coco_metrics(predictions, split):
 
 def _original(boxes, split, n):
     """`boxes` on the model input scaled back to image `n`'s own size."""
-    height, width = split.sizes[n]
-    size = split.images.shape[1]
-    return np.asarray(boxes, "float32").reshape(-1, 4) * np.array([width / size, height / size] * 2, "float32")
+    return to_image_size(boxes, split.images.shape[1], *split.sizes[n])

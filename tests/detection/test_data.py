@@ -116,3 +116,37 @@ class EvaluationBatchesTest(TestCase):
         self.assertEqual(batches[0][0].shape.as_list()[0], 16)
         self.assertLen(batches, 19)  # 300 images and 4 blank ones
         self.assertEqual(float(tf.reduce_max(batches[-1][1]["labels"][-4:])), data.PAD_LABEL)
+
+
+class CheckBoxesTest(TestCase):
+    def split_with(self, *boxes):
+        return data.DetectionSplit(
+            np.zeros((len(boxes), 64, 48, 3), np.uint8), [np.array(b, "float32").reshape(-1, 4) for b in boxes],
+            [np.zeros(len(b), "int32") for b in boxes], [(64, 48)] * len(boxes), ["digit"],
+        )
+
+    def test_xyxy_pixels_pass(self):
+        split = self.split_with([[2, 3, 20, 30], [0, 0, 48, 64]], [])
+        self.assertEqual(split.num_examples, 2)
+
+    def test_xywh_boxes(self):
+        # [x, y, width, height] with width < x: as xyxy, x_max < x_min.
+        with self.assertRaisesRegex(data.DetectionDataError, r"Box \[30.0, 3.0, 10.0, 20.0\] of image 1 has x_max <= x_min"
+                                    r".*convert \[x, y, width, height\] boxes"):
+            self.split_with([[2, 3, 20, 30]], [[30, 3, 10, 20]])
+
+    def test_normalised_boxes(self):
+        with self.assertRaisesRegex(data.DetectionDataError, r"within \[0, 1\] on 48x64 images: boxes look normalised"):
+            self.split_with([[0.1, 0.2, 0.5, 0.6]], [[0.5, 0.5, 1.0, 1.0]])
+
+    def test_boxes_outside_the_image(self):
+        # x_max 50 on a 48-pixel-wide image.
+        with self.assertRaisesRegex(data.DetectionDataError, r"Box \[10.0, 10.0, 50.0, 20.0\] of image 0 lies outside the 48x64 image"):
+            self.split_with([[10, 10, 50, 20]])
+        with self.assertRaisesRegex(data.DetectionDataError, r"lies outside"):
+            self.split_with([[-2, 10, 20, 20]])
+
+    def test_wrong_shape(self):
+        with self.assertRaisesRegex(data.DetectionDataError, r"Boxes of image 0 have shape \(2, 3\): expected \(boxes, 4\)"):
+            data.DetectionSplit(np.zeros((1, 64, 48, 3), np.uint8), [np.ones((2, 3), "float32")], [np.zeros(2, "int32")],
+                                [(64, 48)], ["digit"])
