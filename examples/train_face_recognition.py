@@ -5,9 +5,10 @@ printed characters of the fonts matplotlib ships, training on 1,200 of them
 and verifying on 3,000 pairs of 300 others, which the model never sees (the
 open-set setting face recognition is judged in). It prints the 10-fold
 verification accuracy and TAR@FAR=1e-3, the same for the raw pixels of the
-same pairs (what learning added), and writes roc.png with both curves; a few
-minutes on 2 CPU cores. --dataset=digits is the small protocol of
-scikit-learn's digits (train on 0-6, verify on 7-9).
+same pairs (what learning added), and writes roc.png with both curves
+(measured: 0.928 against 0.595, 855 s of CPU time on 2 CPU cores).
+--dataset=digits is the small protocol of scikit-learn's digits (train on
+0-6, verify on 7-9).
 
 A real run takes an identity folder (one folder per person, e.g. extracted
 MS1M-V2 or CASIA-WebFace, 112x112 aligned) and a verification set: an

@@ -13,9 +13,11 @@ import sys
 import tempfile
 
 import keras
+import numpy as np
 import pytest
 
 from keras_mlp.face import glyphs
+from keras_mlp.face.identities import glyphs_protocol
 from keras_mlp.face.insightface_bin import write_bin
 from tests.face.test_identities import people
 from tests.testing import REPO_ROOT, TestCase
@@ -130,17 +132,48 @@ class RunFaceCommandsTest(TestCase):
         self.assertIn("Verification on lfw.bin: accuracy", output)
 
 
+# Pairs of the default run's verification set compared one by one with
+# --compare: pair 0 shows two renderings of one unseen character (cosine 0.762
+# in the measured run, threshold 0.296), pair 3 two unseen characters (0.007).
+# Pair 1, two characters too, scored 0.317: one of the 7.1% of single pairs
+# the measured run judges wrong (docs/face_recognition.md).
+COMPARED_PAIRS = (0, 3)
+
+
+def write_pair(folder, pairs, index):
+    """Writes `a.png` and `b.png`: the two images of pair `index` of `pairs`."""
+    for name, image in zip(("a.png", "b.png"), pairs.images[2 * index : 2 * index + 2]):
+        keras.utils.save_img(os.path.join(folder, name), image, scale=False)
+
+
 @pytest.mark.slow
 class DefaultFaceRunTest(TestCase):
     """The default command at full size in an empty folder, as docs/face_recognition.md
-    reports it (31 min on the loaded 2 cores, 705 s of CPU time)."""
+    reports it, then two of its unseen pairs compared as the page shows."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cwd = tempfile.mkdtemp()
+        cls.output = run_command(cls.cwd, TRAIN)
+        (cls.run_name,) = os.listdir(os.path.join(cls.cwd, "runs"))
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.cwd)
+        super().tearDownClass()
 
     def test_the_embedder_learns_what_raw_pixels_cannot(self):
-        cwd = tempfile.mkdtemp()
-        self.addCleanup(shutil.rmtree, cwd)
-        output = run_command(cwd, TRAIN)
+        output = self.output
         accuracy = float(re.search(r"Verification on 300 unseen characters: accuracy (0\.\d+)", output).group(1))
         pixels = float(re.search(r"raw pixels: verification accuracy (0\.\d+)", output).group(1))
-        # Measured 0.850 against 0.595: below the issue's 0.90, above its 0.20 margin.
-        self.assertGreaterEqual(accuracy, 0.83, output)
+        # Measured 0.928 against 0.595 for the raw pixels: the issue asks for 0.90 and 0.20 more.
+        self.assertGreaterEqual(accuracy, 0.90, output)
         self.assertGreaterEqual(accuracy - pixels, 0.20, output)
+
+    def test_compare_says_same_for_one_character_and_different_for_two(self):
+        _, pairs = glyphs_protocol(32)
+        for index in COMPARED_PAIRS:
+            write_pair(self.cwd, pairs, index)
+            verdict = run_command(self.cwd, COMPARE, run_name=self.run_name)
+            self.assertIn("the same person" if pairs.issame[index] else "different people", verdict, index)
