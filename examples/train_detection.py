@@ -37,6 +37,10 @@ flags.DEFINE_integer("image_size", _DEFAULTS.image_size, "Side of the square mod
 flags.DEFINE_float("learning_rate", _DEFAULTS.learning_rate, "Peak AdamW learning rate (cosine decay to 0).")
 flags.DEFINE_float("weight_decay", _DEFAULTS.weight_decay, "AdamW weight decay.")
 flags.DEFINE_float("anchor_size", _DEFAULTS.anchor_size, "Anchor side in strides (the paper's 4).")
+flags.DEFINE_integer(
+    "head_conv_layers", _DEFAULTS.head_conv_layers, "256-channel 3x3 convolutions in each RetinaNet head (the paper's 4)."
+)
+flags.DEFINE_float("warmup_epochs", _DEFAULTS.warmup_epochs, "Linear learning-rate warm-up, in epochs.")
 flags.DEFINE_string("backbone_weights", None, "Backbone weights: a tag, a checkpoint, a .keras file or a run directory.")
 flags.DEFINE_string("model_dir", None, "Run directory; default runs/<backbone>-<dataset>-retinanet-<digest>.")
 flags.DEFINE_bool("resume", _DEFAULTS.resume, "Continue an unfinished run in --model_dir.")

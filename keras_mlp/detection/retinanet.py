@@ -22,6 +22,8 @@ _LOWEST_MAX_LEVEL = 5
 # Detections kept for COCO's AP: every box above 5% (the paper's), 100 each.
 SCORE_THRESHOLD = 0.05
 MAX_DETECTIONS = 100
+# 256-channel convolutions before each head's output in the paper.
+PAPER_HEAD_CONV_LAYERS = 4
 # Every class's probability at initialization (the paper's pi).
 PRIOR_PROBABILITY = 0.01
 
@@ -34,6 +36,7 @@ def RetinaNet(
     image_shape=None,
     max_level=None,
     anchor_size=4,
+    head_conv_layers=PAPER_HEAD_CONV_LAYERS,
     positive_threshold=0.5,
     negative_threshold=0.4,
     score_threshold=SCORE_THRESHOLD,
@@ -62,6 +65,9 @@ def RetinaNet(
             smaller (a 64x64 input stops at P6), never below P5.
         anchor_size: anchor side in strides at scale 1 (the paper's 4: 32
             pixel anchors on P3); smaller for small objects.
+        head_conv_layers: 3x3 convolutions of 256 channels before each
+            head's output (KerasHub's `pre_logits_num_conv_layers`): the
+            paper's 4, fewer for speed.
         positive_threshold, negative_threshold: IoU above which an anchor
             learns a box, below which it learns background.
         score_threshold, iou_threshold, max_detections: the NMS of
@@ -81,6 +87,7 @@ def RetinaNet(
     """
     validation.positive_int("classes", classes)
     validation.positive_number("anchor_size", anchor_size)
+    validation.positive_int("head_conv_layers", head_conv_layers)
     if isinstance(backbone, str):
         backbone = KerasHubBackbone(backbone, weights=weights, image_shape=image_shape)
     elif not isinstance(backbone, KerasHubBackbone):
@@ -117,6 +124,7 @@ def RetinaNet(
     detector = keras_hub.models.RetinaNetObjectDetector(
         backbone=pyramid, num_classes=classes, bounding_box_format=BOX_FORMAT,
         anchor_generator=anchors, label_encoder=encoder, prediction_decoder=decoder,
+        pre_logits_num_conv_layers=head_conv_layers,
     )
     _paper_head_biases(detector)
     return detector

@@ -43,6 +43,8 @@ class DetectionConfig:
     learning_rate: float = 3e-4
     weight_decay: float = 0.05
     anchor_size: float = 2.0
+    head_conv_layers: int = 1
+    warmup_epochs: float = 1.0
     backbone_weights: str | None = None
     model_dir: str | None = None
     resume: bool = True
@@ -65,6 +67,9 @@ def _plan(config):
         validation.positive_int(name, getattr(config, name))
     validation.positive_number("learning_rate", config.learning_rate)
     validation.positive_number("anchor_size", config.anchor_size)
+    validation.positive_int("head_conv_layers", config.head_conv_layers)
+    validation.require(0 <= config.warmup_epochs < config.epochs, "warmup_epochs", config.warmup_epochs,
+                       f"from 0 to below --epochs={config.epochs}")
     identity = run_identity(
         model=config.backbone, dataset=config.dataset, recipe="retinanet", epochs=config.epochs,
         batch_size=config.batch_size, image_size=config.image_size, weights=config.backbone_weights,
@@ -72,13 +77,15 @@ def _plan(config):
         eval_split=None, holdout_fraction=None, skip_corrupt=False, backend=keras.backend.backend(),
     )
     identity.update(classes=config.classes, learning_rate=config.learning_rate,
-                    weight_decay=config.weight_decay, anchor_size=config.anchor_size)
+                    weight_decay=config.weight_decay, anchor_size=config.anchor_size,
+                    head_conv_layers=config.head_conv_layers, warmup_epochs=config.warmup_epochs)
     return _Plan(identity, RunDirectory(config.model_dir or default_model_dir(identity)))
 
 
 class CocoEvaluation(keras.callbacks.Callback):
-    """COCO's AP on `split` after every epoch, as `val_<metric>` logs
-    (before the run's log and checkpoint callbacks read them)."""
+    """COCO's AP on `split` after every epoch, printed and as
+    `val_<metric>` logs (before the run's log and checkpoint callbacks read
+    them)."""
 
     def __init__(self, split, dataset):
         super().__init__()
@@ -86,6 +93,8 @@ class CocoEvaluation(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         metrics = coco_metrics(self.model.predict(self.dataset, verbose=0), self.split)
+        print(f"\nEpoch {epoch + 1}: COCO AP50 {metrics['ap50']:.4f}, AP {metrics['ap']:.4f} "
+              f"on {self.split.num_examples} held-out images", flush=True)
         if logs is not None:
             logs.update({f"val_{name}": value for name, value in metrics.items()})
 
@@ -116,11 +125,16 @@ def _prepare(plan, config, callbacks):
     shape = (config.image_size, config.image_size, 3)
     try:
         model = RetinaNet(config.backbone, classes, weights=config.backbone_weights, image_shape=shape,
-                          anchor_size=config.anchor_size)
+                          anchor_size=config.anchor_size, head_conv_layers=config.head_conv_layers)
     except ValueError as e:
         raise ValueError(f"--backbone={config.backbone} with --image_size={config.image_size}: {e}") from e
     steps_per_epoch = config.steps_per_epoch or train_split.num_examples // config.batch_size
-    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, steps_per_epoch * config.epochs)
+    warmup_steps = round(config.warmup_epochs * steps_per_epoch)
+    # Linear warm-up from 0 to the peak, then cosine decay to 0 (Keras' own schedule).
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0, max(1, steps_per_epoch * config.epochs - warmup_steps),
+        warmup_target=config.learning_rate, warmup_steps=warmup_steps,
+    )
     model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay, global_clipnorm=10.0))
     model.optimizer.build(model.trainable_variables)
     common = dict(batch_size=config.batch_size, mean=INCEPTION.mean, std=INCEPTION.std)
@@ -131,7 +145,7 @@ def _prepare(plan, config, callbacks):
         INCEPTION.replace(input_size=config.image_size, crop_pct=1.0), train_split.class_names[:classes],
         extra=dict(task=TASK, head="retinanet", box_format=BOX_FORMAT, dataset=config.dataset,
                    eval_split=eval_name, epochs=config.epochs, batch_size=config.batch_size,
-                   anchor_size=config.anchor_size),
+                   anchor_size=config.anchor_size, head_conv_layers=config.head_conv_layers),
     )
 
     def fit(initial_epoch):
