@@ -33,9 +33,8 @@ REAL = (
 TINY = ["--epochs=1", "--steps_per_epoch=2", "--batch_size=8", "--image_size=16", "--embedding_dim=8"]
 
 
-def write_renderings(folder, characters, image_size, seed=0):
-    """Writes `a.png` and `b.png`: renderings of `characters[0]` and `characters[1]`."""
-    images = glyphs.render(characters, 1, image_size, seed).images
+def write_pair(folder, images):
+    """Writes `images[0]` and `images[1]` as `a.png` and `b.png`, the files the commands name."""
     for name, image in zip(("a.png", "b.png"), images):
         keras.utils.save_img(os.path.join(folder, name), image, scale=False)
 
@@ -104,7 +103,7 @@ class RunFaceCommandsTest(TestCase):
         self.assertTrue(os.path.isfile(roc))
 
     def test_compare_two_faces(self):
-        write_renderings(self.cwd, "ab", 16)
+        write_pair(self.cwd, glyphs.render("ab", 1, 16, seed=0).images)
         self.assertRegex(self.command(COMPARE), r"cosine similarity -?\d\.\d{4}: (the same person|different people)")
 
     def test_export_the_embedder(self):
@@ -140,12 +139,6 @@ class RunFaceCommandsTest(TestCase):
 COMPARED_PAIRS = (0, 3)
 
 
-def write_pair(folder, pairs, index):
-    """Writes `a.png` and `b.png`: the two images of pair `index` of `pairs`."""
-    for name, image in zip(("a.png", "b.png"), pairs.images[2 * index : 2 * index + 2]):
-        keras.utils.save_img(os.path.join(folder, name), image, scale=False)
-
-
 @pytest.mark.slow
 class DefaultFaceRunTest(TestCase):
     """The default command at full size in an empty folder, as docs/face_recognition.md
@@ -174,6 +167,6 @@ class DefaultFaceRunTest(TestCase):
     def test_compare_says_same_for_one_character_and_different_for_two(self):
         _, pairs = glyphs_protocol(32)
         for index in COMPARED_PAIRS:
-            write_pair(self.cwd, pairs, index)
+            write_pair(self.cwd, pairs.images[2 * index : 2 * index + 2])
             verdict = run_command(self.cwd, COMPARE, run_name=self.run_name)
             self.assertIn("the same person" if pairs.issame[index] else "different people", verdict, index)
