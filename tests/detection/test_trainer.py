@@ -84,7 +84,9 @@ class TrainDetectionCommandTest(TestCase):
         with open(os.path.join(run_dir, "history.csv")) as f:
             rows = list(csv.DictReader(f))
         self.assertLen(rows, 2)
-        self.assertIn("val_ap50", rows[0])
+        for epoch, row in enumerate(rows, 1):
+            ap50, ap = float(row["val_ap50"]), float(row["val_ap"])
+            self.assertIn(f"Epoch {epoch}: COCO AP50 {ap50:.4f}, AP {ap:.4f} on 300 held-out images", self.first.stdout)
         self.assertTrue(os.path.isfile(os.path.join(run_dir, "final.keras")))
         model = keras.saving.load_model(os.path.join(run_dir, "final.keras"))
         self.assertEqual(model.bounding_box_format, "xyxy")
