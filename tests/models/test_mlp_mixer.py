@@ -107,12 +107,23 @@ class MLPMixerTest(TestCase, parameterized.TestCase):
         self.assertEqual(restored.get_layer("block_0").drop_path_rate, 0.1)
 
     def test_fit_one_step(self):
-        model = keras_mlp.MixerS32(input_shape=(32, 32, 3), classes=3, drop_path_rate=0.1)
+        # Two narrow blocks: the step's code is Mixer-S/32's (every family's
+        # registered sizes train under -m slow, in the conformance checks).
+        model = keras_mlp.MLPMixer(
+            patch_size=8, hidden_dim=16, num_blocks=2, tokens_mlp_dim=8, channels_mlp_dim=32,
+            input_shape=(32, 32, 3), classes=3, drop_path_rate=0.1,
+        )
         model.compile("adam", "sparse_categorical_crossentropy")
+        before = [keras.ops.convert_to_numpy(w) for w in model.trainable_weights]
         history = model.fit(
             np.random.uniform(size=(4, 32, 32, 3)), np.array([0, 1, 2, 0]), epochs=1, verbose=0
         )
         self.assertTrue(np.isfinite(history.history["loss"][0]))
+        after = [keras.ops.convert_to_numpy(w) for w in model.trainable_weights]
+        # The zero-initialised head passes no gradient back on the first
+        # step: it is what this step trains.
+        changed = [w.path for w, a, b in zip(model.trainable_weights, after, before) if np.any(a != b)]
+        self.assertEqual(changed, ["predictions/kernel", "predictions/bias"])
 
     # Other backends run in a subprocess each: CI's slow selection runs them.
     @parameterized.parameters("jax", "torch")
