@@ -21,7 +21,6 @@ from keras_mlp import cli
 from keras_mlp.classification.predict import image_paths
 from keras_mlp.detection.predict import Detector, draw
 from keras_mlp.detection.trainer import TASK
-from keras_mlp.model_io.metadata import load_model
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("weights", None, "A detection run's final.keras (or its directory).", required=True)
@@ -33,9 +32,7 @@ def main(argv):
     paths = image_paths(argv[1:])
     if not paths:
         raise app.UsageError("Pass image files or folders to detect objects in.")
-    model, metadata = load_model(FLAGS.weights)
-    if metadata is None or metadata.extra.get("task") != TASK:
-        raise app.UsageError(f"--weights={FLAGS.weights} is no detection model written by train_detection.py.")
+    model, metadata = cli.load_task_model(FLAGS.weights, TASK, "train_detection.py")
     detector = Detector(model, metadata)
     names = metadata.class_names
     if FLAGS.output_dir:

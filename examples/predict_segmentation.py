@@ -22,7 +22,6 @@ from PIL import Image
 
 from keras_mlp import cli
 from keras_mlp.classification.predict import image_paths
-from keras_mlp.model_io.metadata import load_model
 from keras_mlp.segmentation.predict import MODES, Segmenter, colour_mask, overlay
 from keras_mlp.segmentation.trainer import TASK
 
@@ -40,9 +39,7 @@ def main(argv):
     paths = image_paths(argv[1:])
     if not paths:
         raise app.UsageError("Pass image files or folders to segment.")
-    model, metadata = load_model(FLAGS.weights)
-    if metadata is None or metadata.extra.get("task") != TASK:
-        raise app.UsageError(f"--weights={FLAGS.weights} is no segmentation model written by train_segmentation.py.")
+    model, metadata = cli.load_task_model(FLAGS.weights, TASK, "train_segmentation.py")
     try:
         segmenter = Segmenter(model, metadata, FLAGS.mode)
     except ValueError as e:

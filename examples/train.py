@@ -17,8 +17,6 @@ changes nothing.
 
 import runtime_logs  # noqa: F401  (first: examples/runtime_logs.py quiets the runtimes before they load)
 
-import dataclasses
-
 from absl import flags
 
 from keras_mlp import cli
@@ -81,21 +79,6 @@ flags.DEFINE_enum(
     "mixed_precision", None, ["mixed_bfloat16", "mixed_float16"],
     "Mixed-precision policy; mixed_float16 adds loss scaling.",
 )
-flags.DEFINE_string(
-    "model_dir", None,
-    "Run directory; default runs/<model>-<dataset>-<recipe>-<digest of the settings>, "
-    "so the same command finds the same directory.",
-)
-flags.DEFINE_bool(
-    "resume", _DEFAULTS.resume,
-    "Continue an unfinished run found in --model_dir (rerunning an interrupted "
-    "command resumes it); --noresume refuses to touch such a directory.",
-)
-flags.DEFINE_bool(
-    "restart", _DEFAULTS.restart,
-    "Start over even if --model_dir holds a run (finished or not); the old run is "
-    "kept, renamed to <model_dir>.replaced-<time>.",
-)
 flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory.")
 flags.DEFINE_bool(
     "download", _DEFAULTS.download,
@@ -109,24 +92,16 @@ flags.DEFINE_float(
     "class, held out of training (chosen by --seed).",
 )
 flags.DEFINE_bool("skip_corrupt", False, "Skip unreadable images in folders (counted) instead of failing.")
-flags.DEFINE_integer("seed", _DEFAULTS.seed, "Random seed of shuffling, augmentation and initialisation.")
 flags.DEFINE_bool(
     "deterministic", False,
     "Deterministic TensorFlow ops: bit-identical reruns and resumptions, slower.",
 )
-flags.DEFINE_integer("steps_per_epoch", None, "Steps per epoch; default one pass over the training split.")
-
-
-def config_from_flags(**overrides):
-    # --verbose is the runtimes' logs (runtime_logs.py), not TrainConfig.verbose (Keras' progress bar).
-    fields = {f.name for f in dataclasses.fields(TrainConfig)} - {"verbose"}
-    values = {name: FLAGS[name].value for name in fields if name in FLAGS}
-    return TrainConfig(**{**values, **overrides})
+cli.define_run_flags("runs/<model>-<dataset>-<recipe>-<digest of the settings>")
 
 
 def main(argv):
     del argv
-    _, results = train(config_from_flags())
+    _, results = train(cli.config_from_flags(TrainConfig))
     print(f"\nFinal evaluation: {summary(results)}")
     print(f"Run directory: {results['model_dir']} (checkpoints/, logs/, history.csv, "
           f"learning_curves.png); trained model: {results['final_model']}")

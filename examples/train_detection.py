@@ -14,8 +14,6 @@ interrupted command to continue it.
 
 import runtime_logs  # noqa: F401  (first: examples/runtime_logs.py quiets the runtimes before they load)
 
-import dataclasses
-
 from absl import flags
 
 from keras_mlp import cli
@@ -42,21 +40,14 @@ flags.DEFINE_integer(
 )
 flags.DEFINE_float("warmup_epochs", _DEFAULTS.warmup_epochs, "Linear learning-rate warm-up, in epochs.")
 flags.DEFINE_string("backbone_weights", None, "Backbone weights: a tag, a checkpoint, a .keras file or a run directory.")
-flags.DEFINE_string("model_dir", None, "Run directory; default runs/<backbone>-<dataset>-retinanet-<digest>.")
-flags.DEFINE_bool("resume", _DEFAULTS.resume, "Continue an unfinished run in --model_dir.")
-flags.DEFINE_bool("restart", _DEFAULTS.restart, "Start over; the old run is kept, renamed.")
 flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory.")
 flags.DEFINE_bool("download", _DEFAULTS.download, "Let tensorflow-datasets download a dataset (needs network).")
-flags.DEFINE_integer("seed", _DEFAULTS.seed, "Random seed.")
-flags.DEFINE_integer("steps_per_epoch", None, "Steps per epoch; default one pass over the training split.")
+cli.define_run_flags("runs/<backbone>-<dataset>-retinanet-<digest of the settings>")
 
 
 def main(argv):
     del argv
-    # --verbose is the runtimes' logs (runtime_logs.py), not the config's Keras progress bar.
-    fields = {f.name for f in dataclasses.fields(DetectionConfig)} - {"verbose"}
-    config = DetectionConfig(**{name: FLAGS[name].value for name in fields if name in FLAGS})
-    _, results = train_detection(config)
+    _, results = train_detection(cli.config_from_flags(DetectionConfig))
     print("\nCOCO box AP on the held-out images: " + ", ".join(f"{name} {results[name]:.4f}" for name in METRICS))
     print(f"Run directory: {results['model_dir']}; trained model: {results['final_model']}")
 

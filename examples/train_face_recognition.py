@@ -64,19 +64,12 @@ flags.DEFINE_integer("embedding_dim", _DEFAULTS.embedding_dim, "Embedding size."
 flags.DEFINE_integer("epochs", None, "Epochs; default from the recipe.")
 flags.DEFINE_integer("batch_size", None, "Batch size; default from the recipe.")
 flags.DEFINE_integer("image_size", None, "Square input side; default from the recipe.")
-flags.DEFINE_string("model_dir", None, "Run directory; default runs/<model>-<dataset>-<head>-<digest>.")
-flags.DEFINE_bool("resume", _DEFAULTS.resume, "Continue an unfinished run found in --model_dir.")
-flags.DEFINE_bool("restart", _DEFAULTS.restart, "Start over; the old run is kept, renamed.")
-flags.DEFINE_integer("seed", _DEFAULTS.seed, "Random seed.")
-flags.DEFINE_integer("steps_per_epoch", None, "Steps per epoch; default one pass over the identities.")
+cli.define_run_flags("runs/<model>-<dataset>-<head>-<digest of the settings>", training_data="the identities")
 
 
 def main(argv):
     del argv
-    # --verbose is the runtimes' logs (runtime_logs.py), not the config's Keras progress bar.
-    fields = set(FaceTrainConfig.__dataclass_fields__) - {"verbose"}
-    config = FaceTrainConfig(**{name: FLAGS[name].value for name in fields if name in FLAGS})
-    _, results = train_face(config)
+    _, results = train_face(cli.config_from_flags(FaceTrainConfig))
     print(
         f"\nVerification on {results['verification']}: accuracy {results['verification_accuracy']:.4f} "
         f"(10-fold, threshold {results['threshold']:.4f}), TAR@FAR={results['far_target']:g} "

@@ -15,8 +15,6 @@ interrupted command to continue it.
 
 import runtime_logs  # noqa: F401  (first: examples/runtime_logs.py quiets the runtimes before they load)
 
-import dataclasses
-
 from absl import flags
 
 from keras_mlp import cli
@@ -40,21 +38,14 @@ flags.DEFINE_float("learning_rate", _DEFAULTS.learning_rate, "Peak AdamW learnin
 flags.DEFINE_float("weight_decay", _DEFAULTS.weight_decay, "AdamW weight decay.")
 flags.DEFINE_bool("flip", None, "Random horizontal flips; default on, off for the digits.")
 flags.DEFINE_string("backbone_weights", None, "Pretrained backbone: a tag or a checkpoint path.")
-flags.DEFINE_string("model_dir", None, "Run directory; default runs/<backbone>-<dataset>-<head>-<digest>.")
-flags.DEFINE_bool("resume", _DEFAULTS.resume, "Continue an unfinished run in --model_dir.")
-flags.DEFINE_bool("restart", _DEFAULTS.restart, "Start over; the old run is kept, renamed.")
 flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory.")
 flags.DEFINE_bool("download", _DEFAULTS.download, "Let tensorflow-datasets download a dataset (needs network).")
-flags.DEFINE_integer("seed", _DEFAULTS.seed, "Random seed.")
-flags.DEFINE_integer("steps_per_epoch", None, "Steps per epoch; default one pass over the training split.")
+cli.define_run_flags("runs/<backbone>-<dataset>-<head>-<digest of the settings>")
 
 
 def main(argv):
     del argv
-    # --verbose is the runtimes' logs (runtime_logs.py), not the config's Keras progress bar.
-    fields = {f.name for f in dataclasses.fields(SegmentationConfig)} - {"verbose"}
-    config = SegmentationConfig(**{name: FLAGS[name].value for name in fields if name in FLAGS})
-    _, results = train_segmentation(config)
+    _, results = train_segmentation(cli.config_from_flags(SegmentationConfig))
     print(f"\nTest mIoU {results['mean_iou']:.4f}, pixel accuracy {results['pixel_accuracy']:.4f}")
     print(f"Run directory: {results['model_dir']}; trained model: {results['final_model']}")
 

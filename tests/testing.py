@@ -56,6 +56,16 @@ class TestCase(tf.test.TestCase):
         self.assertAllClose(model(x), restored(x), atol=1e-6)
         return layer
 
+    def assertDependsOnTheInput(self, model, x, shape, atol, what="outputs"):
+        """Returns `model(x)` (inference mode) after checking that it has
+        `shape`, is finite and differs between the first two inputs by more
+        than `atol`: a model whose outputs ignore its input passes no check."""
+        y = keras.ops.convert_to_numpy(model(x, training=False))
+        self.assertEqual(y.shape, shape)
+        self.assertTrue(np.all(np.isfinite(y)), f"{what} are not finite")
+        self.assertGreater(np.abs(y[0] - y[1]).max(), atol, f"{what} do not depend on the input")
+        return y
+
     @contextlib.contextmanager
     def assertRaisesAndKeepsWeights(self, model, error, message=""):
         """Expects the body to raise `error` matching `message`, leaving every

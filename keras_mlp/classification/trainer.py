@@ -26,9 +26,9 @@ from keras_mlp.models.registry import create_model
 from keras_mlp.training import callbacks as callbacks_lib
 from keras_mlp.training import multi_process
 from keras_mlp.training.model_parallel import family_layouts
-from keras_mlp.training.recipes import get_recipe, recipe_optimizer
+from keras_mlp.training.recipes import RecipeOverrides, get_recipe, recipe_optimizer
 from keras_mlp.training.run_dir import RunDirectory, default_model_dir, run_identity
-from keras_mlp.training.run_session import PreparedRun, run_once
+from keras_mlp.training.run_session import PreparedRun, RunOptions, run_once
 from keras_mlp.training.strategy import get_strategy
 from keras_mlp.validation import InputSizeError
 
@@ -37,7 +37,7 @@ DEFAULT_MODEL = "mixer_t4"
 
 
 @dataclasses.dataclass
-class TrainConfig:
+class TrainConfig(RecipeOverrides, RunOptions):
     """Everything a run depends on; `None` fields come from the recipe.
 
     `model` defaults to the model of `weights` when those are a keras_mlp
@@ -48,24 +48,15 @@ class TrainConfig:
     model: str | None = None
     dataset: str = "digits"
     recipe: str = "default"
-    epochs: int | None = None
-    batch_size: int | None = None
-    image_size: int | None = None
     weights: str | None = None
     strategy: str = "auto"
     mixed_precision: str | None = None
-    model_dir: str | None = None
-    resume: bool = True
-    restart: bool = False
     data_dir: str | None = None
     download: bool = False
     eval_split: str | None = None
     holdout_fraction: float | None = None
     skip_corrupt: bool = False
-    seed: int = 0
     deterministic: bool = False
-    steps_per_epoch: int | None = None
-    verbose: int | str = "auto"
     coordinator_address: str | None = None
     num_processes: int | None = None
     process_id: int | None = None

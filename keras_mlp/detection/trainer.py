@@ -20,15 +20,16 @@ from keras_mlp.detection.metrics import coco_metrics
 from keras_mlp.detection.retinanet import BOX_FORMAT, RetinaNet
 from keras_mlp.model_io.metadata import ModelMetadata
 from keras_mlp.training import callbacks as callbacks_lib
-from keras_mlp.training.run_dir import RunDirectory, default_model_dir, run_identity
-from keras_mlp.training.run_session import PreparedRun, run_once
+from keras_mlp.training.run_dir import plan_head_run
+from keras_mlp.training.run_session import PreparedRun, RunOptions, run_once
+from keras_mlp.training.task_splits import load_task_splits
 
 # What a detector's metadata says it is (`extra["task"]`).
 TASK = "detection"
 
 
 @dataclasses.dataclass
-class DetectionConfig:
+class DetectionConfig(RunOptions):
     """Everything a detection run depends on.
 
     The defaults train the embedded digits task on 2 CPU cores.
@@ -46,20 +47,8 @@ class DetectionConfig:
     head_conv_layers: int = 1
     warmup_epochs: float = 1.0
     backbone_weights: str | None = None
-    model_dir: str | None = None
-    resume: bool = True
-    restart: bool = False
     data_dir: str | None = None
     download: bool = False
-    seed: int = 0
-    steps_per_epoch: int | None = None
-    verbose: int | str = "auto"
-
-
-@dataclasses.dataclass(frozen=True)
-class _Plan:
-    identity: dict
-    run: RunDirectory
 
 
 def _plan(config):
@@ -70,16 +59,11 @@ def _plan(config):
     validation.positive_int("head_conv_layers", config.head_conv_layers)
     validation.require(0 <= config.warmup_epochs < config.epochs, "warmup_epochs", config.warmup_epochs,
                        f"from 0 to below --epochs={config.epochs}")
-    identity = run_identity(
-        model=config.backbone, dataset=config.dataset, recipe="retinanet", epochs=config.epochs,
-        batch_size=config.batch_size, image_size=config.image_size, weights=config.backbone_weights,
-        mixed_precision=None, seed=config.seed, steps_per_epoch=config.steps_per_epoch,
-        eval_split=None, holdout_fraction=None, skip_corrupt=False, backend=keras.backend.backend(),
+    return plan_head_run(
+        config, "retinanet", classes=config.classes, learning_rate=config.learning_rate,
+        weight_decay=config.weight_decay, anchor_size=config.anchor_size,
+        head_conv_layers=config.head_conv_layers, warmup_epochs=config.warmup_epochs,
     )
-    identity.update(classes=config.classes, learning_rate=config.learning_rate,
-                    weight_decay=config.weight_decay, anchor_size=config.anchor_size,
-                    head_conv_layers=config.head_conv_layers, warmup_epochs=config.warmup_epochs)
-    return _Plan(identity, RunDirectory(config.model_dir or default_model_dir(identity)))
 
 
 class CocoEvaluation(keras.callbacks.Callback):
@@ -112,16 +96,7 @@ def train_detection(config, callbacks=()):
 
 def _prepare(plan, config, callbacks):
     keras.utils.set_random_seed(config.seed)
-    loading = dict(image_size=config.image_size, data_dir=config.data_dir, download=config.download, seed=config.seed)
-    train_split = data.load_split(config.dataset, "train", classes=config.classes, **loading)
-    classes = config.classes or len(train_split.class_names)
-    eval_name = data.eval_split_name(config.dataset)
-    eval_split = data.load_split(config.dataset, eval_name, classes=classes, **loading)
-    if config.batch_size > train_split.num_examples:
-        raise ValueError(
-            f"--batch_size={config.batch_size} exceeds the {train_split.num_examples} "
-            f"training images of {config.dataset}. Pass --batch_size={train_split.num_examples} or less."
-        )
+    train_split, eval_split, eval_name, classes = load_task_splits(data, config, image_size=config.image_size)
     shape = (config.image_size, config.image_size, 3)
     try:
         model = RetinaNet(config.backbone, classes, weights=config.backbone_weights, image_shape=shape,

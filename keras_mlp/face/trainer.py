@@ -30,9 +30,9 @@ from keras_mlp.face.verification import (
 from keras_mlp.layers import ArcFace, CosFace
 from keras_mlp.model_io.metadata import ModelMetadata
 from keras_mlp.training import callbacks as callbacks_lib
-from keras_mlp.training.recipes import Recipe, recipe_optimizer
+from keras_mlp.training.recipes import Recipe, RecipeOverrides, recipe_optimizer
 from keras_mlp.training.run_dir import RunDirectory, default_model_dir
-from keras_mlp.training.run_session import PreparedRun, run_once
+from keras_mlp.training.run_session import PreparedRun, RunOptions, run_once
 from keras_mlp.validation import InputSizeError
 
 HEADS = {"arcface": ArcFace, "cosface": CosFace}
@@ -92,7 +92,7 @@ FACE_RECIPES = {
 
 
 @dataclasses.dataclass
-class FaceTrainConfig:
+class FaceTrainConfig(RecipeOverrides, RunOptions):
     """Everything a face run depends on; `None` fields come from the recipe.
 
     `dataset` is an embedded protocol, `"glyphs"` or `"digits"` (which bring
@@ -112,15 +112,6 @@ class FaceTrainConfig:
     scale: float | None = None
     margin: float | None = None
     embedding_dim: int = 512
-    epochs: int | None = None
-    batch_size: int | None = None
-    image_size: int | None = None
-    model_dir: str | None = None
-    resume: bool = True
-    restart: bool = False
-    seed: int = 0
-    steps_per_epoch: int | None = None
-    verbose: int | str = "auto"
 
 
 @dataclasses.dataclass(frozen=True)

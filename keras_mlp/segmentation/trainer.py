@@ -21,8 +21,9 @@ from keras_mlp.segmentation.metrics import SegmentationMetrics, evaluate_images
 from keras_mlp.segmentation.pipeline import SCALE_RANGE, make_dataset
 from keras_mlp.segmentation.predict import Segmenter
 from keras_mlp.training import callbacks as callbacks_lib
-from keras_mlp.training.run_dir import RunDirectory, default_model_dir, run_identity
-from keras_mlp.training.run_session import PreparedRun, run_once
+from keras_mlp.training.run_dir import plan_head_run
+from keras_mlp.training.run_session import PreparedRun, RunOptions, run_once
+from keras_mlp.training.task_splits import load_task_splits
 
 # What a segmenter's metadata says it is (`extra["task"]`).
 TASK = "segmentation"
@@ -31,7 +32,7 @@ DIGITS_SCALE_RANGE = (0.75, 1.25)
 
 
 @dataclasses.dataclass
-class SegmentationConfig:
+class SegmentationConfig(RunOptions):
     """Everything a segmentation run depends on.
 
     The defaults train the embedded digits task in minutes on 2 CPU cores.
@@ -49,20 +50,8 @@ class SegmentationConfig:
     weight_decay: float = 0.01
     flip: bool | None = None
     backbone_weights: str | None = None
-    model_dir: str | None = None
-    resume: bool = True
-    restart: bool = False
     data_dir: str | None = None
     download: bool = False
-    seed: int = 0
-    steps_per_epoch: int | None = None
-    verbose: int | str = "auto"
-
-
-@dataclasses.dataclass(frozen=True)
-class _Plan:
-    identity: dict
-    run: RunDirectory
 
 
 def _plan(config):
@@ -70,15 +59,10 @@ def _plan(config):
     for name in ("epochs", "batch_size", "image_size", "channels"):
         validation.positive_int(name, getattr(config, name))
     validation.positive_number("learning_rate", config.learning_rate)
-    identity = run_identity(
-        model=config.backbone, dataset=config.dataset, recipe=config.head, epochs=config.epochs,
-        batch_size=config.batch_size, image_size=config.image_size, weights=config.backbone_weights,
-        mixed_precision=None, seed=config.seed, steps_per_epoch=config.steps_per_epoch,
-        eval_split=None, holdout_fraction=None, skip_corrupt=False, backend=keras.backend.backend(),
+    return plan_head_run(
+        config, config.head, channels=config.channels, classes=config.classes,
+        learning_rate=config.learning_rate, weight_decay=config.weight_decay, flip=config.flip,
     )
-    identity.update(channels=config.channels, classes=config.classes, learning_rate=config.learning_rate,
-                    weight_decay=config.weight_decay, flip=config.flip)
-    return _Plan(identity, RunDirectory(config.model_dir or default_model_dir(identity)))
 
 
 def build_segmenter(config, classes):
@@ -102,16 +86,7 @@ def train_segmentation(config, callbacks=()):
 
 def _prepare(plan, config, callbacks):
     keras.utils.set_random_seed(config.seed)
-    loading = dict(canvas_size=config.image_size, data_dir=config.data_dir, download=config.download, seed=config.seed)
-    train_split = data.load_split(config.dataset, "train", classes=config.classes, **loading)
-    classes = config.classes or len(train_split.class_names)
-    eval_name = data.eval_split_name(config.dataset)
-    eval_split = data.load_split(config.dataset, eval_name, classes=classes, **loading)
-    if config.batch_size > train_split.num_examples:
-        raise ValueError(
-            f"--batch_size={config.batch_size} exceeds the {train_split.num_examples} "
-            f"training examples of {config.dataset}. Pass --batch_size={train_split.num_examples} or less."
-        )
+    train_split, eval_split, eval_name, classes = load_task_splits(data, config, canvas_size=config.image_size)
     try:
         model = build_segmenter(config, classes)
     except ValueError as e:

@@ -53,6 +53,16 @@ class Recipe:
         return self.learning_rate * batch_size / self.base_batch_size
 
 
+@dataclasses.dataclass(kw_only=True)
+class RecipeOverrides:
+    """The settings of a run config that trains by a `Recipe` (`TrainConfig`,
+    `FaceTrainConfig`): `None` takes the recipe's."""
+
+    epochs: int | None = None
+    batch_size: int | None = None
+    image_size: int | None = None
+
+
 RECIPES = {
     "default": Recipe(
         description="Quick offline run for the embedded digits (MixerT4 at 32x32).",

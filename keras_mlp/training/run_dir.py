@@ -17,11 +17,14 @@ Every file is written atomically (`keras_mlp.atomic`), so a kill at any
 instant leaves the previous good state.
 """
 
+import dataclasses
 import datetime
 import hashlib
 import json
 import os
 import re
+
+import keras
 
 from keras_mlp import atomic
 from keras_mlp.model_io.metadata import FINAL_MODEL, RUN_FILE
@@ -186,3 +189,30 @@ class RunDirectory:
         target = f"{os.path.normpath(self.path)}.replaced-{stamp}"
         os.rename(self.path, target)
         return target
+
+
+@dataclasses.dataclass(frozen=True)
+class RunPlan:
+    """What `run_session.run_once` needs of a run: its identity and directory."""
+
+    identity: dict
+    run: RunDirectory
+
+
+def plan_head_run(config, recipe, **settings):
+    """The `RunPlan` of a task that trains a head on a registered backbone.
+
+    Segmentation and detection runs are named alike: `config` has
+    `backbone`, `dataset`, `epochs`, `batch_size`, `image_size`,
+    `backbone_weights` and the `RunOptions`; `recipe` names the head, and
+    `settings` (the task's own) join the identity. The classification
+    settings such a run does not take are recorded at their defaults.
+    """
+    identity = run_identity(
+        model=config.backbone, dataset=config.dataset, recipe=recipe, epochs=config.epochs,
+        batch_size=config.batch_size, image_size=config.image_size, weights=config.backbone_weights,
+        seed=config.seed, steps_per_epoch=config.steps_per_epoch, backend=keras.backend.backend(),
+        mixed_precision=None, eval_split=None, holdout_fraction=None, skip_corrupt=False,
+    )
+    identity.update(settings)
+    return RunPlan(identity, RunDirectory(config.model_dir or default_model_dir(identity)))

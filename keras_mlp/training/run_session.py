@@ -21,6 +21,28 @@ from keras_mlp.training.multi_process import undistributed
 from keras_mlp.training.resume import restore
 
 
+@dataclasses.dataclass(kw_only=True)
+class RunOptions:
+    """The settings every task's run config ends with (`TrainConfig`,
+    `SegmentationConfig`, `FaceTrainConfig`, `DetectionConfig` extend it).
+
+    Attributes:
+        model_dir: the run directory; default one named by the run's settings.
+        resume: continue an unfinished run found there.
+        restart: start over; the old run is kept, renamed.
+        seed: the random seed of the data order, augmentation and weights.
+        steps_per_epoch: default one pass over the training data.
+        verbose: Keras' progress output (`fit`'s `verbose`).
+    """
+
+    model_dir: str | None = None
+    resume: bool = True
+    restart: bool = False
+    seed: int = 0
+    steps_per_epoch: int | None = None
+    verbose: int | str = "auto"
+
+
 @dataclasses.dataclass(frozen=True)
 class PreparedRun:
     """What a trainer prepared, ready to train.
@@ -53,7 +75,7 @@ def run_once(plan, config, prepare):
 
     Args:
         plan: has `run` (its `RunDirectory`) and `identity` (its settings).
-        config: has `resume` and `restart` (the flags of that name).
+        config: the run's config, a `RunOptions`.
         prepare: `prepare() -> PreparedRun`; not called for a run that is
             already finished.
     """

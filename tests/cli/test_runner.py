@@ -100,10 +100,18 @@ class ScriptTest(TestCase):
             self.assertEqual(ast.unparse(first), "import runtime_logs", f"examples/{name} imports another module first")
 
     def test_flags_named_in_messages_exist(self):
+        def flags_defined(path):
+            with open(path, encoding="utf-8") as f:
+                return set(re.findall(r'DEFINE_\w+\(\s*"(\w+)"', f.read()))
+
+        run_flags = flags_defined(os.path.join(REPO_ROOT, "keras_mlp", "cli", "run_flags.py"))
+        self.assertContainsSubset({"model_dir", "resume", "restart", "seed", "steps_per_epoch"}, run_flags)
         defined = {}
         for script in sorted(name[:-3] for name in os.listdir(EXAMPLES) if name.endswith(".py")):
-            with open(os.path.join(EXAMPLES, f"{script}.py"), encoding="utf-8") as f:
-                defined[script] = set(re.findall(r'DEFINE_\w+\(\s*"(\w+)"', f.read()))
+            path = os.path.join(EXAMPLES, f"{script}.py")
+            with open(path, encoding="utf-8") as f:
+                calls_define_run_flags = "cli.define_run_flags(" in f.read()
+            defined[script] = flags_defined(path) | (run_flags if calls_define_run_flags else set())
         every = set.union(*defined.values())
         for root, _, files in os.walk(os.path.join(REPO_ROOT, "keras_mlp")):
             for name in files:
@@ -135,5 +143,6 @@ class ScriptTest(TestCase):
             env=dict(os.environ, PYTHONPATH=REPO_ROOT, TF_CPP_MIN_LOG_LEVEL="3"),
         )
         # absl's help exits 1.
-        for flag in ("--weights", "--epochs", "--recipe", "--dataset"):
+        # --model_dir and --seed come from keras_mlp.cli.define_run_flags.
+        for flag in ("--weights", "--epochs", "--recipe", "--dataset", "--model_dir", "--seed"):
             self.assertIn(f"  {flag}: ", result.stdout, result.stderr[-3000:])

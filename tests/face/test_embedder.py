@@ -31,10 +31,7 @@ class FaceEmbedderTest(TestCase, parameterized.TestCase):
         embedder = keras_mlp.FaceEmbedder(name, embedding_dim=8, input_shape=(side, side, 3))
         randomize_batch_norms(embedder)
         x = _faces(side)
-        y = keras.ops.convert_to_numpy(embedder(x, training=False))
-        self.assertEqual(y.shape, (3, 8))
-        self.assertTrue(np.all(np.isfinite(y)))
-        self.assertGreater(np.abs(y[0] - y[1]).max(), 1e-4, "embeddings do not depend on the face")
+        y = self.assertDependsOnTheInput(embedder, x, (3, 8), 1e-4, "embeddings")
         backbone = embedder.get_layer(name)
         self.assertFalse(any(layer.name == "predictions" for layer in backbone.layers))
         if round_trip:

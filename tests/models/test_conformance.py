@@ -55,10 +55,7 @@ class ConformanceTest(TestCase, parameterized.TestCase):
         randomize_head(model)
         self.assertEqual(model.name, f"{name}_check")
         x = _images(side)
-        y = keras.ops.convert_to_numpy(model(x, training=False))
-        self.assertEqual(y.shape, (2, 3))
-        self.assertTrue(np.all(np.isfinite(y)))
-        self.assertGreater(np.abs(y[0] - y[1]).max(), 1e-6, "outputs do not depend on the input")
+        y = self.assertDependsOnTheInput(model, x, (2, 3), 1e-6)
         # The inference path for the pair: the graph on a TensorFlow CPU
         # (XLA, which batch 1 takes, in `check_xla_and_keras_file`).
         forward = keras_mlp.inference_function(model)

@@ -23,9 +23,7 @@ def check_segmenter(test, model, classes=3, side=32):
     import numpy as np
 
     x = np.random.RandomState(0).uniform(-1, 1, size=(2, side, side, 3)).astype("float32")
-    y = keras.ops.convert_to_numpy(model(x, training=False))
-    test.assertEqual(y.shape, (2, side, side, classes))
-    test.assertGreater(np.abs(y[0] - y[1]).max(), 1e-6, "logits do not depend on the input")
+    y = test.assertDependsOnTheInput(model, x, (2, side, side, classes), 1e-6, "logits")
     path = test.get_temp_dir() + f"/{model.name}.keras"
     model.save(path)
     restored = keras.saving.load_model(path)
