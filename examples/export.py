@@ -23,6 +23,12 @@ embedding difference and the smallest cosine similarity between the
 artifact's and Keras' embeddings, since embeddings are compared by angle:
 
   python examples/export.py --weights=runs/<face run>/final.keras --verify
+
+A detection run's final.keras (examples/train_detection.py) exports its
+serving form (keras_mlp.detection.serving_model), as retinanet_<backbone>*:
+one output of every anchor's box ([x_min, y_min, x_max, y_max] pixels of the
+input) and class probabilities, for the runtime's non-maximum suppression;
+--verify prints the largest box and probability differences.
 """
 
 import runtime_logs  # noqa: F401  (first: examples/runtime_logs.py quiets the runtimes before they load)
@@ -35,7 +41,9 @@ from absl import app, flags
 
 from keras_mlp import atomic, cli
 from keras_mlp.classification.predict import build_classifier
-from keras_mlp.export import FORMATS, available_formats, check_formats, export_model, verify_export
+from keras_mlp.detection import TASK as DETECTION_TASK
+from keras_mlp.detection.serving import serving_model
+from keras_mlp.export import FORMATS, available_formats, check_formats, export_model, run_artifact, verify_export
 from keras_mlp.face.trainer import TASK as FACE_TASK
 from keras_mlp.model_io.metadata import load_model
 from keras_mlp.model_io.resolver import resolve_weights
@@ -102,6 +110,10 @@ def main(argv):
     embedder = task == FACE_TASK
     if embedder:
         name += "_face_embedder"
+    detector = task == DETECTION_TASK
+    if detector:
+        name = f"retinanet_{name}"
+        model = serving_model(model)
     if FLAGS.reparameterize:
         from keras_mlp.models.reparameterize import reparameterize
 
@@ -114,7 +126,9 @@ def main(argv):
         # An artifact whose runtime fails to run it is not kept either.
         with atomic.atomic_path(path) as tmp:
             export_model(model, tmp, format)
-            if FLAGS.verify:
+            if FLAGS.verify and detector:
+                line += _detections_check(model, tmp, format, x)
+            elif FLAGS.verify:
                 check = verify_export(model, tmp, format, x)
                 if embedder:
                     line += (
@@ -126,6 +140,19 @@ def main(argv):
                 if check.note:
                     line += f" ({check.note})"
         print(line, flush=True)
+
+
+def _detections_check(model, path, format, images):
+    expected = model.predict(images, verbose=0)
+    difference = np.abs(run_artifact(path, format, images) - expected)
+    # An undertrained detector's boxes on random images reach far past the
+    # image, so the box difference is also given relative to them.
+    box_diff = difference[..., :4].max()
+    relative = box_diff / max(np.abs(expected[..., :4]).max(), 1.0)
+    return (
+        f"  max |box diff| {box_diff:.2e} px ({relative:.1e} relative), "
+        f"max |probability diff| {difference[..., 4:].max():.2e}"
+    )
 
 
 if __name__ == "__main__":

@@ -19,8 +19,8 @@ from PIL import Image
 
 from keras_mlp import cli
 from keras_mlp.classification.predict import image_paths
+from keras_mlp.detection import TASK
 from keras_mlp.detection.predict import Detector, draw
-from keras_mlp.detection.trainer import TASK
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("weights", None, "A detection run's final.keras (or its directory).", required=True)

@@ -6,6 +6,11 @@ package registers `KerasHubBackbone`, so `keras_hub.models.Backbone.from_preset`
 loads its presets.
 """
 
+# What a detector's metadata says it is (`extra["task"]`): here, not in
+# `trainer.py`, so that scripts which handle every task (`examples/export.py`)
+# read it without keras-hub.
+TASK = "detection"
+
 __all__ = []
 try:
     import keras_hub  # noqa: F401

@@ -15,7 +15,7 @@ import keras
 
 from keras_mlp import validation
 from keras_mlp.data.preprocessing import INCEPTION
-from keras_mlp.detection import data
+from keras_mlp.detection import TASK, data
 from keras_mlp.detection.metrics import coco_metrics
 from keras_mlp.detection.retinanet import BOX_FORMAT, RetinaNet
 from keras_mlp.model_io.metadata import ModelMetadata
@@ -23,9 +23,6 @@ from keras_mlp.training import callbacks as callbacks_lib
 from keras_mlp.training.run_dir import plan_head_run
 from keras_mlp.training.run_session import PreparedRun, RunOptions, run_once
 from keras_mlp.training.task_splits import load_task_splits
-
-# What a detector's metadata says it is (`extra["task"]`).
-TASK = "detection"
 
 
 @dataclasses.dataclass

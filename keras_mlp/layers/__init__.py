@@ -1,6 +1,7 @@
 """Building blocks of keras_mlp models, usable on their own."""
 
 from keras_mlp.layers.affine import Affine
+from keras_mlp.layers.anchor_box_decoder import AnchorBoxDecoder
 from keras_mlp.layers.arcface import ArcFace
 from keras_mlp.layers.conv_bn import ConvBN
 from keras_mlp.layers.cosface import CosFace

@@ -18,11 +18,15 @@ from PIL import Image
 
 from keras_mlp.detection.data import digit_canvases
 from keras_mlp.detection.trainer import DetectionConfig, train_detection
-from tests.script_output import user_environment
+from tests.script_output import runtime_log_lines, user_environment
 from tests.testing import REPO_ROOT, TestCase
 
 TRAIN = "python examples/train_detection.py"
 PREDICT = "python examples/predict_detection.py --weights=runs/<run>/final.keras --output_dir=boxes/ canvases/"
+EXPORT = "python examples/export.py --weights=runs/<run>/final.keras --output_dir=export/"
+# TensorFlow's one error-level line on converting KerasHub's feature pyramid
+# to TFLite, which says it "may be expected" (docs/detection.md, Limits).
+TFLITE_NODE_DEF_LINE = "NodeDef mentions attribute Truncate which is not in the op definition"
 TINY = ["--backbone=mixer_t4", "--image_size=32", "--epochs=2", "--steps_per_epoch=2", "--batch_size=4"]
 # Held-out canvases as files, one at another size than the model's input.
 CANVAS_SIZES = {"a.png": (64, 64), "b.png": (48, 80)}
@@ -70,7 +74,7 @@ class TrainDetectionCommandTest(TestCase):
     def test_the_commands_are_documented(self):
         with open(os.path.join(REPO_ROOT, "docs", "detection.md"), encoding="utf-8") as f:
             text = f.read()
-        for command in (TRAIN, PREDICT):
+        for command in (TRAIN, PREDICT, EXPORT):
             self.assertIn(command, text)
 
     def test_the_run_writes_cocos_numbers(self):
@@ -114,3 +118,20 @@ class TrainDetectionCommandTest(TestCase):
                 self.assertTrue(0 <= x0 <= x1 <= width and 0 <= y0 <= y1 <= height, (name, box))
             drawn = Image.open(os.path.join(self.cwd, "boxes", name.replace(".png", "_boxes.png")))
             self.assertEqual(drawn.size, (width, height))
+
+    def test_export_writes_the_serving_form_in_every_format(self):
+        result = self.run_command(EXPORT)
+        lines = result.stdout.splitlines()
+        self.assertLen(lines, 4, result.stdout)
+        for line in lines:
+            self.assertRegex(
+                line, r"^ *(tf_saved_model|tflite|tflite_int8|onnx): export/retinanet_mixer_t4\S*  max \|box diff\| "
+                r"\S+ px \(\S+ relative\), max \|probability diff\| \S+$",
+            )
+            relative = float(re.search(r"\((\S+) relative\)", line).group(1))
+            self.assertLess(relative, 0.2 if "int8" in line else 1e-3, line)
+        logs = [line for line in runtime_log_lines(result.stderr) if TFLITE_NODE_DEF_LINE not in line]
+        self.assertEqual(logs, [])
+        exported = sorted(os.listdir(os.path.join(self.cwd, "export")))
+        suffixes = (".onnx", ".tflite", "_int8.tflite", "_saved_model")
+        self.assertEqual(exported, [f"retinanet_mixer_t4{suffix}" for suffix in suffixes])
