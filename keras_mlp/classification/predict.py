@@ -160,7 +160,7 @@ def build_classifier(resolved, classes=None, classifier_activation="softmax"):
             ) from e
 
 
-def predict_files(model, resolved, paths, top=5, batch_size=32):
+def predict_files(model, resolved, paths, top=5, batch_size=32, dtype=None):
     """`Prediction`s for image files; unreadable files do not stop the rest.
 
     Args:
@@ -170,6 +170,8 @@ def predict_files(model, resolved, paths, top=5, batch_size=32):
         paths: image file paths (see `image_paths`).
         top: classes per image.
         batch_size: images per forward pass.
+        dtype: `None`, or `"bfloat16"`: the forward pass in bfloat16
+            (`keras_mlp.inference_function`'s `dtype`).
 
     Returns:
         One `Prediction` per path, in order.
@@ -189,7 +191,7 @@ def predict_files(model, resolved, paths, top=5, batch_size=32):
         raise ValueError(
             f"The model has {model.output_shape[-1]} outputs but {len(names)} class names."
         )
-    forward = inference_function(model)
+    forward = inference_function(model, dtype=dtype)
     results = {}
     batch, batch_paths = [], []
 

@@ -73,6 +73,12 @@ class PredictTest(TestCase):
             self.assertIsNone(prediction.error)
             self.assertLen(prediction.top, 2)
             self.assertIn(prediction.top[0][1], ("cat", "dog", "bird"))
+        # In bfloat16: the same classes, probabilities within bfloat16's rounding.
+        fast = predict_files(model, record, paths, top=3, batch_size=1, dtype="bfloat16")
+        exact = predict_files(model, record, paths, top=3, batch_size=1)
+        for got, want in ((fast[0], exact[0]), (fast[2], exact[2])):
+            self.assertEqual([c for c, _, _ in got.top], [c for c, _, _ in want.top])
+            self.assertAllClose([p for _, _, p in got.top], [p for _, _, p in want.top], atol=0.02)
             self.assertGreaterEqual(prediction.top[0][2], prediction.top[1][2])
 
         # The same numbers as the eval pipeline by hand: shorter side to
