@@ -175,8 +175,24 @@ class ConformanceTest(TestCase, parameterized.TestCase):
         self.check_features(name, side)
         return side, model, self.check_reparameterize_and_flops(model, x, y), x, y
 
-    def check_all(self, name):
-        side, model, deploy, x, y = self.check_model(name)
+    def prepared(self, name):
+        """What the slow steps start from, without the checks of `check_model`
+        that the default suite ran on the same model: `check_forward_and_files`'
+        model, images, outputs and `.keras` file, and the deploy form."""
+        side = smallest_side(name)
+        keras.utils.set_random_seed(0)
+        model = _build(name, side, classes=3, classifier_activation=None, name=f"{name}_check")
+        randomize_head(model)
+        x = _images(side)
+        y = keras.ops.convert_to_numpy(model(x, training=False))
+        model.save(os.path.join(self.get_temp_dir(), f"{name}.keras"))
+        reparameterizable = any(isinstance(layer, Reparameterizable) for layer in model._flatten_layers())
+        return side, model, keras_mlp.reparameterize(model) if reparameterizable else model, x, y
+
+    def check_all(self, name, checked=False):
+        """The slow steps, after `check_model` unless the default suite
+        `checked` this model already."""
+        side, model, deploy, x, y = self.prepared(name) if checked else self.check_model(name)
         self.check_xla_and_keras_file(name, side, model, x, y)
         self.check_tflite(name, deploy, x, y)
         self.check_training_step(name, side)
@@ -190,7 +206,7 @@ class ConformanceTest(TestCase, parameterized.TestCase):
     @parameterized.parameters(*REPRESENTATIVES)
     @pytest.mark.slow
     def test_family_representative_exports_and_trains(self, name):
-        self.check_all(name)
+        self.check_all(name, checked=True)
 
     @parameterized.parameters(*SLOW_NAMES)
     @pytest.mark.slow
