@@ -35,13 +35,20 @@ class AnchorBoxDecoderTest(TestCase):
 
     def test_deltas_are_center_xywh(self):
         count = len(self.anchors)
-        # Centre moved by 0.5 of the anchor's width and height, both sides doubled.
-        deltas = np.tile(np.array([0.5, 0.5, np.log(2.0), np.log(2.0)], "float32"), (2, count, 1))
+        # x and y moved and scaled differently, so that deltas read in
+        # another order (`center_yxhw`) give other boxes: the centre moves by
+        # half the anchor's width right and a quarter of its height up, the
+        # width doubles and the height halves.
+        dx, dy, dw, dh = 0.5, -0.25, np.log(2.0), np.log(0.5)
+        deltas = np.tile(np.array([dx, dy, dw, dh], "float32"), (2, count, 1))
         out = self.decode(deltas, np.zeros((2, count, 1), "float32"))
         x0, y0, x1, y1 = self.anchors.T
         width, height = x1 - x0, y1 - y0
-        centre_x, centre_y = (x0 + x1) / 2 + width / 2, (y0 + y1) / 2 + height / 2
-        expected = np.stack([centre_x - width, centre_y - height, centre_x + width, centre_y + height], -1)
+        centre_x, centre_y = (x0 + x1) / 2 + dx * width, (y0 + y1) / 2 + dy * height
+        half_width, half_height = width * np.exp(dw) / 2, height * np.exp(dh) / 2
+        expected = np.stack(
+            [centre_x - half_width, centre_y - half_height, centre_x + half_width, centre_y + half_height], -1
+        )
         self.assertAllClose(out[1, :, :4], expected, atol=1e-4)
 
     def test_config_round_trip(self):
