@@ -51,10 +51,10 @@ def define_run_flags(default_model_dir, training_data="the training split"):
     )
 
 
-def config_from_flags(config_class, **overrides):
-    """A `config_class` (a `RunOptions` dataclass) of the flags named as its fields, and `overrides`."""
+def config_from_flags(config_class):
+    """A `config_class` (a `RunOptions` dataclass) of the flags named as its fields."""
     # --verbose is the runtimes' logs (examples/runtime_logs.py), not the
     # config's `verbose` (Keras' progress bar).
     fields = {field.name for field in dataclasses.fields(config_class)} - {"verbose"}
     values = {name: flags.FLAGS[name].value for name in fields if name in flags.FLAGS}
-    return config_class(**{**values, **overrides})
+    return config_class(**values)
