@@ -24,7 +24,8 @@ What is timed, per step:
   inference, timm: `model(images)` under `torch.inference_mode()`, eager
       or, with `--timm_compile`, through `torch.compile`.
   training, keras_mlp: `model.fit` on in-memory NumPy data, one call of
-      `--steps` steps per repeat (AdamW, sparse categorical cross-entropy).
+      `--steps` steps per repeat (AdamW, sparse categorical cross-entropy),
+      `--jit_compile` passed to `model.compile`.
   training, timm: the usual loop (eager, or `--timm_compile`): forward, loss,
       backward, AdamW step.
 Training FLOPs are counted as 3x the forward pass (backward = 2x forward).
@@ -63,6 +64,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 
+import cpu  # noqa: E402  (benchmarks/cpu.py)
 import keras_mlp  # noqa: E402
 from keras_mlp.model_io.timm_config import timm_architectures  # noqa: E402
 
@@ -70,14 +72,18 @@ FLAGS = flags.FLAGS
 flags.DEFINE_string("model", "mixer_b16", "Registered keras_mlp model name.")
 flags.DEFINE_integer("batch_size", 32, "Images per step.")
 flags.DEFINE_enum("dtype", "float32", ["float32", "bfloat16"],
-                  "float32, or bfloat16 mixed precision (float32 variables).")
+                  "float32, or bfloat16: in inference keras_mlp.inference_function(model, "
+                  "dtype='bfloat16') (weights converted once) against timm's faster of "
+                  "torch.autocast and bfloat16 weights; in training (and with "
+                  "--keras_path=predict_on_batch) the mixed_bfloat16 policy against torch.autocast.")
 flags.DEFINE_enum("mode", "inference", ["inference", "training"], "What a step is.")
 flags.DEFINE_integer("image_size", None, "Input height and width; default: the model's.")
 flags.DEFINE_integer("repeats", 5, "Timed repeats per implementation (interleaved).")
 flags.DEFINE_integer("steps", 3, "Steps per timed repeat.")
 flags.DEFINE_integer("warmup", 2, "Untimed steps first (compilation included).")
 flags.DEFINE_enum("jit_compile", "auto", ["auto", "true", "false"],
-                  "`jit_compile` of the timed inference path (XLA on TF/JAX).")
+                  "`jit_compile` of the timed inference path (XLA on TF/JAX), or in "
+                  "training of model.compile (`auto`: XLA on JAX, not on TensorFlow CPUs).")
 flags.DEFINE_enum("keras_path", "inference_function", ["inference_function", "predict_on_batch"],
                   "keras_mlp inference: the library's compiled forward pass, or Keras' "
                   "model.predict_on_batch.")
@@ -119,7 +125,7 @@ def main(_):
         run_table()
         return
     threads = configure_threads(keras.backend.backend(), FLAGS.threads)
-    if FLAGS.dtype == "bfloat16":
+    if FLAGS.dtype == "bfloat16" and not bfloat16_copy():
         keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
     if FLAGS.models:
         reports = []
@@ -151,7 +157,7 @@ def measure(name, batch_size, threads):
     model.compile(
         optimizer=keras.optimizers.AdamW(1e-4),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        jit_compile=jit_compile if FLAGS.keras_path == "predict_on_batch" else "auto",
+        jit_compile=jit_compile if FLAGS.mode == "training" or FLAGS.keras_path == "predict_on_batch" else "auto",
     )
     forward_flops = keras_mlp.count_flops(model)
     flops_per_image = forward_flops * (3 if FLAGS.mode == "training" else 1)
@@ -165,6 +171,10 @@ def measure(name, batch_size, threads):
     timm_name, why_not = timm_equivalent(name, size)
     if timm_name:
         runners["timm"] = timm_runner(timm_name, classes, images, labels, batch_size)
+        if bfloat16_copy():
+            runners["timm_bf16_weights"] = timm_runner(
+                timm_name, classes, images, labels, batch_size, bfloat16_weights=True
+            )
 
     for run in runners.values():
         run(FLAGS.warmup)
@@ -178,9 +188,9 @@ def measure(name, batch_size, threads):
             seconds[impl].append((time.perf_counter() - start) / FLAGS.steps)
     load_after = os.getloadavg()
 
-    peaks = {"keras_mlp": keras_peak_memory(backend)}
-    if "timm" in runners:
-        peaks["timm"] = torch.cuda.max_memory_allocated() if torch.cuda.is_available() else None
+    keras_peak = keras_peak_memory(backend)
+    # torch's peak covers both timm runs of a bfloat16 inference report.
+    timm_peak = torch.cuda.max_memory_allocated() if "timm" in runners and torch.cuda.is_available() else None
     results = {}
     for impl, times in seconds.items():
         step = float(np.median(times))
@@ -189,7 +199,7 @@ def measure(name, batch_size, threads):
             "step_seconds_median": step,
             "step_seconds": times,
             "tflops_per_second": flops_per_image * batch_size / step / 1e12,
-            "peak_memory_bytes": peaks[impl],
+            "peak_memory_bytes": keras_peak if impl == "keras_mlp" else timm_peak,
         }
     report = {
         "model": name,
@@ -212,10 +222,17 @@ def measure(name, batch_size, threads):
         "results": results,
     }
     if "timm" in results:
-        report["ratio_keras_mlp_over_timm"] = (
-            results["keras_mlp"]["images_per_second"] / results["timm"]["images_per_second"]
-        )
+        # Against timm's fastest way (in bfloat16 inference, of two).
+        best = max(r["images_per_second"] for impl, r in results.items() if impl.startswith("timm"))
+        report["ratio_keras_mlp_over_timm"] = results["keras_mlp"]["images_per_second"] / best
     return report
+
+
+def bfloat16_copy():
+    """Whether keras_mlp runs `inference_function`'s bfloat16 copy of the model
+    (weights converted once) rather than Keras' `mixed_bfloat16` policy."""
+    return (FLAGS.dtype == "bfloat16" and FLAGS.mode == "inference"
+            and FLAGS.keras_path == "inference_function")
 
 
 def table_models(names):
@@ -332,7 +349,8 @@ def keras_runner(model, images, labels, batch_size, jit_compile):
         if FLAGS.keras_path == "predict_on_batch":
             forward = model.predict_on_batch
         else:
-            forward = keras_mlp.inference_function(model, jit_compile=jit_compile)
+            dtype = "bfloat16" if bfloat16_copy() else None
+            forward = keras_mlp.inference_function(model, jit_compile=jit_compile, dtype=dtype)
 
         def run(steps):
             for _ in range(steps):
@@ -372,7 +390,9 @@ def timm_equivalent(name, size):
     return None, f"not measured (timm has none of {', '.join(dict.fromkeys(candidates))})"
 
 
-def timm_runner(timm_name, classes, images, labels, batch_size):
+def timm_runner(timm_name, classes, images, labels, batch_size, bfloat16_weights=False):
+    """A timm step; `bfloat16_weights`: the model and images cast to bfloat16
+    (`.to(torch.bfloat16)`) instead of `torch.autocast` over float32 ones."""
     device = "cuda" if torch.cuda.is_available() else "cpu"
     if timm_name.startswith("official:"):
         name = timm_name.partition(":")[2]
@@ -383,10 +403,12 @@ def timm_runner(timm_name, classes, images, labels, batch_size):
         model = module.create(name, num_classes=classes)
     else:
         model = timm.create_model(timm_name, pretrained=False, num_classes=classes, img_size=images.shape[1])
-    model = model.to(device)
+    dtype = torch.bfloat16 if bfloat16_weights else torch.float32
+    model = model.to(device, dtype)
     forward = torch.compile(model) if FLAGS.timm_compile else model
-    autocast = torch.autocast(device, dtype=torch.bfloat16, enabled=FLAGS.dtype == "bfloat16")
-    x = torch.from_numpy(images[: batch_size].transpose(0, 3, 1, 2).copy()).to(device)
+    autocast = torch.autocast(device, dtype=torch.bfloat16,
+                              enabled=FLAGS.dtype == "bfloat16" and not bfloat16_weights)
+    x = torch.from_numpy(images[: batch_size].transpose(0, 3, 1, 2).copy()).to(device, dtype)
     y = torch.from_numpy(labels[: batch_size]).to(device)
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     if FLAGS.mode == "inference":
@@ -415,7 +437,8 @@ def timm_runner(timm_name, classes, images, labels, batch_size):
 
 def keras_path_description(model, batch_size, jit_compile):
     if FLAGS.mode == "inference" and FLAGS.keras_path == "inference_function":
-        return (f"keras_mlp.inference_function(model, jit_compile={jit_compile!r})"
+        dtype = ', dtype="bfloat16"' if bfloat16_copy() else ""
+        return (f"keras_mlp.inference_function(model, jit_compile={jit_compile!r}{dtype})"
                 "(images already on the device)")
     if FLAGS.mode == "inference":
         return ("model.predict_on_batch(images already on the device) after "
@@ -425,6 +448,9 @@ def keras_path_description(model, batch_size, jit_compile):
 
 def timm_path_description():
     how = "torch.compile(model)" if FLAGS.timm_compile else "eager model"
+    if bfloat16_copy():
+        return (f"{how}(x) under torch.inference_mode(): timm under torch.autocast, "
+                "timm_bf16_weights with model and x .to(torch.bfloat16); the ratio is to the faster")
     if FLAGS.mode == "inference":
         return f"{how}(x) under torch.inference_mode()"
     return f"{how} forward + CrossEntropyLoss + backward + AdamW step"
@@ -458,13 +484,7 @@ def keras_peak_memory(backend):
 
 
 def machine_description(backend):
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    description = f"{cpu}, {os.cpu_count()} cores"
+    description = cpu.describe()
     if backend == "jax":
         import jax
 
@@ -499,10 +519,10 @@ def print_report(report):
               "erratically. Re-run on an idle machine, or compare with --threads=1.")
     print(f"keras_mlp: {report['keras_mlp_path']}")
     print(f"timm: {report['timm_path']}")
-    print(f"{'':10} {'img/s':>10} {'ms/step':>10} {'TFLOP/s':>9} {'peak mem':>10}")
+    print(f"{'':17} {'img/s':>10} {'ms/step':>10} {'TFLOP/s':>9} {'peak mem':>10}")
     for impl, r in report["results"].items():
         memory = "n/a" if r["peak_memory_bytes"] is None else f"{r['peak_memory_bytes'] / 2**30:.2f} GiB"
-        print(f"{impl:10} {r['images_per_second']:10.2f} {r['step_seconds_median'] * 1e3:10.1f} "
+        print(f"{impl:17} {r['images_per_second']:10.2f} {r['step_seconds_median'] * 1e3:10.1f} "
               f"{r['tflops_per_second']:9.3f} {memory:>10}")
     if "ratio_keras_mlp_over_timm" in report:
         print(f"keras_mlp / timm throughput: {report['ratio_keras_mlp_over_timm']:.2f}x "
