@@ -33,6 +33,10 @@ from keras_mlp.training.strategy import get_strategy
 from keras_mlp.validation import InputSizeError
 
 MIXED_PRECISION = (None, "mixed_bfloat16", "mixed_float16")
+# `jit_compile` of `model.compile`, by its flag's spellings too. Keras' "auto"
+# is XLA on JAX and on TensorFlow GPUs; on a TensorFlow CPU, XLA is opt-in
+# (docs/performance.md measures what it gains there).
+JIT_COMPILE = {"auto": "auto", "true": True, "false": False, True: True, False: False}
 DEFAULT_MODEL = "mixer_t4"
 
 
@@ -62,6 +66,7 @@ class TrainConfig(RecipeOverrides, RunOptions):
     process_id: int | None = None
     coordinator_timeout: int = 300
     model_parallel: int = 1
+    jit_compile: str | bool = "auto"
 
     @property
     def cluster(self):
@@ -112,6 +117,7 @@ def plan(config):
     """
     recipe = get_recipe(config.recipe)
     validation.one_of("mixed_precision", config.mixed_precision, MIXED_PRECISION)
+    validation.one_of("jit_compile", config.jit_compile, JIT_COMPILE)
     if config.strategy in ("multi_worker", "multi_process") and config.model_dir is None:
         raise ValueError(
             f"strategy={config.strategy!r} needs a `model_dir` that every worker is "
@@ -250,6 +256,7 @@ def build_model(run_plan, config, data, steps_per_epoch):
             from_logits=True, label_smoothing=run_plan.recipe.label_smoothing
         ),
         metrics=accuracy_metrics(arguments["classes"], top1_name="accuracy"),
+        jit_compile=JIT_COMPILE[config.jit_compile],
     )
     model.optimizer.build(model.trainable_variables)
     # What the weights decided beyond these arguments (a Mixer's GELU and

@@ -205,6 +205,19 @@ class TrainerTest(TestCase):
         with self.assertRaisesRegex(ValueError, "`mixed_precision` must be one of"):
             train(TrainConfig(mixed_precision="float8"))
 
+    @pytest.mark.slow
+    def test_xla_on_request(self):
+        # Keras' "auto" is no XLA on a TensorFlow CPU (this test's): the setting reaches compile.
+        model_dir = os.path.join(self.get_temp_dir(), "xla")
+        config = TrainConfig(**{**TINY, "epochs": 1, "steps_per_epoch": 1}, model_dir=model_dir, jit_compile="true")
+        model, results = train(config)
+        self.assertIs(model.jit_compile, True)
+        self.assertTrue(os.path.isfile(results["final_model"]))
+
+    def test_bad_jit_compile(self):
+        with self.assertRaisesRegex(ValueError, r"`jit_compile` must be one of .* Received: jit_compile='yes'"):
+            plan(TrainConfig(jit_compile="yes"))
+
     def test_multi_worker_needs_a_shared_model_dir(self):
         with self.assertRaisesRegex(ValueError, "needs a `model_dir` that every worker"):
             train(TrainConfig(strategy="multi_worker"))

@@ -31,12 +31,13 @@ EXPORT = "python examples/export.py --weights=runs/<run>/final.keras --output_di
 EXPORT_VERBOSE = "python examples/export.py --weights=runs/<run>/final.keras --formats=tflite --verbose"
 FINETUNE = "python examples/finetune.py --weights=runs/<run> --image_size=64 --epochs=3"
 HOLDOUT = "python examples/train.py --dataset=/data/flowers --holdout_fraction=0.1"
+XLA = "python examples/train.py --jit_compile=true"
 FINETUNE_RESOLUTION = "python examples/train.py --weights=runs/<run> --image_size=48"
 EVALUATE_RESOLUTION = "python examples/evaluate.py --weights=runs/<run>/final.keras --image_size=48"
 RESOLUTION_BENCHMARK = "python benchmarks/resolution.py --mixer_run=runs/<run>/final.keras"
 DOCUMENTED = {
     "README.md": [TRAIN],
-    "docs/training.md": [TRAIN, EVALUATE, EVALUATE_DEPLOY, PREDICT, EXPORT, FINETUNE, HOLDOUT],
+    "docs/training.md": [TRAIN, EVALUATE, EVALUATE_DEPLOY, PREDICT, EXPORT, FINETUNE, HOLDOUT, XLA],
     "docs/usage.md": [PREDICT, EXPORT, EXPORT_VERBOSE],
     "docs/resolution.md": [FINETUNE_RESOLUTION, EVALUATE_RESOLUTION, RESOLUTION_BENCHMARK],
 }
@@ -180,6 +181,12 @@ class RunDocumentedCommandsTest(TestCase):
         )
         self.assertRegex(result.stdout, r"\| 24 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| - \|")
         self.assertRegex(result.stdout, r"from resampled [0-9.]+, token mixing re-initialised [0-9.]+")
+
+    def test_xla_trains_the_default_run(self):
+        # One epoch: another run than the class's (which XLA would only report as finished).
+        result = self.command(XLA, *TINY[1:], "--epochs=1")
+        self.assertIn("Training: mixer_t4 on digits", result.stdout)
+        self.assertRegex(result.stdout, r"Final evaluation: top-1 [0-9.]+")
 
     def test_folder_with_a_held_out_fraction(self):
         flowers = image_folder(os.path.join(self.cwd, "flowers"), {"daisy": 10, "rose": 10})
