@@ -23,6 +23,15 @@ PROFILES = (
     "python benchmarks/op_profile.py --model=mixer_s16 --batch_size=1",
     "KERAS_BACKEND=jax python benchmarks/op_profile.py --model=resmlp_s12 --batch_size=1",
 )
+TRAINING_TABLES = (
+    "python benchmarks/throughput.py --models=mixer_s16,resmlp_s12 --mode=training --batch_sizes=32",
+    "python benchmarks/throughput.py --models=mixer_s16,resmlp_s12 --mode=training --batch_sizes=32 "
+    "--backends=tensorflow --jit_compile=true",
+)
+TRAINING_PROFILES = (
+    "python benchmarks/op_profile.py --model=mixer_s16 --batch_size=32 --mode=training",
+    "KERAS_BACKEND=jax python benchmarks/op_profile.py --model=mixer_s16 --batch_size=32 --mode=training",
+)
 SMALL = ("--image_size=32", "--batch_sizes=1", "--repeats=1", "--steps=1", "--warmup=1")
 
 
@@ -103,6 +112,35 @@ class BenchmarksTest(TestCase, parameterized.TestCase):
         kinds = dict(re.findall(r"^(matmul|other) +([\d.]+) +[\d.]+$", out, re.MULTILINE))
         self.assertGreater(float(kinds["matmul"]), 5 * float(kinds["other"]))
         self.assertRegex(out, r"timm eager +[\d.]+ +[\d.]+ +-?[\d.]+ +\d+")
+
+    @parameterized.parameters(*TRAINING_TABLES)
+    @pytest.mark.slow
+    def test_documented_training_table(self, command):
+        out = run_documented(command, *SMALL)
+        self.assertIn("float32, training", out)
+        jit = "True" if "--jit_compile=true" in command else "False"
+        self.assertRegex(out, rf"model\.fit\(numpy, batch_size=1\) after model\.compile\(jit_compile={jit}\)")
+        self.assertRegex(out, r"\| resmlp_s12 \| resmlp_12_224 \| \d+\.\d\dx ")
+
+    @parameterized.parameters("tensorflow", "jax")
+    @pytest.mark.slow
+    def test_documented_training_profile(self, backend):
+        command = next(c for c in TRAINING_PROFILES if ("jax" in c) == (backend == "jax"))
+        # At the model's size, two images: the optimizer's update (as large as at
+        # batch 32) is its own row beside the matmuls of both passes.
+        out = run_documented(command, "--batch_size=2", "--steps=1")
+        self.assertRegex(out, r"mixer_s16 \| training \| batch 2 \| 224x224")
+        jit = "True" if backend == "jax" else "False"
+        self.assertRegex(out, rf"model\.train_on_batch \(jit_compile={jit}\) +[\d.]+ +[\d.]+ +-?[\d.]+ +\d+")
+        self.assertRegex(out, r"timm eager +[\d.]+ +[\d.]+ +-?[\d.]+ +\d+")
+        kinds = {k: tuple(map(float, v)) for k, *v in re.findall(
+            r"^(optimizer|matmul) +([\d.]+) +([\d.]+)$", out, re.MULTILINE)}
+        self.assertGreater(min(kinds["matmul"]), 0)
+        # TensorFlow's AdamW ops by their name scope, torch's inside optimizer.step();
+        # XLA fuses JAX's update into element-wise fusions.
+        self.assertGreater(kinds["optimizer"][1], 0)
+        if backend == "tensorflow":
+            self.assertGreater(kinds["optimizer"][0], 0)
 
     @pytest.mark.slow
     def test_throughput_against_the_official_code(self):
