@@ -187,7 +187,7 @@ def measure(name, batch_size, threads):
             start = time.perf_counter()
             # A runner that times its own steps returns their seconds.
             timed = run(FLAGS.steps)
-            seconds[impl].append((timed or time.perf_counter() - start) / FLAGS.steps)
+            seconds[impl].append((time.perf_counter() - start if timed is None else timed) / FLAGS.steps)
     load_after = os.getloadavg()
 
     keras_peak = keras_peak_memory(backend)
@@ -384,7 +384,7 @@ class StepsTimer(keras.callbacks.Callback):
     CPU when it returns, measured with cProfile in the exiting frame)."""
 
     def on_train_begin(self, logs=None):
-        self.start = None
+        self.start = self.seconds = None
 
     def on_train_batch_begin(self, batch, logs=None):
         if self.start is None:
