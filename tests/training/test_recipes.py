@@ -40,6 +40,33 @@ class WarmupDecayTest(TestCase, parameterized.TestCase):
         self.assertAllClose(values[-1], 0.0, atol=1e-6)
         self.assertAllClose(values[60], 0.5, atol=1e-6)
 
+    def test_an_optimizers_trace_holds_one_copy_of_the_schedule(self):
+        # Keras' TensorFlow optimizer asks for the rate once per variable for
+        # weight decay; every copy would read the step and recompute it.
+        import tensorflow as tf
+
+        schedule = WarmupDecay(1.0, total_steps=110, warmup_steps=10)
+        variables = [keras.Variable(np.ones((3,), "float32")) for _ in range(4)]
+        optimizer = keras.optimizers.AdamW(schedule, weight_decay=0.5)
+        optimizer.build(variables)
+
+        @tf.function
+        def step():
+            optimizer.apply_gradients([(tf.ones((3,)), v) for v in variables])
+
+        graph = step.get_concrete_function().graph
+        ops = [op.type for op in graph.get_operations()]
+        # One `Cos` of the cosine decay, and every variable decayed all the same.
+        self.assertEqual(ops.count("Cos"), 1)
+        for _ in range(12):
+            step()
+        self.assertEqual(int(optimizer.iterations), 12)
+        values = np.array([v.numpy() for v in variables])
+        self.assertAllClose(values, np.broadcast_to(values[0], values.shape))
+        # Eager calls, and another step in another graph, are not served the traced rate.
+        self.assertAllClose(float(schedule(60)), 0.5, atol=1e-6)
+        self.assertAllClose(float(tf.function(schedule)(tf.constant(5))), 0.5, atol=1e-6)
+
     def test_serializable(self):
         schedule = WarmupDecay(0.1, 100, 5, "linear")
         restored = keras.optimizers.schedules.deserialize(keras.optimizers.schedules.serialize(schedule))
