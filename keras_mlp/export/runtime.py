@@ -59,12 +59,13 @@ def _run_tflite(path, images):
     return interpreter.get_tensor(outputs["index"])
 
 
-def tflite_interpreter(path):
+def tflite_interpreter(path, num_threads=None):
     """An interpreter of the `.tflite` file at `path`: LiteRT's.
 
     TensorFlow 2.20 deprecated `tf.lite.Interpreter` for LiteRT's (the
     `ai-edge-litert` package), which runs the same flatbuffers; TensorFlow's
-    is the fallback where LiteRT is not installed.
+    is the fallback where LiteRT is not installed. `num_threads`: its
+    kernels' threads (`None`: the interpreter's default).
 
     Example:
 
@@ -79,7 +80,7 @@ def tflite_interpreter(path):
         import tensorflow as tf
 
         Interpreter = tf.lite.Interpreter
-    return Interpreter(model_path=path)
+    return Interpreter(model_path=path, num_threads=num_threads)
 
 
 def _run_onnx(path, images):

@@ -32,6 +32,7 @@ TRAINING_PROFILES = (
     "python benchmarks/op_profile.py --model=mixer_s16 --batch_size=32 --mode=training",
     "KERAS_BACKEND=jax python benchmarks/op_profile.py --model=mixer_s16 --batch_size=32 --mode=training",
 )
+QUANTIZED = "python benchmarks/quantized.py --models=mixer_s16,resmlp_s12 --batch_sizes=1,32"
 SMALL = ("--image_size=32", "--batch_sizes=1", "--repeats=1", "--steps=1", "--warmup=1")
 
 
@@ -97,6 +98,35 @@ class BenchmarksTest(TestCase, parameterized.TestCase):
         out = run_documented(BFLOAT16, *SMALL)
         self.assertRegex(out, r"\| mixer_s16 \| mixer_s16_224 \| \d+\.\d\dx")
         self.assertIn("bfloat16, inference", out)
+
+    @pytest.mark.slow
+    def test_documented_int8_table(self):
+        out = run_documented(QUANTIZED, "--image_size=32", "--batch_sizes=1,2", "--repeats=1", "--steps=1", "--warmup=1")
+        self.assertIn("lacks", out.splitlines()[0])
+        for model in ("mixer_s16", "resmlp_s12"):
+            table = out.split(f"\n{model}, 32x32;")[1].split("\n\n")[0]
+            rows = {}
+            for line in table.splitlines()[3:]:
+                cells = [cell.strip() for cell in line.strip("|").split("|")]
+                rows[cells[0]] = cells
+            self.assertEqual(list(rows), [
+                "keras_mlp float32", "TFLite float32", "TFLite dynamic range", "TFLite full integer",
+                "ONNX Runtime float32", "ONNX Runtime int8",
+            ])
+            for runtime, cells in rows.items():
+                self.assertRegex(cells[1], r"^\d+\.\d\d$")
+                self.assertRegex(cells[3], r"^\d+\.\d\dx$")
+                agreed, photos = map(int, cells[6].split("/"))
+                self.assertEqual(photos, 8)
+                # The float32 artifacts are the model itself; int8 may flip a
+                # close call, but an int8 model that lost the photos is broken.
+                if "float32" in runtime:
+                    self.assertEqual(agreed, 8, runtime)
+                else:
+                    self.assertGreaterEqual(agreed, 4, runtime)
+            # int8 files hold a quarter of float32's bytes.
+            float32, int8 = float(rows["TFLite float32"][5]), float(rows["TFLite full integer"][5])
+            self.assertLess(int8, 0.3 * float32)
 
     @parameterized.parameters("tensorflow", "jax")
     @pytest.mark.slow
