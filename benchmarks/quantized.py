@@ -28,14 +28,15 @@ differ.)
     python benchmarks/quantized.py --models=mixer_s16,resmlp_s12 --batch_sizes=1,32
 """
 
+import functools
 import os
 import tempfile
-import time
 
 import numpy as np
 from absl import app, flags
 
 import cpu  # benchmarks/cpu.py
+import timing  # benchmarks/timing.py
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("models", ["mixer_s16", "resmlp_s12"], "Registered model names.")
@@ -214,15 +215,10 @@ def measure(name, threads, directory):
         for run in runners.values():
             for _ in range(FLAGS.warmup):
                 run(images)
-        seconds = {runtime: [] for runtime in runners}
-        for _ in range(FLAGS.repeats):
-            for runtime, run in runners.items():
-                start = time.perf_counter()
-                for _ in range(FLAGS.steps):
-                    run(images)
-                seconds[runtime].append(time.perf_counter() - start)
-        for runtime, times in seconds.items():
-            rows[runtime]["images_per_second"][batch_size] = batch_size * FLAGS.steps / float(np.median(times))
+        calls = {runtime: functools.partial(run, images) for runtime, run in runners.items()}
+        seconds = timing.interleaved_seconds(calls, FLAGS.repeats, FLAGS.steps)
+        for runtime, value in timing.images_per_second(seconds, batch_size, FLAGS.steps).items():
+            rows[runtime]["images_per_second"][batch_size] = value
     return size, float(np.ptp(reference)), rows
 
 

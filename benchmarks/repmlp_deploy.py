@@ -8,6 +8,7 @@ interleaved, and prints images/s and the speed-up.
     python benchmarks/repmlp_deploy.py --model=repmlpnet_b224 --batch_size=8
 """
 
+import functools
 import time
 
 import keras
@@ -16,6 +17,8 @@ from absl import app, flags
 
 import keras_mlp
 from keras_mlp.models.reparameterize import randomize_batch_norms
+
+import timing  # benchmarks/timing.py
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model", "repmlpnet_b224", "Registered model name.")
@@ -48,17 +51,9 @@ def main(_):
     same_top1 = np.array_equal(outputs["train"].argmax(-1), outputs["deploy"].argmax(-1))
     max_diff = np.abs(outputs["train"] - outputs["deploy"]).max()
 
-    seconds = {form: [] for form in forms}
-    for _ in range(FLAGS.rounds):
-        for form, forward in forwards.items():
-            start = time.perf_counter()
-            for _ in range(FLAGS.steps):
-                forward(images)
-            seconds[form].append(time.perf_counter() - start)
-    throughput = {
-        form: FLAGS.batch_size * FLAGS.steps / float(np.median(times))
-        for form, times in seconds.items()
-    }
+    calls = {form: functools.partial(forward, images) for form, forward in forwards.items()}
+    seconds = timing.interleaved_seconds(calls, FLAGS.rounds, FLAGS.steps)
+    throughput = timing.images_per_second(seconds, FLAGS.batch_size, FLAGS.steps)
     print(f"model {FLAGS.model}, backend {keras.backend.backend()}, batch {FLAGS.batch_size}, "
           f"{size}x{size}, median of {FLAGS.rounds} rounds x {FLAGS.steps} steps")
     print(f"params: train {train_model.count_params():,}, deploy {deploy_model.count_params():,}")
