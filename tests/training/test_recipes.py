@@ -46,25 +46,32 @@ class WarmupDecayTest(TestCase, parameterized.TestCase):
         import tensorflow as tf
 
         schedule = WarmupDecay(1.0, total_steps=110, warmup_steps=10)
-        variables = [keras.Variable(np.ones((3,), "float32")) for _ in range(4)]
-        optimizer = keras.optimizers.AdamW(schedule, weight_decay=0.5)
-        optimizer.build(variables)
+
+        def optimizer_and_variables():
+            variables = [keras.Variable(np.full((3,), i + 1.0, "float32")) for i in range(4)]
+            optimizer = keras.optimizers.AdamW(schedule, weight_decay=0.5)
+            optimizer.build(variables)
+            return optimizer, variables
+
+        traced, traced_variables = optimizer_and_variables()
 
         @tf.function
         def step():
-            optimizer.apply_gradients([(tf.ones((3,)), v) for v in variables])
+            traced.apply_gradients([(tf.ones((3,)), v) for v in traced_variables])
 
         graph = step.get_concrete_function().graph
-        ops = [op.type for op in graph.get_operations()]
-        # One `Cos` of the cosine decay, and every variable decayed all the same.
-        self.assertEqual(ops.count("Cos"), 1)
+        # One `Cos`, the cosine decay's: one copy of the schedule in the graph.
+        self.assertEqual([op.type for op in graph.get_operations()].count("Cos"), 1)
+        # Eager steps compute the rate afresh for every variable: the same values.
+        eager, eager_variables = optimizer_and_variables()
         for _ in range(12):
             step()
-        self.assertEqual(int(optimizer.iterations), 12)
-        values = np.array([v.numpy() for v in variables])
-        self.assertAllClose(values, np.broadcast_to(values[0], values.shape))
-        # Eager calls, and another step in another graph, are not served the traced rate.
-        self.assertAllClose(float(schedule(60)), 0.5, atol=1e-6)
+            eager.apply_gradients([(tf.ones((3,)), v) for v in eager_variables])
+        self.assertEqual(int(traced.iterations), 12)
+        for a, b in zip(traced_variables, eager_variables):
+            self.assertAllClose(a.numpy(), b.numpy(), atol=1e-6, rtol=0)
+        self.assertNotAllClose(traced_variables[3].numpy(), np.full((3,), 4.0), atol=1e-3)
+        # Another graph, with another step, is not served the traced rate.
         self.assertAllClose(float(tf.function(schedule)(tf.constant(5))), 0.5, atol=1e-6)
 
     def test_serializable(self):
