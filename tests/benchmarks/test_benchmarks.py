@@ -15,6 +15,10 @@ from tests.testing import REPO_ROOT, TestCase
 # docs/performance.md's commands, run as written apart from size flags.
 TABLE = "python benchmarks/throughput.py --models=mixer_s16,resmlp_s12"
 SMALLEST = "python benchmarks/throughput.py --models=smallest"
+SMALLEST_TRAINING = (
+    "python benchmarks/throughput.py --models=smallest --mode=training --batch_sizes=32 "
+    "--backends=tensorflow --steps=1 --repeats=1 --warmup=1"
+)
 BFLOAT16 = (
     "python benchmarks/throughput.py --models=mixer_s16,resmlp_s12 --backends=tensorflow "
     "--dtype=bfloat16 --jit_compile=false --batch_sizes=1 --threads=1"
@@ -89,6 +93,18 @@ class BenchmarksTest(TestCase, parameterized.TestCase):
         # One per family, the smallest 1000-class model at 224 or more.
         self.assertEqual(
             rows[1:],
+            ["cyclemlp_b1", "deit_tiny", "gmlp_ti16", "mixer_s16", "repmlp_res50_bottleneck_224",
+             "repmlpnet_t224", "resmlp_s12", "wavemlp_t_dw"],
+        )
+
+    @pytest.mark.slow
+    def test_documented_training_table_of_every_familys_smallest_model(self):
+        out = run_documented(SMALLEST_TRAINING, "--batch_sizes=1")
+        self.assertIn("float32, training", out)
+        # RepMLP's two families have no PyTorch reference here: "n/a", with keras_mlp's img/s.
+        rows = re.findall(r"^\| (\w+) \| \S+ \| (?:\d+\.\d\dx|n/a) \(\d+\.\d img/s\)", out, re.MULTILINE)
+        self.assertEqual(
+            rows,
             ["cyclemlp_b1", "deit_tiny", "gmlp_ti16", "mixer_s16", "repmlp_res50_bottleneck_224",
              "repmlpnet_t224", "resmlp_s12", "wavemlp_t_dw"],
         )
