@@ -101,64 +101,36 @@ def calibration_batches(size):
 
 
 def export_all(model, directory, size):
-    """`{runtime: path}` of every artifact of `model`."""
+    """`{runtime: (path, format)}` of every artifact of `model`, the format
+    `keras_mlp.export.artifact_runner` runs it as."""
     import onnxruntime.quantization
     import tensorflow as tf
 
     from keras_mlp.export import export_model
 
-    paths = {}
-    for runtime, format, file in (
-        ("TFLite float32", "tflite", "float32.tflite"),
-        ("TFLite dynamic range", "tflite_int8", "dynamic.tflite"),
-        ("ONNX Runtime float32", "onnx", "float32.onnx"),
-    ):
-        paths[runtime] = os.path.join(directory, file)
-        export_model(model, paths[runtime], format=format)
-    paths["TFLite full integer"] = os.path.join(directory, "full_integer.tflite")
+    artifacts = {
+        runtime: (os.path.join(directory, file), format)
+        for runtime, format, file in (
+            ("TFLite float32", "tflite", "float32.tflite"),
+            ("TFLite dynamic range", "tflite_int8", "dynamic.tflite"),
+            ("TFLite full integer", "tflite", "full_integer.tflite"),
+            ("ONNX Runtime float32", "onnx", "float32.onnx"),
+            ("ONNX Runtime int8", "onnx", "int8.onnx"),
+        )
+    }
+    for runtime in ("TFLite float32", "TFLite dynamic range", "ONNX Runtime float32"):
+        export_model(model, *artifacts[runtime])
     model.export(
-        paths["TFLite full integer"], format="litert", verbose=False,
+        artifacts["TFLite full integer"][0], format="litert", verbose=False,
         optimizations=[tf.lite.Optimize.DEFAULT],
         representative_dataset=lambda: calibration_batches(size),
         target_spec={"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]},
     )
-    paths["ONNX Runtime int8"] = os.path.join(directory, "int8.onnx")
     onnxruntime.quantization.quantize_dynamic(
-        paths["ONNX Runtime float32"], paths["ONNX Runtime int8"],
+        artifacts["ONNX Runtime float32"][0], artifacts["ONNX Runtime int8"][0],
         weight_type=onnxruntime.quantization.QuantType.QInt8,
     )
-    return paths
-
-
-def tflite_runner(path, threads):
-    from keras_mlp.export.runtime import tflite_interpreter
-
-    interpreter = tflite_interpreter(path, num_threads=threads)
-    (inputs,) = interpreter.get_input_details()
-    (outputs,) = interpreter.get_output_details()
-    shape = [None]
-
-    def run(images):
-        if shape[0] != images.shape:
-            interpreter.resize_tensor_input(inputs["index"], images.shape)
-            interpreter.allocate_tensors()
-            shape[0] = images.shape
-        interpreter.set_tensor(inputs["index"], images)
-        interpreter.invoke()
-        return interpreter.get_tensor(outputs["index"])
-
-    return run
-
-
-def onnx_runner(path, threads):
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    session = onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-    (inputs,) = session.get_inputs()
-    return lambda images: session.run(None, {inputs.name: images})[0]
+    return artifacts
 
 
 def keras_runner(model):
@@ -172,6 +144,7 @@ def keras_runner(model):
 
 def measure(name, threads, directory):
     import keras_mlp
+    from keras_mlp.export import artifact_runner
 
     kwargs = {"input_shape": (FLAGS.image_size, FLAGS.image_size, 3)} if FLAGS.image_size else {}
     model = keras_mlp.create_model(name, weights=None, classifier_activation=None, **kwargs)
@@ -181,10 +154,10 @@ def measure(name, threads, directory):
     if not np.any(kernel.numpy()):
         kernel.assign(np.random.default_rng(0).normal(0.0, 0.02, kernel.shape).astype("float32"))
     size = model.input_shape[1]
-    paths = export_all(model, directory, size)
+    artifacts = export_all(model, directory, size)
     runners = {"keras_mlp float32": keras_runner(model)}
-    for runtime, path in paths.items():
-        runners[runtime] = tflite_runner(path, threads) if path.endswith(".tflite") else onnx_runner(path, threads)
+    for runtime, (path, format) in artifacts.items():
+        runners[runtime] = artifact_runner(path, format, num_threads=threads)
 
     photos = photo_batch(PHOTOS, size)
     logits = {runtime: run(photos) for runtime, run in runners.items()}
@@ -205,7 +178,7 @@ def measure(name, threads, directory):
         rows[runtime] = {
             "top1": int(np.sum(values.argmax(-1) == reference.argmax(-1))),
             "max_logit_difference": difference,
-            "megabytes": os.path.getsize(paths[runtime]) / 2**20 if runtime in paths else None,
+            "megabytes": os.path.getsize(artifacts[runtime][0]) / 2**20 if runtime in artifacts else None,
             "images_per_second": {},
         }
 
