@@ -36,6 +36,19 @@ class ShiftedDepthwiseConv2DTest(TestCase, parameterized.TestCase):
         self.assertAllClose(outputs, theirs(x), atol=1e-5)
         self.assertAllClose(ours(x), theirs(x), atol=1e-5)
 
+        # The shifted sum's own gradient (input, kernel, bias) is the conv's.
+        def gradients(layer):
+            images = tf.constant(x)
+            with tf.GradientTape() as tape:
+                tape.watch(images)
+                loss = tf.reduce_sum(tf.sin(layer(images)))
+            return tape.gradient(loss, [images, *layer.trainable_variables])
+
+        with tracing_for_xla():
+            ours_gradients = gradients(ours)
+        for a, b in zip(ours_gradients, gradients(theirs), strict=True):
+            self.assertAllClose(a, b, rtol=1e-5, atol=1e-5)
+
     def test_xla_trace_has_no_depthwise_conv_op(self):
         # The form is chosen while tracing: only the marked trace drops the
         # backend's depthwise op, which XLA's CPU backend runs 10-40x slower.
@@ -52,6 +65,25 @@ class ShiftedDepthwiseConv2DTest(TestCase, parameterized.TestCase):
 
         self.assertIn("DepthwiseConv2dNative", op_types(xla=False))
         self.assertNotIn("DepthwiseConv2dNative", op_types(xla=True))
+
+    def test_gradient_is_one_shifted_sum_not_a_pass_per_tap(self):
+        # Autodiff of the forward sum writes each tap's padded product out
+        # (a StridedSliceGrad per tap); the layer's own gradient has none.
+        layer = ShiftedDepthwiseConv2D((3, 3), padding="same", use_bias=False)
+        layer.build((1, 8, 8, 4))
+
+        @tf.function(input_signature=[tf.TensorSpec((1, 8, 8, 4))])
+        def input_gradient(x):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                with tracing_for_xla():
+                    loss = tf.reduce_sum(layer(x))
+            return tape.gradient(loss, x)
+
+        graph = input_gradient.get_concrete_function().graph
+        op_types = [op.type for op in graph.get_operations()]
+        self.assertNotIn("StridedSliceGrad", op_types)
+        self.assertNotIn("DepthwiseConv2dNativeBackpropInput", op_types)
 
     def test_unknown_map_size(self):
         layer = ShiftedDepthwiseConv2D((3, 3), padding="same", use_bias=False)
