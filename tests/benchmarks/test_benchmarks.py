@@ -17,7 +17,7 @@ TABLE = "python benchmarks/throughput.py --models=mixer_s16,resmlp_s12"
 SMALLEST = "python benchmarks/throughput.py --models=smallest"
 SMALLEST_TRAINING = (
     "python benchmarks/throughput.py --models=smallest --mode=training --batch_sizes=32 "
-    "--backends=tensorflow --steps=1 --repeats=1 --warmup=1"
+    "--backends=tensorflow,jax --steps=1 --repeats=1 --warmup=1"
 )
 BFLOAT16 = (
     "python benchmarks/throughput.py --models=mixer_s16,resmlp_s12 --backends=tensorflow "
@@ -51,7 +51,7 @@ def run_script(path, *flags):
     return process.stdout
 
 
-def run_documented(command, *size_flags):
+def run_documented(command, *size_flags, timeout=1200):
     with open(os.path.join(REPO_ROOT, "docs", "performance.md"), encoding="utf-8") as f:
         if command not in f.read():
             raise AssertionError(f"docs/performance.md no longer shows {command!r}")
@@ -61,7 +61,7 @@ def run_documented(command, *size_flags):
         env["KERAS_BACKEND"] = words.pop(0).partition("=")[2]
     process = subprocess.run(
         [sys.executable, *words[1:], *size_flags],
-        env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=1200,
+        env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout,
     )
     if process.returncode != 0:
         raise AssertionError(f"{command} failed:\n{process.stderr[-3000:]}")
@@ -99,10 +99,13 @@ class BenchmarksTest(TestCase, parameterized.TestCase):
 
     @pytest.mark.slow
     def test_documented_training_table_of_every_familys_smallest_model(self):
-        out = run_documented(SMALLEST_TRAINING, "--batch_sizes=1")
+        out = run_documented(SMALLEST_TRAINING, "--batch_sizes=1", timeout=3000)
         self.assertIn("float32, training", out)
-        # RepMLP's two families have no PyTorch reference here: "n/a", with keras_mlp's img/s.
-        rows = re.findall(r"^\| (\w+) \| \S+ \| (?:\d+\.\d\dx|n/a) \(\d+\.\d img/s\)", out, re.MULTILINE)
+        # One cell per backend. RepMLP's two families have no PyTorch
+        # reference here: "n/a", with keras_mlp's img/s.
+        self.assertIn("| model | reference | TF b1 | JAX b1 |", out)
+        cell = r"(?:\d+\.\d\dx|n/a) \(\d+\.\d img/s\)"
+        rows = re.findall(rf"^\| (\w+) \| \S+ \| {cell} \| {cell} \|$", out, re.MULTILINE)
         self.assertEqual(
             rows,
             ["cyclemlp_b1", "deit_tiny", "gmlp_ti16", "mixer_s16", "repmlp_res50_bottleneck_224",
