@@ -57,10 +57,11 @@ class ShiftedDepthwiseConv2D(keras.layers.DepthwiseConv2D):
             top = left = bottom = right = 0
 
         # Autodiff would differentiate the sum tap by tap: one padded
-        # product per tap, each written out in full, then added (RepMLPNet-T
-        # trained 19% slower on JAX so). The input's gradient is itself a
-        # depthwise conv of the upstream gradient, by the flipped kernel,
-        # padded by what the forward pass did not pad: one more shifted sum.
+        # product per tap, each written out in full, then added (Wave-MLP-T-DW's
+        # JAX training step took 1.2x as long so; docs/performance.md). The
+        # input's gradient is itself a depthwise conv of the upstream gradient
+        # by the flipped kernel, padded by k - 1 less the forward padding on
+        # each side: one more shifted sum.
         @ops.custom_gradient
         def depthwise(x, kernel):
             padded = ops.pad(x, [(0, 0), (top, bottom), (left, right), (0, 0)])
