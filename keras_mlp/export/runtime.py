@@ -76,15 +76,16 @@ def _tflite_runner(path, num_threads):
     interpreter = tflite_interpreter(path, num_threads=num_threads)
     (inputs,) = interpreter.get_input_details()
     (outputs,) = interpreter.get_output_details()
-    allocated = [None]
+    allocated_shape = None
 
     def run(images):
+        nonlocal allocated_shape
         images = np.asarray(images, "float32")
         # Tensors are allocated again only when the batch's shape changes.
-        if allocated[0] != images.shape:
+        if allocated_shape != images.shape:
             interpreter.resize_tensor_input(inputs["index"], images.shape)
             interpreter.allocate_tensors()
-            allocated[0] = images.shape
+            allocated_shape = images.shape
         interpreter.set_tensor(inputs["index"], images)
         interpreter.invoke()
         return interpreter.get_tensor(outputs["index"])

@@ -75,11 +75,13 @@ class ShiftedDepthwiseConv2D(keras.layers.DepthwiseConv2D):
                     (kernel_width - 1 - left, kernel_width - 1 - right), (0, 0),
                 ])
                 flipped = ops.flip(ops.flip(kernel, 0), 1)
+                # One reduction per tap, in the kernel's (row, col) order.
                 taps = [
-                    [ops.sum(window * upstream, axis=(0, 1, 2)) for window in row]
+                    ops.sum(window * upstream, axis=(0, 1, 2))
                     for row in _windows(padded, kernel_height, kernel_width)
+                    for window in row
                 ]
-                kernel_grad = ops.expand_dims(ops.stack([ops.stack(row) for row in taps]), -1)
+                kernel_grad = ops.reshape(ops.stack(taps), kernel.shape)
                 return _shifted_sum(padded_upstream, flipped), kernel_grad
 
             return _shifted_sum(padded, kernel), grad
